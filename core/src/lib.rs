@@ -1,0 +1,9 @@
+//! SAMIA-TAROT domain rules in plain Rust.
+//!
+//! Everything here is pure (no database, no I/O) so that the PostgreSQL
+//! extension, the sidecar and the tests all share one copy of each rule.
+
+pub mod migrations;
+pub mod zodiac;
+
+pub use zodiac::{Sign, ZODIAC_TABLE};

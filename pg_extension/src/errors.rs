@@ -1,0 +1,66 @@
+//! Raising errors with the SQLSTATEs of CONTRACT.md section 8.
+//!
+//! A trigger that returns `Err` surfaces as SQLSTATE XX000; every failure a
+//! caller can cause is raised here instead, with a plain-English message that
+//! names the offending value and, where it helps, a hint.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use std::fmt::Display;
+
+/// Raises `22023 invalid_parameter_value`.
+pub fn invalid_value(message: impl Into<String>, hint: Option<&str>) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        message.into(),
+        hint,
+    )
+}
+
+/// Raises `39P01 trigger_protocol_violated`: a trigger wired to the wrong
+/// table or event, which is a migration defect rather than bad input.
+pub fn misconfigured(what: impl Display) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED,
+        format!("samia trigger misconfigured: {what}"),
+        Some("re-run `samia migrate up`; the trigger wiring lives in sql/migrations"),
+    )
+}
+
+/// Unwraps a row-access result, or reports which column could not be read.
+pub fn column<T, E: Display>(result: Result<T, E>, table: &str, column: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => misconfigured(format_args!("{table}.{column}: {e}")),
+    }
+}
+
+/// Unwraps an SPI result; an SPI failure is already a PostgreSQL error with
+/// its own SQLSTATE, so only an unexpected shape reaches this.
+pub fn spi<T>(result: Result<T, pgrx::spi::SpiError>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => raise(
+            PgSqlErrorCode::ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+            format!("samia: {what} failed: {e}"),
+            None,
+        ),
+    }
+}
+
+/// Like [`spi`] for a query that may return no row: no row is `None`.
+pub fn spi_optional<T>(result: Result<Option<T>, pgrx::spi::SpiError>, what: &str) -> Option<T> {
+    match result {
+        Err(pgrx::spi::SpiError::InvalidPosition) => None,
+        other => spi(other, what),
+    }
+}
+
+fn raise(code: PgSqlErrorCode, message: String, hint: Option<&str>) -> ! {
+    let mut report = ErrorReport::new(code, message, "samia");
+    if let Some(hint) = hint {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}

@@ -1,0 +1,204 @@
+//! The `samia` PostgreSQL extension: the rules that no client can bypass.
+//!
+//! Functions live in schema `samia`; tables belong to the migrations in
+//! `sql/migrations`, which wire these triggers to them. The rules themselves
+//! live in `samia-core`; this crate is the thin layer that reads and writes
+//! rows and raises errors with the SQLSTATEs of CONTRACT.md section 8.
+
+::pgrx::pg_module_magic!(name, version);
+
+mod caller;
+mod errors;
+mod profiles;
+mod zodiac;
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    // In-database tests (`cargo pgrx test pg15`). Each runs as a superuser in a
+    // transaction that is rolled back, after applying the same migrations that
+    // `samia migrate up` applies.
+
+    use pgrx::prelude::*;
+
+    fn migrate() {
+        for (name, sql) in samia_core::migrations::MIGRATIONS {
+            if let Err(e) = Spi::run(sql) {
+                panic!("migration {name} failed: {e}");
+            }
+        }
+        Spi::run(
+            "create function pg_temp.sqlstate_of(q text) returns text language plpgsql as $$
+             begin execute q; return null; exception when others then return sqlstate; end $$",
+        )
+        .expect("helper");
+    }
+
+    fn text(query: &str) -> Option<String> {
+        Spi::get_one::<String>(query).expect(query)
+    }
+
+    fn sqlstate_of(statement: &str) -> Option<String> {
+        Spi::get_one_with_args::<String>("select pg_temp.sqlstate_of($1)", &[statement.into()])
+            .expect("sqlstate_of")
+    }
+
+    const USER: &str = "11111111-1111-1111-1111-111111111111";
+
+    fn sign_up() {
+        Spi::run(&format!(
+            "insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data)
+             values ('{USER}', 'amal@example.com', now(), '{{\"first_name\": \"Amal\"}}')"
+        ))
+        .expect("sign up");
+    }
+
+    #[pg_test]
+    fn zodiac_of_every_boundary_and_leap_day() {
+        let cases = [
+            ("2001-01-19", "Capricorn"),
+            ("2001-01-20", "Aquarius"),
+            ("2001-02-18", "Aquarius"),
+            ("2001-02-19", "Pisces"),
+            ("2000-02-29", "Pisces"),
+            ("2001-03-20", "Pisces"),
+            ("2001-03-21", "Aries"),
+            ("2001-04-19", "Aries"),
+            ("2001-04-20", "Taurus"),
+            ("2001-05-20", "Taurus"),
+            ("2001-05-21", "Gemini"),
+            ("2001-06-20", "Gemini"),
+            ("2001-06-21", "Cancer"),
+            ("2001-07-22", "Cancer"),
+            ("2001-07-23", "Leo"),
+            ("2001-08-22", "Leo"),
+            ("2001-08-23", "Virgo"),
+            ("2001-09-22", "Virgo"),
+            ("2001-09-23", "Libra"),
+            ("2001-10-22", "Libra"),
+            ("2001-10-23", "Scorpio"),
+            ("2001-11-21", "Scorpio"),
+            ("2001-11-22", "Sagittarius"),
+            ("2001-12-21", "Sagittarius"),
+            ("2001-12-22", "Capricorn"),
+            ("1900-01-01", "Capricorn"),
+        ];
+        for (day, sign) in cases {
+            assert_eq!(
+                text(&format!("select samia.zodiac_of('{day}'::date)")).as_deref(),
+                Some(sign),
+                "{day}"
+            );
+        }
+        assert_eq!(text("select samia.zodiac_of(null::date)"), None);
+        assert_eq!(text("select samia.zodiac_of('infinity'::date)"), None);
+    }
+
+    #[pg_test]
+    fn sign_up_creates_the_profile() {
+        migrate();
+        sign_up();
+        assert_eq!(
+            text(&format!(
+                "select concat_ws('|', email, email_verified, phone_verified, first_name, role_id)
+                 from public.profiles where id = '{USER}'"
+            ))
+            .as_deref(),
+            Some("amal@example.com|t|f|Amal|5")
+        );
+    }
+
+    #[pg_test]
+    fn derived_columns_follow_their_sources() {
+        migrate();
+        sign_up();
+        Spi::run(&format!(
+            "update public.profiles set dob = '1990-07-23', country = ' eg ',
+               zodiac = 'Pisces', country_code = '+999' where id = '{USER}'"
+        ))
+        .expect("update");
+        assert_eq!(
+            text(&format!(
+                "select concat_ws('|', zodiac, country, country_code) from public.profiles where id = '{USER}'"
+            ))
+            .as_deref(),
+            Some("Leo|EG|+20")
+        );
+        Spi::run(&format!(
+            "update public.profiles set dob = null, country = null where id = '{USER}'"
+        ))
+        .expect("clear");
+        assert_eq!(
+            text(&format!(
+                "select coalesce(zodiac, '-') || coalesce(country_code, '-') from public.profiles where id = '{USER}'"
+            ))
+            .as_deref(),
+            Some("--")
+        );
+    }
+
+    #[pg_test]
+    fn bad_dob_and_country_are_22023() {
+        migrate();
+        sign_up();
+        for statement in [
+            format!("update public.profiles set country = 'XX' where id = '{USER}'"),
+            format!("update public.profiles set dob = current_date + 1 where id = '{USER}'"),
+            format!("update public.profiles set dob = '1899-12-31' where id = '{USER}'"),
+        ] {
+            assert_eq!(
+                sqlstate_of(&statement).as_deref(),
+                Some("22023"),
+                "{statement}"
+            );
+        }
+        assert_eq!(
+            sqlstate_of(&format!(
+                "update public.profiles set dob = current_date where id = '{USER}'"
+            )),
+            None
+        );
+    }
+
+    #[pg_test]
+    fn auth_updates_sync_only_what_changed() {
+        migrate();
+        sign_up();
+        // Verified through the product's own phone flow, then an unrelated auth update.
+        Spi::run(&format!(
+            "update public.profiles set phone = '+201000000000', phone_verified = true where id = '{USER}'"
+        ))
+        .expect("verify");
+        Spi::run(&format!("update auth.users set updated_at = now(), email = 'amal@example.org' where id = '{USER}'"))
+            .expect("auth update");
+        assert_eq!(
+            text(&format!(
+                "select concat_ws('|', email, phone, phone_verified) from public.profiles where id = '{USER}'"
+            ))
+            .as_deref(),
+            Some("amal@example.org|+201000000000|t")
+        );
+        Spi::run(&format!(
+            "update auth.users set phone = '+201111111111', phone_confirmed_at = now() where id = '{USER}'"
+        ))
+        .expect("phone confirmed");
+        assert_eq!(
+            text(&format!(
+                "select concat_ws('|', phone, phone_verified) from public.profiles where id = '{USER}'"
+            ))
+            .as_deref(),
+            Some("+201111111111|t")
+        );
+    }
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,229 @@
+//! Derived profile columns and the `auth.users` -> `profiles` sync.
+//!
+//! - `profiles.zodiac` is computed from `dob` and `profiles.country_code` from
+//!   `country` on every write; whatever a caller writes into them is replaced.
+//! - `dob` must lie between 1900-01-01 and today; `country` must be an ISO
+//!   3166-1 alpha-2 code present in `public.countries` (SQLSTATE 22023).
+//! - A user changing their own phone loses `phone_verified`.
+//! - `auth.users` inserts and updates create or update the profile's email,
+//!   phone and verified flags.
+
+use crate::{caller, errors, zodiac};
+use pgrx::datum::{Date, TimestampWithTimeZone};
+use pgrx::heap_tuple::PgHeapTupleError;
+use pgrx::prelude::*;
+
+const PROFILES: &str = "public.profiles";
+
+/// BEFORE INSERT OR UPDATE ON public.profiles.
+#[pg_trigger]
+fn profiles_derive<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("profiles_derive must run BEFORE INSERT OR UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let old = trigger.old();
+
+    // dob -> zodiac. Validated only when it changes, so an untouched dob never
+    // blocks an unrelated update.
+    let dob: Option<Date> = errors::column(new.get_by_name("dob"), PROFILES, "dob");
+    let old_dob: Option<Date> = old
+        .as_ref()
+        .and_then(|o| errors::column(o.get_by_name("dob"), PROFILES, "dob"));
+    if let Some(d) = dob {
+        if old.is_none() || old_dob != Some(d) {
+            validate_dob(d);
+        }
+    }
+    let sign = dob.and_then(zodiac::sign_of).map(|s| s.name());
+    errors::column(new.set_by_name("zodiac", sign), PROFILES, "zodiac");
+
+    // country -> country_code.
+    let country: Option<String> = errors::column(new.get_by_name("country"), PROFILES, "country");
+    let country = country
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty());
+    let dial_code = country.as_deref().map(dial_code_of);
+    errors::column(new.set_by_name("country", country), PROFILES, "country");
+    errors::column(
+        new.set_by_name("country_code", dial_code),
+        PROFILES,
+        "country_code",
+    );
+
+    if let Some(old) = old {
+        // A user who changes their own phone must verify it again. Sessions
+        // without JWT claims (the auth sync, the sidecar, a DBA) set
+        // phone_verified themselves.
+        let phone: Option<String> = errors::column(new.get_by_name("phone"), PROFILES, "phone");
+        let old_phone: Option<String> = errors::column(old.get_by_name("phone"), PROFILES, "phone");
+        if phone != old_phone && caller::current_uid().is_some() {
+            errors::column(
+                new.set_by_name("phone_verified", false),
+                PROFILES,
+                "phone_verified",
+            );
+        }
+        errors::column(
+            new.set_by_name("updated_at", transaction_start()),
+            PROFILES,
+            "updated_at",
+        );
+    }
+    Ok(Some(new))
+}
+
+fn validate_dob(dob: Date) {
+    let earliest = Date::new(1900, 1, 1).unwrap_or_else(|_| errors::misconfigured("1900-01-01"));
+    let today = errors::spi(
+        Spi::get_one::<Date>("select current_date"),
+        "reading current_date",
+    );
+    if !dob.is_finite() || dob < earliest {
+        errors::invalid_value(
+            format!("date of birth {dob} is before 1900-01-01"),
+            Some("give the date of birth as YYYY-MM-DD, on or after 1900-01-01"),
+        );
+    }
+    if today.is_some_and(|t| dob > t) {
+        errors::invalid_value(
+            format!("date of birth {dob} is in the future"),
+            Some("give the date of birth as YYYY-MM-DD, no later than today"),
+        );
+    }
+}
+
+/// The calling code of an ISO 3166-1 alpha-2 code, or SQLSTATE 22023.
+fn dial_code_of(code: &str) -> String {
+    let found = errors::spi_optional(
+        Spi::get_one_with_args::<String>(
+            "select dial_code from public.countries where code = $1",
+            &[code.into()],
+        ),
+        "looking up the country",
+    );
+    match found {
+        Some(dial) => dial,
+        None => errors::invalid_value(
+            format!("unknown country {code:?}"),
+            Some("use an ISO 3166-1 alpha-2 code from public.countries, for example EG, SA or AE"),
+        ),
+    }
+}
+
+fn transaction_start() -> TimestampWithTimeZone {
+    // SAFETY: reads a timestamp PostgreSQL keeps for the current transaction.
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    TimestampWithTimeZone::try_from(now)
+        .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
+}
+
+/// AFTER INSERT OR UPDATE ON auth.users: create or update the profile.
+///
+/// Security definer with an empty search_path: GoTrue's database role writes
+/// `auth.users` and has no rights on `public.profiles`.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."sync_profile_from_auth"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = ''
+AS 'MODULE_PATHNAME', 'sync_profile_from_auth_wrapper';
+"#)]
+fn sync_profile_from_auth<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    const USERS: &str = "auth.users";
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("sync_profile_from_auth must run AFTER INSERT OR UPDATE FOR EACH ROW")
+    };
+    let id: Option<pgrx::Uuid> = errors::column(new.get_by_name("id"), USERS, "id");
+    let Some(id) = id else { return Ok(None) };
+    let email: Option<String> = errors::column(new.get_by_name("email"), USERS, "email");
+    let phone: Option<String> = errors::column(new.get_by_name("phone"), USERS, "phone");
+    let email_confirmed: Option<TimestampWithTimeZone> = errors::column(
+        new.get_by_name("email_confirmed_at"),
+        USERS,
+        "email_confirmed_at",
+    );
+    let phone_confirmed: Option<TimestampWithTimeZone> = errors::column(
+        new.get_by_name("phone_confirmed_at"),
+        USERS,
+        "phone_confirmed_at",
+    );
+    // GoTrue stores an absent email or phone as '' in some versions.
+    let email = email.filter(|e| !e.is_empty());
+    let phone = phone.filter(|p| !p.is_empty());
+
+    // On update only what changed is copied, so a phone verified through the
+    // product's own flow is not reset by an unrelated auth update (sign-in).
+    let (email_changed, phone_changed, meta) = match trigger.old() {
+        None => {
+            let meta: Option<pgrx::JsonB> = errors::column(
+                new.get_by_name("raw_user_meta_data"),
+                USERS,
+                "raw_user_meta_data",
+            );
+            (true, true, meta)
+        }
+        Some(old) => {
+            let old_email: Option<String> =
+                errors::column(old.get_by_name("email"), USERS, "email");
+            let old_phone: Option<String> =
+                errors::column(old.get_by_name("phone"), USERS, "phone");
+            let old_email_confirmed: Option<TimestampWithTimeZone> = errors::column(
+                old.get_by_name("email_confirmed_at"),
+                USERS,
+                "email_confirmed_at",
+            );
+            let old_phone_confirmed: Option<TimestampWithTimeZone> = errors::column(
+                old.get_by_name("phone_confirmed_at"),
+                USERS,
+                "phone_confirmed_at",
+            );
+            let email_changed = email != old_email.filter(|e| !e.is_empty())
+                || email_confirmed.is_some() != old_email_confirmed.is_some();
+            let phone_changed = phone != old_phone.filter(|p| !p.is_empty())
+                || phone_confirmed.is_some() != old_phone_confirmed.is_some();
+            (email_changed, phone_changed, None)
+        }
+    };
+    if !email_changed && !phone_changed {
+        return Ok(None::<PgHeapTuple<'a, AllocatedByRust>>);
+    }
+    let meta_text = |key: &str| {
+        meta.as_ref()
+            .and_then(|m| m.0.get(key))
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    // An upsert in both cases, so a user created before this trigger existed
+    // gets a profile on their next auth update.
+    errors::spi(
+        Spi::run_with_args(
+            "insert into public.profiles as p
+               (id, email, phone, email_verified, phone_verified, first_name, last_name)
+             values ($1, $2, $3, $4, $5, $6, $7)
+             on conflict (id) do update set
+               email = case when $8 then excluded.email else p.email end,
+               email_verified = case when $8 then excluded.email_verified else p.email_verified end,
+               phone = case when $9 then excluded.phone else p.phone end,
+               phone_verified = case when $9 then excluded.phone_verified else p.phone_verified end,
+               first_name = coalesce(p.first_name, excluded.first_name),
+               last_name = coalesce(p.last_name, excluded.last_name)",
+            &[
+                id.into(),
+                email.into(),
+                phone.into(),
+                email_confirmed.is_some().into(),
+                phone_confirmed.is_some().into(),
+                meta_text("first_name").into(),
+                meta_text("last_name").into(),
+                email_changed.into(),
+                phone_changed.into(),
+            ],
+        ),
+        "syncing the profile from auth.users",
+    );
+    Ok(None::<PgHeapTuple<'a, AllocatedByRust>>)
+}
