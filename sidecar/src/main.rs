@@ -1,1 +1,100 @@
-fn main() {}
+//! `samia`: the SAMIA-TAROT operator binary.
+//!
+//! Configuration comes from the environment only (`DATABASE_URL`). Exit codes:
+//! 0 success, 1 a check failed (unhealthy, QA findings, migration refused or
+//! failed), 2 configuration or connection problem.
+
+mod db;
+mod error;
+mod health;
+mod migrate;
+mod qa;
+
+use clap::{Parser, Subcommand};
+use error::CliError;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "samia",
+    version,
+    about = "SAMIA-TAROT operator tool: migrations, health checks and data QA",
+    long_about = "SAMIA-TAROT operator tool.\n\n\
+        Connects to the database named by the DATABASE_URL environment variable \
+        (a URL such as postgres://USER:PASSWORD@HOST:5432/DBNAME, or a key=value \
+        string). The password is never printed: errors name the host, port and database.\n\n\
+        Exit codes: 0 success; 1 a check failed (unhealthy, QA findings, migration \
+        refused or failed); 2 configuration or connection problem."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply or inspect the schema migrations embedded in this binary.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Check the database: server and extension versions, pending migrations,
+    /// row counts. Exits 0 only when healthy.
+    Health {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Data-QA sweep: counts rows that break the data contract. Exits 1 when
+    /// any check finds a problem.
+    Qa {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply pending migrations in order, each in its own transaction. Prints one
+    /// line per migration (applied or skipped). Refuses to run when an applied
+    /// migration has changed since it was applied.
+    Up,
+    /// List applied, pending and changed migrations. Exits 1 when an applied
+    /// migration has changed or is unknown to this binary.
+    Status,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("samia: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let target = db::Target::from_env()?;
+    let pool = db::pool(&target)?;
+    match cli.command {
+        Command::Migrate { action } => {
+            let mut client = db::client(&pool, &target).await?;
+            match action {
+                MigrateAction::Up => migrate::up(&mut client).await,
+                MigrateAction::Status => migrate::status(&mut client).await,
+            }
+        }
+        Command::Health { json } => {
+            let mut client = db::client(&pool, &target).await?;
+            health::run(&mut client, json).await
+        }
+        Command::Qa { json } => {
+            let client = db::client(&pool, &target).await?;
+            qa::run(&client, json).await
+        }
+    }
+}

@@ -1,0 +1,91 @@
+# Shared steps of `make up`, `make test` and `make bench`. Sourced, not run.
+# shellcheck shell=bash
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BIN/pg_config
+PGRX_VERSION=0.18.0
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo)
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+as_root() { if is_root; then "$@"; else sudo "$@"; fi; }
+# PostgreSQL refuses to run as root: as root, its programs run as `postgres`.
+as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# Installs the Debian packages, cargo-pgrx and pgrx's configuration, each only
+# when missing, so a second run installs nothing.
+ensure_deps() {
+  command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup) first"
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  if [ "$(cargo pgrx --version 2>/dev/null)" != "cargo-pgrx $PGRX_VERSION" ]; then
+    log "installing cargo-pgrx $PGRX_VERSION (a few minutes, once)"
+    cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+  fi
+  local pgrx_home=${PGRX_HOME:-$HOME/.pgrx}
+  if ! grep -qs '^pg15 *= *"'"$PG_CONFIG"'"' "$pgrx_home/config.toml"; then
+    log "configuring pgrx for the system PostgreSQL 15"
+    cargo pgrx init --pg15 "$PG_CONFIG"
+  fi
+}
+
+# Builds and installs the extension into the system PostgreSQL 15
+# (its files only: no cluster is touched). $1: "debug" or "release".
+install_extension() {
+  local profile=()
+  [ "${1:-debug}" = release ] && profile=(--release)
+  log "building and installing the samia extension (${1:-debug})"
+  local sudo=()
+  is_root || sudo=(--sudo)
+  (cd "$ROOT/pg_extension" && cargo pgrx install "${profile[@]}" "${sudo[@]}" --pg-config "$PG_CONFIG" >/dev/null)
+}
+
+# Creates and starts a cluster in directory $1 (created if needed).
+# $2: TCP port on 127.0.0.1, or "" for the Unix socket in $1 only.
+# Extra arguments are passed to postgres as -c settings.
+cluster_start() {
+  local dir=$1 port=$2
+  shift 2
+  mkdir -p "$dir"
+  is_root && chown postgres: "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" \
+      || { cat "$dir/initdb.log" >&2; die "initdb failed in $dir"; }
+  fi
+  local listen="" opts
+  [ -n "$port" ] && listen=127.0.0.1
+  opts="-c listen_addresses='$listen' -c unix_socket_directories='$dir' -c port=${port:-5432}"
+  local s
+  for s in "$@"; do opts="$opts -c $s"; done
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "$opts" -w -t 60 start >/dev/null \
+    || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start in $dir"; }
+}
+
+cluster_stop() {
+  local dir=$1
+  [ -f "$dir/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+}
+
+# A key=value connection string for database $2 on the cluster in $1.
+cluster_url() {
+  local dir=$1 db=$2 port=${3:-5432}
+  printf 'host=%s port=%s user=postgres dbname=%s' "$dir" "$port" "$db"
+}
+
+psql_in() {
+  local url=$1
+  shift
+  psql "$url" -X -q -v ON_ERROR_STOP=1 "$@"
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints, unit tests, in-database tests and the
+# integration tests against a throwaway cluster that this script removes.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_deps
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "unit tests"
+cargo test --workspace --exclude samia --exclude samia-tests
+
+log "in-database tests (cargo pgrx test pg15)"
+pgrx_data=$(mktemp -d /tmp/samia-pgrx-test.XXXXXX)
+rmdir "$pgrx_data"
+runas=()
+is_root && runas=(--runas postgres --pgdata "$pgrx_data")
+(cd pg_extension && cargo pgrx test pg15 "${runas[@]}")
+rm -rf "$pgrx_data"
+
+# `cargo pgrx test` installed a test build; install the plain one.
+install_extension debug
+cargo build -p samia-sidecar
+
+log "integration tests against a throwaway cluster"
+cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
+trap 'cluster_stop "$cluster"; rm -rf "$cluster"' EXIT
+cluster_start "$cluster" "" fsync=off max_connections=200
+admin=$(cluster_url "$cluster" postgres)
+psql_in "$admin" -c 'create database samia_template'
+DATABASE_URL=$(cluster_url "$cluster" samia_template) target/debug/samia migrate up >/dev/null
+
+SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$ROOT/target/debug/samia cargo test -p samia-tests
+log "all tests passed"

@@ -1,0 +1,109 @@
+//! The database named by `DATABASE_URL`, and a small connection pool to it.
+
+use crate::error::{describe, CliError};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use std::time::Duration;
+use tokio_postgres::config::Host;
+use tokio_postgres::{Config, NoTls};
+
+/// A parsed `DATABASE_URL` and a printable description of where it points
+/// (host, port and database, never the password).
+pub struct Target {
+    pub config: Config,
+    pub shown: String,
+}
+
+impl Target {
+    pub fn from_env() -> Result<Target, CliError> {
+        match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => Target::parse(&url),
+            Ok(_) | Err(std::env::VarError::NotPresent) => Err(CliError::Config(
+                "DATABASE_URL is not set: export it, e.g. DATABASE_URL=postgres://USER@HOST:5432/DBNAME".into(),
+            )),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(CliError::Config("DATABASE_URL is not valid UTF-8".into()))
+            }
+        }
+    }
+
+    pub fn parse(url: &str) -> Result<Target, CliError> {
+        // The parser's messages name the option at fault, never its value.
+        let mut config: Config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| CliError::Config(format!("DATABASE_URL is not a valid connection string: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("samia");
+        }
+        let shown = describe_target(&config);
+        Ok(Target { config, shown })
+    }
+}
+
+fn describe_target(config: &Config) -> String {
+    let port = |i: usize| config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| match h {
+            Host::Tcp(name) if name.contains(':') => format!("[{name}]:{}", port(i)),
+            Host::Tcp(name) => format!("{name}:{}", port(i)),
+            Host::Unix(path) => format!("{}/.s.PGSQL.{}", path.display(), port(i)),
+        })
+        .collect();
+    let hosts = if hosts.is_empty() { "localhost (default socket)".to_string() } else { hosts.join(",") };
+    match config.get_dbname() {
+        Some(db) => format!("{hosts} (database {db})"),
+        None => hosts,
+    }
+}
+
+pub fn pool(target: &Target) -> Result<Pool, CliError> {
+    let manager = Manager::from_config(
+        target.config.clone(),
+        NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
+    Pool::builder(manager)
+        .max_size(4)
+        .build()
+        .map_err(|e| CliError::Config(format!("cannot build the connection pool: {e}")))
+}
+
+pub async fn client(pool: &Pool, target: &Target) -> Result<Object, CliError> {
+    pool.get().await.map_err(|e| CliError::Connect {
+        target: target.shown.clone(),
+        reason: match &e {
+            PoolError::Backend(pg) => describe(pg),
+            other => other.to_string(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shown_target_never_contains_the_password() {
+        let t = Target::parse("postgres://app:secret@localhost:6543/samia").expect("valid");
+        assert_eq!(t.shown, "localhost:6543 (database samia)");
+        assert!(!t.shown.contains("secret"));
+    }
+
+    #[test]
+    fn key_value_strings_and_sockets_are_described() {
+        let t = Target::parse("host=/var/run/postgresql port=5433 dbname=x user=y").expect("valid");
+        assert_eq!(t.shown, "/var/run/postgresql/.s.PGSQL.5433 (database x)");
+    }
+
+    #[test]
+    fn a_bad_url_is_a_config_error_without_the_password() {
+        let err = Target::parse("postgres://app:secret@localhost:notaport/db").err().expect("invalid");
+        assert!(matches!(err, CliError::Config(_)));
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+}

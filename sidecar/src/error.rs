@@ -1,0 +1,55 @@
+//! Errors the `samia` binary reports, each one line and with an exit code.
+
+use std::process::ExitCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad or missing configuration (exit 2).
+    #[error("{0}")]
+    Config(String),
+    /// The database cannot be reached (exit 2).
+    #[error("cannot connect to the database at {target}: {reason}")]
+    Connect { target: String, reason: String },
+    /// A statement failed (exit 1).
+    #[error("{context}: {reason}")]
+    Database { context: String, reason: String },
+    /// A check or a migration refused to go on (exit 1).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Config(_) | CliError::Connect { .. } => ExitCode::from(2),
+            CliError::Database { .. } | CliError::Refused(_) => ExitCode::from(1),
+        }
+    }
+
+    /// Wraps a failed statement with what was being done.
+    pub fn db(context: impl Into<String>, e: &tokio_postgres::Error) -> CliError {
+        CliError::Database { context: context.into(), reason: describe(e) }
+    }
+}
+
+/// One line for a tokio-postgres error: the server's message, detail and
+/// SQLSTATE when there is one, otherwise the client-side cause.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+        if let Some(detail) = db.detail() {
+            s.push_str(&format!("; {detail}"));
+        }
+        return s.replace('\n', " ");
+    }
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !s.contains(&text) {
+            s.push_str(&format!(": {text}"));
+        }
+        source = cause.source();
+    }
+    s.replace('\n', " ")
+}

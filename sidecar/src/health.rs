@@ -1,0 +1,120 @@
+//! `samia health`: is this database ready to serve the apps?
+//!
+//! Healthy means: reachable, the `samia` extension installed at the version
+//! the server has available, every embedded migration applied and none
+//! changed. Row counts are printed for the operator, not judged.
+
+use crate::error::CliError;
+use crate::migrate::{self, State};
+use serde_json::json;
+use std::process::ExitCode;
+use tokio_postgres::Client;
+
+pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliError> {
+    let server: String = client
+        .query_one("select current_setting('server_version')", &[])
+        .await
+        .map_err(|e| CliError::db("reading the server version", &e))?
+        .get(0);
+    let ext = client
+        .query_opt(
+            "select e.extversion, a.default_version
+               from pg_available_extensions a
+               left join pg_extension e on e.extname = a.name
+              where a.name = 'samia'",
+            &[],
+        )
+        .await
+        .map_err(|e| CliError::db("reading the extension version", &e))?;
+    let (installed, available): (Option<String>, Option<String>) = match ext {
+        Some(row) => (row.get(0), row.get(1)),
+        None => (None, None),
+    };
+
+    let entries = migrate::plan(client).await?;
+    let pending: Vec<String> =
+        entries.iter().filter(|e| e.state == State::Pending).map(|e| e.label()).collect();
+    let drifted: Vec<String> = entries
+        .iter()
+        .filter(|e| matches!(e.state, State::Changed | State::Unknown))
+        .map(|e| e.label())
+        .collect();
+
+    let counts = row_counts(client).await?;
+
+    let mut problems = Vec::new();
+    match (&installed, &available) {
+        (_, None) => problems.push("the samia extension is not installed on this server".to_string()),
+        (None, Some(_)) => problems.push("the samia extension is not created in this database".to_string()),
+        (Some(i), Some(a)) if i != a => {
+            problems.push(format!("the samia extension is at {i} but {a} is available"))
+        }
+        _ => {}
+    }
+    if !pending.is_empty() {
+        problems.push(format!("{} pending migration(s): {}", pending.len(), pending.join(", ")));
+    }
+    if !drifted.is_empty() {
+        problems.push(format!("changed or unknown migration(s): {}", drifted.join(", ")));
+    }
+    let healthy = problems.is_empty();
+
+    if as_json {
+        let report = json!({
+            "healthy": healthy,
+            "server_version": server,
+            "extension": { "installed": installed, "available": available },
+            "migrations": { "total": entries.len(), "pending": pending, "changed_or_unknown": drifted },
+            "row_counts": counts.iter().map(|(t, n)| (t.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "problems": problems,
+        });
+        println!("{report}");
+    } else {
+        println!("server      PostgreSQL {server}");
+        println!(
+            "extension   samia {} (available {})",
+            installed.as_deref().unwrap_or("not created"),
+            available.as_deref().unwrap_or("none")
+        );
+        println!(
+            "migrations  {} embedded, {} pending, {} changed or unknown",
+            entries.len(),
+            pending.len(),
+            drifted.len()
+        );
+        for (table, n) in &counts {
+            println!("rows        {table:<28} {n}");
+        }
+        for p in &problems {
+            println!("problem     {p}");
+        }
+        println!("{}", if healthy { "healthy" } else { "UNHEALTHY" });
+    }
+    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Exact row counts of every table in `public` and `ops`.
+async fn row_counts(client: &Client) -> Result<Vec<(String, i64)>, CliError> {
+    let tables = client
+        .query(
+            "select format('%I.%I', n.nspname, c.relname)
+               from pg_class c join pg_namespace n on n.oid = c.relnamespace
+              where c.relkind in ('r', 'p') and n.nspname in ('public', 'ops')
+              order by n.nspname desc, c.relname",
+            &[],
+        )
+        .await
+        .map_err(|e| CliError::db("listing tables", &e))?;
+    let mut counts = Vec::with_capacity(tables.len());
+    for row in tables {
+        let table: String = row.get(0);
+        // The name comes from the catalog, quoted with format('%I').
+        let n: i64 = client
+            .query_one(&format!("select count(*) from {table}"), &[])
+            .await
+            .map_err(|e| CliError::db(format!("counting {table}"), &e))?
+            .get(0);
+        counts.push((table, n));
+    }
+    Ok(counts)
+}

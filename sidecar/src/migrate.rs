@@ -1,0 +1,262 @@
+//! `samia migrate up|status`: the embedded `sql/migrations`, applied with refinery.
+//!
+//! History lives in `ops.schema_migrations` (refinery's table: version, name,
+//! applied_on, checksum). Each migration runs in its own transaction together
+//! with its history row. A session advisory lock keeps two runners from
+//! applying the same migration at once.
+
+use crate::error::CliError;
+use refinery::{Migration, Runner, Target};
+use samia_core::migrations::MIGRATIONS;
+use std::process::ExitCode;
+use std::time::Instant;
+use tokio_postgres::Client;
+
+pub const HISTORY_TABLE: &str = "ops.schema_migrations";
+/// `pg_advisory_lock` key: "samia migrate".
+const LOCK_KEY: i64 = 0x5341_4d49_414d_4947;
+
+/// The state of one migration, comparing this binary with the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Applied { applied_on: String },
+    Pending,
+    /// Applied, but the embedded file's checksum differs from the recorded one.
+    Changed,
+    /// Recorded in the database but not embedded in this binary.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub version: i32,
+    pub name: String,
+    pub state: State,
+}
+
+impl Entry {
+    pub fn label(&self) -> String {
+        format!("V{}__{}", self.version, self.name)
+    }
+}
+
+fn embedded() -> Result<Vec<Migration>, CliError> {
+    MIGRATIONS
+        .iter()
+        .map(|(stem, sql)| {
+            Migration::unapplied(stem, sql)
+                .map_err(|e| CliError::Refused(format!("embedded migration {stem} is invalid: {e}")))
+        })
+        .collect()
+}
+
+fn runner(migrations: &[Migration]) -> Runner {
+    let mut runner = Runner::new(migrations).set_abort_divergent(true).set_abort_missing(true);
+    runner.set_migration_table_name(HISTORY_TABLE);
+    runner
+}
+
+/// Compares the embedded migrations with the database's history.
+pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
+    let migrations = embedded()?;
+    let history_exists: bool = client
+        .query_one("select to_regclass($1) is not null", &[&HISTORY_TABLE])
+        .await
+        .map_err(|e| CliError::db("reading the migration history", &e))?
+        .get(0);
+    let applied = if history_exists {
+        runner(&migrations)
+            .get_applied_migrations_async(client)
+            .await
+            .map_err(|e| CliError::Refused(format!("cannot read {HISTORY_TABLE}: {e}")))?
+    } else {
+        Vec::new()
+    };
+
+    let mut entries: Vec<Entry> = migrations
+        .iter()
+        .map(|m| {
+            let state = match applied.iter().find(|a| a.version() == m.version()) {
+                Some(a) if a.checksum() == m.checksum() && a.name() == m.name() => State::Applied {
+                    applied_on: a.applied_on().map(format_time).unwrap_or_default(),
+                },
+                Some(_) => State::Changed,
+                None => State::Pending,
+            };
+            Entry { version: m.version(), name: m.name().to_string(), state }
+        })
+        .collect();
+    for a in &applied {
+        if !migrations.iter().any(|m| m.version() == a.version()) {
+            entries.push(Entry { version: a.version(), name: a.name().to_string(), state: State::Unknown });
+        }
+    }
+    entries.sort_by_key(|e| e.version);
+    Ok(entries)
+}
+
+/// `2026-11-25T00:10:19Z`: whole seconds, UTC.
+fn format_time(t: &time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(*t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Why `up` must not run, if anything blocks it.
+fn blocker(entries: &[Entry]) -> Option<String> {
+    if let Some(e) = entries.iter().find(|e| e.state == State::Changed) {
+        return Some(format!(
+            "migration {} changed after it was applied (its checksum differs from {HISTORY_TABLE}); \
+             refusing to apply anything past it. Restore the original file and add a new migration instead",
+            e.label()
+        ));
+    }
+    if let Some(e) = entries.iter().find(|e| e.state == State::Unknown) {
+        return Some(format!(
+            "migration {} is recorded in the database but not part of this binary; \
+             the database is newer than this samia, use a matching build",
+            e.label()
+        ));
+    }
+    let last_applied = entries.iter().filter(|e| matches!(e.state, State::Applied { .. })).map(|e| e.version).max();
+    if let Some(e) = entries.iter().find(|e| e.state == State::Pending && Some(e.version) < last_applied) {
+        return Some(format!(
+            "migration {} is older than migrations already applied; renumber it after the latest one",
+            e.label()
+        ));
+    }
+    None
+}
+
+pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
+    client
+        .batch_execute("create schema if not exists ops")
+        .await
+        .map_err(|e| CliError::db("creating schema ops", &e))?;
+    client
+        .execute("select pg_advisory_lock($1)", &[&LOCK_KEY])
+        .await
+        .map_err(|e| CliError::db("taking the migration lock", &e))?;
+    let result = apply_pending(client).await;
+    // The lock is per session; release it even when a migration failed.
+    let _ = client.execute("select pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+    result
+}
+
+async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
+    let entries = plan(client).await?;
+    if let Some(reason) = blocker(&entries) {
+        print_entries(&entries);
+        return Err(CliError::Refused(reason));
+    }
+    let migrations = embedded()?;
+    let (mut applied, mut skipped) = (0, 0);
+    for entry in &entries {
+        if let State::Applied { applied_on } = &entry.state {
+            println!("skipped  {}  (applied {applied_on})", entry.label());
+            skipped += 1;
+            continue;
+        }
+        let started = Instant::now();
+        let result = runner(&migrations)
+            .set_target(Target::Version(entry.version))
+            .run_async(client)
+            .await;
+        match result {
+            Ok(report) if report.applied_migrations().iter().any(|m| m.version() == entry.version) => {
+                println!("applied  {}  ({} ms)", entry.label(), started.elapsed().as_millis());
+                applied += 1;
+            }
+            // Another runner applied it between our plan and our turn.
+            Ok(_) => {
+                println!("skipped  {}  (applied concurrently)", entry.label());
+                skipped += 1;
+            }
+            Err(e) => {
+                println!("FAILED   {}", entry.label());
+                return Err(CliError::Refused(format!(
+                    "migration {} failed and was rolled back: {}",
+                    entry.label(),
+                    refinery_reason(&e)
+                )));
+            }
+        }
+    }
+    println!("{} migrations: {applied} applied, {skipped} skipped", entries.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The database's own message for a failed migration, on one line.
+fn refinery_reason(e: &refinery::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(pg) = err.downcast_ref::<tokio_postgres::Error>() {
+            return crate::error::describe(pg);
+        }
+        source = err.source();
+    }
+    e.to_string().replace('\n', " ")
+}
+
+pub async fn status(client: &mut Client) -> Result<ExitCode, CliError> {
+    let entries = plan(client).await?;
+    print_entries(&entries);
+    let count = |f: fn(&State) -> bool| entries.iter().filter(|e| f(&e.state)).count();
+    println!(
+        "{} applied, {} pending, {} changed, {} unknown",
+        count(|s| matches!(s, State::Applied { .. })),
+        count(|s| *s == State::Pending),
+        count(|s| *s == State::Changed),
+        count(|s| *s == State::Unknown),
+    );
+    match blocker(&entries) {
+        Some(reason) => Err(CliError::Refused(reason)),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn print_entries(entries: &[Entry]) {
+    for e in entries {
+        match &e.state {
+            State::Applied { applied_on } => println!("applied  {}  ({applied_on})", e.label()),
+            State::Pending => println!("pending  {}", e.label()),
+            State::Changed => println!("CHANGED  {}  (file differs from the applied version)", e.label()),
+            State::Unknown => println!("UNKNOWN  {}  (in the database, not in this binary)", e.label()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(version: i32, state: State) -> Entry {
+        Entry { version, name: format!("m{version}"), state }
+    }
+
+    #[test]
+    fn a_changed_migration_blocks_everything() {
+        let entries = [
+            entry(1, State::Applied { applied_on: String::new() }),
+            entry(2, State::Changed),
+            entry(3, State::Pending),
+        ];
+        let reason = blocker(&entries).expect("blocked");
+        assert!(reason.contains("V2__m2"), "{reason}");
+    }
+
+    #[test]
+    fn pending_after_applied_is_fine_but_a_gap_is_not() {
+        let ok = [entry(1, State::Applied { applied_on: String::new() }), entry(2, State::Pending)];
+        assert_eq!(blocker(&ok), None);
+        let gap = [
+            entry(1, State::Pending),
+            entry(2, State::Applied { applied_on: String::new() }),
+        ];
+        assert!(blocker(&gap).expect("blocked").contains("V1__m1"));
+    }
+
+    #[test]
+    fn every_embedded_migration_has_a_valid_name() {
+        assert_eq!(embedded().expect("valid").len(), MIGRATIONS.len());
+    }
+}

@@ -1,0 +1,40 @@
+//! Requests made exactly as PostgREST makes them (CONTRACT.md section 1):
+//!
+//! ```sql
+//! BEGIN;
+//! SET LOCAL ROLE authenticated;
+//! SELECT set_config('request.jwt.claims', '{"sub":"<uuid>","role":"authenticated"}', true);
+//! <statement>;
+//! COMMIT;
+//! ```
+
+use serde_json::json;
+use tokio_postgres::{Client, Row};
+
+/// Who makes a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    Anon,
+    /// An authenticated user, by `auth.users.id`.
+    User(&'a str),
+}
+
+/// One request: the statement runs in its own transaction under the caller's
+/// role and claims; it commits on success and rolls back on error.
+pub async fn request(
+    client: &mut Client,
+    caller: Caller<'_>,
+    statement: &str,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let (role, claims) = match caller {
+        Caller::Anon => ("anon", json!({ "role": "anon" })),
+        Caller::User(sub) => ("authenticated", json!({ "sub": sub, "role": "authenticated" })),
+    };
+    let tx = client.transaction().await?;
+    tx.batch_execute(&format!("set local role {role}")).await?;
+    tx.execute("select set_config('request.jwt.claims', $1, true)", &[&claims.to_string()])
+        .await?;
+    let rows = tx.query(statement, &[]).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
