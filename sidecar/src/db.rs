@@ -28,9 +28,11 @@ impl Target {
 
     pub fn parse(url: &str) -> Result<Target, CliError> {
         // The parser's messages name the option at fault, never its value.
-        let mut config: Config = url
-            .parse()
-            .map_err(|e: tokio_postgres::Error| CliError::Config(format!("DATABASE_URL is not a valid connection string: {e}")))?;
+        let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
+            CliError::Config(format!(
+                "DATABASE_URL is not a valid connection string: {e}"
+            ))
+        })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -43,7 +45,14 @@ impl Target {
 }
 
 fn describe_target(config: &Config) -> String {
-    let port = |i: usize| config.get_ports().get(i).or(config.get_ports().first()).copied().unwrap_or(5432);
+    let port = |i: usize| {
+        config
+            .get_ports()
+            .get(i)
+            .or(config.get_ports().first())
+            .copied()
+            .unwrap_or(5432)
+    };
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
@@ -54,7 +63,11 @@ fn describe_target(config: &Config) -> String {
             Host::Unix(path) => format!("{}/.s.PGSQL.{}", path.display(), port(i)),
         })
         .collect();
-    let hosts = if hosts.is_empty() { "localhost (default socket)".to_string() } else { hosts.join(",") };
+    let hosts = if hosts.is_empty() {
+        "localhost (default socket)".to_string()
+    } else {
+        hosts.join(",")
+    };
     match config.get_dbname() {
         Some(db) => format!("{hosts} (database {db})"),
         None => hosts,
@@ -65,7 +78,9 @@ pub fn pool(target: &Target) -> Result<Pool, CliError> {
     let manager = Manager::from_config(
         target.config.clone(),
         NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
     );
     Pool::builder(manager)
         .max_size(4)
@@ -89,7 +104,8 @@ mod tests {
 
     #[test]
     fn the_shown_target_never_contains_the_password() {
-        let t = Target::parse("postgres://app:secret@localhost:6543/samia").expect("valid");
+        let t = Target::parse("postgres://app:secret@localhost:6543/samia")
+            .expect("valid");
         assert_eq!(t.shown, "localhost:6543 (database samia)");
         assert!(!t.shown.contains("secret"));
     }
@@ -102,7 +118,9 @@ mod tests {
 
     #[test]
     fn a_bad_url_is_a_config_error_without_the_password() {
-        let err = Target::parse("postgres://app:secret@localhost:notaport/db").err().expect("invalid");
+        let err = Target::parse("postgres://app:secret@localhost:notaport/db")
+            .err()
+            .expect("invalid");
         assert!(matches!(err, CliError::Config(_)));
         assert!(!err.to_string().contains("secret"), "{err}");
     }

@@ -28,7 +28,10 @@ impl CliError {
 
     /// Wraps a failed statement with what was being done.
     pub fn db(context: impl Into<String>, e: &tokio_postgres::Error) -> CliError {
-        CliError::Database { context: context.into(), reason: describe(e) }
+        CliError::Database {
+            context: context.into(),
+            reason: describe(e),
+        }
     }
 }
 

@@ -32,8 +32,11 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     };
 
     let entries = migrate::plan(client).await?;
-    let pending: Vec<String> =
-        entries.iter().filter(|e| e.state == State::Pending).map(|e| e.label()).collect();
+    let pending: Vec<String> = entries
+        .iter()
+        .filter(|e| e.state == State::Pending)
+        .map(|e| e.label())
+        .collect();
     let drifted: Vec<String> = entries
         .iter()
         .filter(|e| matches!(e.state, State::Changed | State::Unknown))
@@ -44,18 +47,29 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
 
     let mut problems = Vec::new();
     match (&installed, &available) {
-        (_, None) => problems.push("the samia extension is not installed on this server".to_string()),
-        (None, Some(_)) => problems.push("the samia extension is not created in this database".to_string()),
-        (Some(i), Some(a)) if i != a => {
-            problems.push(format!("the samia extension is at {i} but {a} is available"))
+        (_, None) => {
+            problems.push("the samia extension is not installed on this server".to_string())
         }
+        (None, Some(_)) => {
+            problems.push("the samia extension is not created in this database".to_string())
+        }
+        (Some(i), Some(a)) if i != a => problems.push(format!(
+            "the samia extension is at {i} but {a} is available"
+        )),
         _ => {}
     }
     if !pending.is_empty() {
-        problems.push(format!("{} pending migration(s): {}", pending.len(), pending.join(", ")));
+        problems.push(format!(
+            "{} pending migration(s): {}",
+            pending.len(),
+            pending.join(", ")
+        ));
     }
     if !drifted.is_empty() {
-        problems.push(format!("changed or unknown migration(s): {}", drifted.join(", ")));
+        problems.push(format!(
+            "changed or unknown migration(s): {}",
+            drifted.join(", ")
+        ));
     }
     let healthy = problems.is_empty();
 
@@ -90,7 +104,11 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         }
         println!("{}", if healthy { "healthy" } else { "UNHEALTHY" });
     }
-    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Exact row counts of every table in `public` and `ops`.

@@ -19,7 +19,9 @@ const LOCK_KEY: i64 = 0x5341_4d49_414d_4947;
 /// The state of one migration, comparing this binary with the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
-    Applied { applied_on: String },
+    Applied {
+        applied_on: String,
+    },
     Pending,
     /// Applied, but the embedded file's checksum differs from the recorded one.
     Changed,
@@ -44,14 +46,17 @@ fn embedded() -> Result<Vec<Migration>, CliError> {
     MIGRATIONS
         .iter()
         .map(|(stem, sql)| {
-            Migration::unapplied(stem, sql)
-                .map_err(|e| CliError::Refused(format!("embedded migration {stem} is invalid: {e}")))
+            Migration::unapplied(stem, sql).map_err(|e| {
+                CliError::Refused(format!("embedded migration {stem} is invalid: {e}"))
+            })
         })
         .collect()
 }
 
 fn runner(migrations: &[Migration]) -> Runner {
-    let mut runner = Runner::new(migrations).set_abort_divergent(true).set_abort_missing(true);
+    let mut runner = Runner::new(migrations)
+        .set_abort_divergent(true)
+        .set_abort_missing(true);
     runner.set_migration_table_name(HISTORY_TABLE);
     runner
 }
@@ -83,12 +88,20 @@ pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
                 Some(_) => State::Changed,
                 None => State::Pending,
             };
-            Entry { version: m.version(), name: m.name().to_string(), state }
+            Entry {
+                version: m.version(),
+                name: m.name().to_string(),
+                state,
+            }
         })
         .collect();
     for a in &applied {
         if !migrations.iter().any(|m| m.version() == a.version()) {
-            entries.push(Entry { version: a.version(), name: a.name().to_string(), state: State::Unknown });
+            entries.push(Entry {
+                version: a.version(),
+                name: a.name().to_string(),
+                state: State::Unknown,
+            });
         }
     }
     entries.sort_by_key(|e| e.version);
@@ -97,8 +110,12 @@ pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
 
 /// `2026-11-25T00:10:19Z`: whole seconds, UTC.
 fn format_time(t: &time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(*t);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(*t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// Why `up` must not run, if anything blocks it.
@@ -117,8 +134,15 @@ fn blocker(entries: &[Entry]) -> Option<String> {
             e.label()
         ));
     }
-    let last_applied = entries.iter().filter(|e| matches!(e.state, State::Applied { .. })).map(|e| e.version).max();
-    if let Some(e) = entries.iter().find(|e| e.state == State::Pending && Some(e.version) < last_applied) {
+    let last_applied = entries
+        .iter()
+        .filter(|e| matches!(e.state, State::Applied { .. }))
+        .map(|e| e.version)
+        .max();
+    if let Some(e) = entries
+        .iter()
+        .find(|e| e.state == State::Pending && Some(e.version) < last_applied)
+    {
         return Some(format!(
             "migration {} is older than migrations already applied; renumber it after the latest one",
             e.label()
@@ -138,7 +162,9 @@ pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::db("taking the migration lock", &e))?;
     let result = apply_pending(client).await;
     // The lock is per session; release it even when a migration failed.
-    let _ = client.execute("select pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+    let _ = client
+        .execute("select pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .await;
     result
 }
 
@@ -162,8 +188,17 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
             .run_async(client)
             .await;
         match result {
-            Ok(report) if report.applied_migrations().iter().any(|m| m.version() == entry.version) => {
-                println!("applied  {}  ({} ms)", entry.label(), started.elapsed().as_millis());
+            Ok(report)
+                if report
+                    .applied_migrations()
+                    .iter()
+                    .any(|m| m.version() == entry.version) =>
+            {
+                println!(
+                    "applied  {}  ({} ms)",
+                    entry.label(),
+                    started.elapsed().as_millis()
+                );
                 applied += 1;
             }
             // Another runner applied it between our plan and our turn.
@@ -181,7 +216,10 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
             }
         }
     }
-    println!("{} migrations: {applied} applied, {skipped} skipped", entries.len());
+    println!(
+        "{} migrations: {applied} applied, {skipped} skipped",
+        entries.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,8 +257,14 @@ fn print_entries(entries: &[Entry]) {
         match &e.state {
             State::Applied { applied_on } => println!("applied  {}  ({applied_on})", e.label()),
             State::Pending => println!("pending  {}", e.label()),
-            State::Changed => println!("CHANGED  {}  (file differs from the applied version)", e.label()),
-            State::Unknown => println!("UNKNOWN  {}  (in the database, not in this binary)", e.label()),
+            State::Changed => println!(
+                "CHANGED  {}  (file differs from the applied version)",
+                e.label()
+            ),
+            State::Unknown => println!(
+                "UNKNOWN  {}  (in the database, not in this binary)",
+                e.label()
+            ),
         }
     }
 }
@@ -230,13 +274,22 @@ mod tests {
     use super::*;
 
     fn entry(version: i32, state: State) -> Entry {
-        Entry { version, name: format!("m{version}"), state }
+        Entry {
+            version,
+            name: format!("m{version}"),
+            state,
+        }
     }
 
     #[test]
     fn a_changed_migration_blocks_everything() {
         let entries = [
-            entry(1, State::Applied { applied_on: String::new() }),
+            entry(
+                1,
+                State::Applied {
+                    applied_on: String::new(),
+                },
+            ),
             entry(2, State::Changed),
             entry(3, State::Pending),
         ];
@@ -246,11 +299,24 @@ mod tests {
 
     #[test]
     fn pending_after_applied_is_fine_but_a_gap_is_not() {
-        let ok = [entry(1, State::Applied { applied_on: String::new() }), entry(2, State::Pending)];
+        let ok = [
+            entry(
+                1,
+                State::Applied {
+                    applied_on: String::new(),
+                },
+            ),
+            entry(2, State::Pending),
+        ];
         assert_eq!(blocker(&ok), None);
         let gap = [
             entry(1, State::Pending),
-            entry(2, State::Applied { applied_on: String::new() }),
+            entry(
+                2,
+                State::Applied {
+                    applied_on: String::new(),
+                },
+            ),
         ];
         assert!(blocker(&gap).expect("blocked").contains("V1__m1"));
     }

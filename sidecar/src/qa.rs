@@ -105,10 +105,19 @@ pub async fn run(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
             if *count == 0 {
                 println!("ok    {:<40} 0", check.name);
             } else {
-                println!("FAIL  {:<40} {count}  ({}; e.g. {})", check.name, check.what, sample.join(", "));
+                println!(
+                    "FAIL  {:<40} {count}  ({}; e.g. {})",
+                    check.name,
+                    check.what,
+                    sample.join(", ")
+                );
             }
         }
         println!("{} checks, {failing} failing", results.len());
     }
-    Ok(if failing == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -13,6 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_postgres::{Client, NoTls, Row};
 
+pub mod bench;
 pub mod postgrest;
 
 pub const TEMPLATE: &str = "samia_template";
@@ -52,7 +53,11 @@ impl TestDb {
 
     async fn create(template: Option<&str>) -> Result<TestDb> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!("t_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
         let admin = connect(&admin_url()).await?;
         let sql = match template {
             Some(t) => format!("create database {name} template {t}"),
@@ -63,7 +68,10 @@ impl TestDb {
         loop {
             match admin.batch_execute(&sql).await {
                 Ok(()) => break,
-                Err(e) if attempt < 50 && e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) => {
+                Err(e)
+                    if attempt < 50
+                        && e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) =>
+                {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
@@ -96,7 +104,8 @@ pub struct Output {
 
 /// Runs `samia` with `DATABASE_URL` set to `database_url` (or unset).
 pub fn run_samia(args: &[&str], database_url: Option<&str>) -> Output {
-    let bin = std::env::var("SAMIA_BIN").expect("SAMIA_BIN is not set: run the integration tests with `make test`");
+    let bin = std::env::var("SAMIA_BIN")
+        .expect("SAMIA_BIN is not set: run the integration tests with `make test`");
     let mut cmd = Command::new(bin);
     cmd.args(args).env_remove("DATABASE_URL");
     if let Some(url) = database_url {
@@ -117,7 +126,10 @@ pub fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
 
 /// The single text value of a one-row, one-column query.
 pub async fn one_text(client: &Client, sql: &str) -> Result<Option<String>> {
-    let row: Row = client.query_one(sql, &[]).await.with_context(|| sql.to_string())?;
+    let row: Row = client
+        .query_one(sql, &[])
+        .await
+        .with_context(|| sql.to_string())?;
     Ok(row.get(0))
 }
 

@@ -28,12 +28,18 @@ pub async fn request(
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
     let (role, claims) = match caller {
         Caller::Anon => ("anon", json!({ "role": "anon" })),
-        Caller::User(sub) => ("authenticated", json!({ "sub": sub, "role": "authenticated" })),
+        Caller::User(sub) => (
+            "authenticated",
+            json!({ "sub": sub, "role": "authenticated" }),
+        ),
     };
     let tx = client.transaction().await?;
     tx.batch_execute(&format!("set local role {role}")).await?;
-    tx.execute("select set_config('request.jwt.claims', $1, true)", &[&claims.to_string()])
-        .await?;
+    tx.execute(
+        "select set_config('request.jwt.claims', $1, true)",
+        &[&claims.to_string()],
+    )
+    .await?;
     let rows = tx.query(statement, &[]).await?;
     tx.commit().await?;
     Ok(rows)

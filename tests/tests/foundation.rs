@@ -13,13 +13,28 @@ async fn migrate_up_twice_applies_everything_once() -> anyhow::Result<()> {
     let first = db.samia(&["migrate", "up"]);
     assert_eq!(first.code, 0, "{first:?}");
     for (stem, _) in MIGRATIONS {
-        assert!(first.stdout.contains(&format!("applied  {stem}")), "{stem} not applied: {}", first.stdout);
+        assert!(
+            first.stdout.contains(&format!("applied  {stem}")),
+            "{stem} not applied: {}",
+            first.stdout
+        );
     }
     let second = db.samia(&["migrate", "up"]);
     assert_eq!(second.code, 0, "{second:?}");
-    assert!(!second.stdout.contains("applied  V"), "second run applied something: {}", second.stdout);
-    assert_eq!(second.stdout.matches("skipped  V").count(), MIGRATIONS.len(), "{}", second.stdout);
-    assert!(second.stdout.contains(&format!("0 applied, {} skipped", MIGRATIONS.len())));
+    assert!(
+        !second.stdout.contains("applied  V"),
+        "second run applied something: {}",
+        second.stdout
+    );
+    assert_eq!(
+        second.stdout.matches("skipped  V").count(),
+        MIGRATIONS.len(),
+        "{}",
+        second.stdout
+    );
+    assert!(second
+        .stdout
+        .contains(&format!("0 applied, {} skipped", MIGRATIONS.len())));
 
     let client = db.system().await?;
     let without_rls: Vec<String> = client
@@ -32,7 +47,10 @@ async fn migrate_up_twice_applies_everything_once() -> anyhow::Result<()> {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(without_rls.is_empty(), "tables without RLS: {without_rls:?}");
+    assert!(
+        without_rls.is_empty(),
+        "tables without RLS: {without_rls:?}"
+    );
     let tables: i64 = client
         .query_one(
             "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -59,15 +77,35 @@ async fn status_and_up_refuse_a_migration_changed_after_it_was_applied() -> anyh
 
     let status = db.samia(&["migrate", "status"]);
     assert_eq!(status.code, 1, "{status:?}");
-    assert!(status.stdout.contains("CHANGED  V3__core_tables"), "{}", status.stdout);
-    assert!(status.stdout.contains("pending  V6__profile_triggers"), "{}", status.stdout);
-    assert!(status.stderr.contains("V3__core_tables"), "{}", status.stderr);
+    assert!(
+        status.stdout.contains("CHANGED  V3__core_tables"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("pending  V6__profile_triggers"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stderr.contains("V3__core_tables"),
+        "{}",
+        status.stderr
+    );
 
     let up = db.samia(&["migrate", "up"]);
     assert_eq!(up.code, 1, "{up:?}");
-    assert!(up.stderr.contains("V3__core_tables changed after it was applied"), "{}", up.stderr);
+    assert!(
+        up.stderr
+            .contains("V3__core_tables changed after it was applied"),
+        "{}",
+        up.stderr
+    );
     let v6: i64 = client
-        .query_one("select count(*) from ops.schema_migrations where version = 6", &[])
+        .query_one(
+            "select count(*) from ops.schema_migrations where version = 6",
+            &[],
+        )
         .await?
         .get(0);
     assert_eq!(v6, 0, "up ran past the changed migration");
@@ -79,14 +117,31 @@ async fn a_failing_migration_is_rolled_back_and_reported() -> anyhow::Result<()>
     let db = TestDb::empty().await?;
     let client = db.system().await?;
     // Make V3 fail halfway: a clashing object of another kind.
-    client.batch_execute("create view public.countries as select 1 as code").await?;
+    client
+        .batch_execute("create view public.countries as select 1 as code")
+        .await?;
     let up = db.samia(&["migrate", "up"]);
     assert_eq!(up.code, 1, "{up:?}");
-    assert!(up.stdout.contains("FAILED   V3__core_tables"), "{}", up.stdout);
-    assert!(up.stderr.contains("V3__core_tables failed and was rolled back"), "{}", up.stderr);
+    assert!(
+        up.stdout.contains("FAILED   V3__core_tables"),
+        "{}",
+        up.stdout
+    );
+    assert!(
+        up.stderr
+            .contains("V3__core_tables failed and was rolled back"),
+        "{}",
+        up.stderr
+    );
     // Nothing of V3 remains: its first table was rolled back with it.
-    assert_eq!(one_text(&client, "select to_regclass('public.roles')::text").await?, None);
-    let applied: i64 = client.query_one("select count(*) from ops.schema_migrations", &[]).await?.get(0);
+    assert_eq!(
+        one_text(&client, "select to_regclass('public.roles')::text").await?,
+        None
+    );
+    let applied: i64 = client
+        .query_one("select count(*) from ops.schema_migrations", &[])
+        .await?
+        .get(0);
     assert_eq!(applied, 2);
     Ok(())
 }
@@ -95,23 +150,49 @@ async fn a_failing_migration_is_rolled_back_and_reported() -> anyhow::Result<()>
 async fn missing_or_unreachable_database_is_a_one_line_error_exit_2() {
     let missing = run_samia(&["migrate", "up"], None);
     assert_eq!(missing.code, 2, "{missing:?}");
-    assert!(missing.stderr.contains("DATABASE_URL is not set"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("DATABASE_URL is not set"),
+        "{}",
+        missing.stderr
+    );
     assert_eq!(missing.stderr.trim_end().lines().count(), 1);
     assert!(!missing.stderr.contains("panicked"));
 
     // Port 1 on loopback: nothing listens there.
     let url = "postgres://samia:secret@127.0.0.1:1/samia";
-    for args in [&["migrate", "up"][..], &["migrate", "status"], &["health"], &["qa"]] {
+    for args in [
+        &["migrate", "up"][..],
+        &["migrate", "status"],
+        &["health"],
+        &["qa"],
+    ] {
         let out = run_samia(args, Some(url));
         assert_eq!(out.code, 2, "{args:?}: {out:?}");
-        assert!(out.stderr.contains("cannot connect to the database at 127.0.0.1:1"), "{}", out.stderr);
-        assert!(!out.stderr.contains("secret"), "password leaked: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("cannot connect to the database at 127.0.0.1:1"),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            !out.stderr.contains("secret"),
+            "password leaked: {}",
+            out.stderr
+        );
         assert_eq!(out.stderr.trim_end().lines().count(), 1, "{}", out.stderr);
     }
 
-    let bad = run_samia(&["health"], Some("postgres://samia:secret@127.0.0.1:notaport/x"));
+    let bad = run_samia(
+        &["health"],
+        Some("postgres://samia:secret@127.0.0.1:notaport/x"),
+    );
     assert_eq!(bad.code, 2, "{bad:?}");
-    assert!(bad.stderr.contains("DATABASE_URL is not a valid connection string"), "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains("DATABASE_URL is not a valid connection string"),
+        "{}",
+        bad.stderr
+    );
     assert!(!bad.stderr.contains("secret"));
 }
 
@@ -121,7 +202,11 @@ async fn health_is_green_only_when_fully_migrated() -> anyhow::Result<()> {
     let ok = db.samia(&["health"]);
     assert_eq!(ok.code, 0, "{ok:?}");
     assert!(ok.stdout.contains("PostgreSQL 15"), "{}", ok.stdout);
-    assert!(ok.stdout.contains("rows        public.countries"), "{}", ok.stdout);
+    assert!(
+        ok.stdout.contains("rows        public.countries"),
+        "{}",
+        ok.stdout
+    );
     let json = db.samia(&["health", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&json.stdout)?;
     assert_eq!(report["healthy"], true);
@@ -178,8 +263,14 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
             .map(|c| (c["count"].as_i64().unwrap_or(-1), c["sample"].clone()))
             .unwrap_or((-1, serde_json::Value::Null))
     };
-    assert_eq!(count("profiles_zodiac_mismatch"), (1, serde_json::json!([AMAL])));
-    assert_eq!(count("profiles_country_code_mismatch"), (1, serde_json::json!([AMAL])));
+    assert_eq!(
+        count("profiles_zodiac_mismatch"),
+        (1, serde_json::json!([AMAL]))
+    );
+    assert_eq!(
+        count("profiles_country_code_mismatch"),
+        (1, serde_json::json!([AMAL]))
+    );
     assert_eq!(count("media_orphans"), (1, serde_json::json!(["104"])));
     assert_eq!(count("profiles_without_role").0, 0);
     Ok(())
@@ -191,7 +282,9 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
 async fn zodiac_of_agrees_with_the_spec_on_every_day_1900_to_2100() -> anyhow::Result<()> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
-    client.batch_execute(include_str!("../sql/spec_calc_zodiac.sql")).await?;
+    client
+        .batch_execute(include_str!("../sql/spec_calc_zodiac.sql"))
+        .await?;
     let row = client
         .query_one(
             "select count(*), count(*) filter (where samia.zodiac_of(d) is distinct from spec.calc_zodiac(d)),
@@ -223,7 +316,10 @@ async fn sign_up_and_auth_updates_keep_the_profile_in_sync() -> anyhow::Result<(
                           coalesce(last_name, '-'), role_id, is_blocked)
            from public.profiles where id = '{AMAL}'"
     );
-    assert_eq!(one_text(&client, &profile).await?.as_deref(), Some("amal@example.com|-|f|f|Amal|-|5|f"));
+    assert_eq!(
+        one_text(&client, &profile).await?.as_deref(),
+        Some("amal@example.com|-|f|f|Amal|-|5|f")
+    );
 
     client
         .batch_execute(&format!(
@@ -276,11 +372,21 @@ async fn derived_profile_columns_and_their_errors() -> anyhow::Result<()> {
     let update = |set: &str| format!("update public.profiles set {set} where id = '{AMAL}'");
 
     // Writes to the derived columns are replaced by the derived values.
-    client.batch_execute(&update("dob = '2000-02-29', country = 'ae', zodiac = 'Leo', country_code = '+0'")).await?;
+    client
+        .batch_execute(&update(
+            "dob = '2000-02-29', country = 'ae', zodiac = 'Leo', country_code = '+0'",
+        ))
+        .await?;
     let derived = format!("select concat_ws('|', zodiac, country, country_code) from public.profiles where id = '{AMAL}'");
-    assert_eq!(one_text(&client, &derived).await?.as_deref(), Some("Pisces|AE|+971"));
+    assert_eq!(
+        one_text(&client, &derived).await?.as_deref(),
+        Some("Pisces|AE|+971")
+    );
     client.batch_execute(&update("zodiac = 'Leo'")).await?;
-    assert_eq!(one_text(&client, &derived).await?.as_deref(), Some("Pisces|AE|+971"));
+    assert_eq!(
+        one_text(&client, &derived).await?.as_deref(),
+        Some("Pisces|AE|+971")
+    );
 
     for (set, needle) in [
         ("country = 'ZZ'", "unknown country \"ZZ\""),
@@ -290,15 +396,24 @@ async fn derived_profile_columns_and_their_errors() -> anyhow::Result<()> {
     ] {
         let err = client.batch_execute(&update(set)).await.expect_err(set);
         assert_eq!(sqlstate(&err), Some("22023"), "{set}: {err:?}");
-        let message = err.as_db_error().map(|e| e.message().to_string()).unwrap_or_default();
+        let message = err
+            .as_db_error()
+            .map(|e| e.message().to_string())
+            .unwrap_or_default();
         assert!(message.contains(needle), "{set}: {message}");
     }
     // Nothing was lost: the row is as it was before the failed updates.
-    assert_eq!(one_text(&client, &derived).await?.as_deref(), Some("Pisces|AE|+971"));
+    assert_eq!(
+        one_text(&client, &derived).await?.as_deref(),
+        Some("Pisces|AE|+971")
+    );
 
     // An empty country clears both columns.
     client.batch_execute(&update("country = '  '")).await?;
-    assert_eq!(one_text(&client, &derived).await?.as_deref(), Some("Pisces"));
+    assert_eq!(
+        one_text(&client, &derived).await?.as_deref(),
+        Some("Pisces")
+    );
     Ok(())
 }
 
@@ -308,18 +423,41 @@ async fn api_roles_reach_nothing_before_the_policies_exist() -> anyhow::Result<(
     let mut client = db.system().await?;
     sign_up(&client, AMAL, "amal@example.com").await?;
     for caller in [Caller::Anon, Caller::User(AMAL)] {
-        for table in ["profiles", "services", "countries", "orders", "horoscopes", "audit_log", "app_config"] {
-            let result = request(&mut client, caller, &format!("select * from public.{table}")).await;
+        for table in [
+            "profiles",
+            "services",
+            "countries",
+            "orders",
+            "horoscopes",
+            "audit_log",
+            "app_config",
+        ] {
+            let result = request(
+                &mut client,
+                caller,
+                &format!("select * from public.{table}"),
+            )
+            .await;
             match result {
                 Ok(rows) => assert!(rows.is_empty(), "{caller:?} read {table}"),
                 Err(e) => assert_eq!(sqlstate(&e), Some("42501"), "{caller:?} {table}: {e:?}"),
             }
         }
-        let write = request(&mut client, caller, &format!("update public.profiles set role_id = 1 where id = '{AMAL}'")).await;
+        let write = request(
+            &mut client,
+            caller,
+            &format!("update public.profiles set role_id = 1 where id = '{AMAL}'"),
+        )
+        .await;
         assert_eq!(write.err().as_ref().and_then(sqlstate), Some("42501"));
     }
     // ops is never reachable from the API.
-    let ops = request(&mut client, Caller::User(AMAL), "select * from ops.schema_migrations").await;
+    let ops = request(
+        &mut client,
+        Caller::User(AMAL),
+        "select * from ops.schema_migrations",
+    )
+    .await;
     assert_eq!(ops.err().as_ref().and_then(sqlstate), Some("42501"));
     Ok(())
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make up`: the local stack. Builds and installs the extension, starts a
+# project-local PostgreSQL 15 cluster under .local/ (never the system's `main`
+# cluster), migrates, seeds demo accounts and data, prints how to connect,
+# and runs in the foreground until Ctrl-C, then stops cleanly.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+PORT=${SAMIA_PG_PORT:-54329}
+DB=${SAMIA_DB:-samia}
+CLUSTER=$ROOT/.local/cluster
+
+ensure_deps
+install_extension release
+log "building the samia binary"
+cargo build --release -p samia-sidecar
+SAMIA=$ROOT/target/release/samia
+
+if [ -f "$CLUSTER/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER/data" status >/dev/null 2>&1; then
+  die "a local cluster is already running in $CLUSTER (another make up?); stop it first"
+fi
+log "starting PostgreSQL 15 on 127.0.0.1:$PORT (data in .local/cluster)"
+cluster_start "$CLUSTER" "$PORT"
+stopped() {
+  log "stopping PostgreSQL"
+  cluster_stop "$CLUSTER"
+}
+trap stopped EXIT
+trap 'exit 0' INT TERM
+
+admin=$(cluster_url "$CLUSTER" postgres "$PORT")
+if [ -z "$(psql_in "$admin" -tAc "select 1 from pg_database where datname = '$DB'")" ]; then
+  psql_in "$admin" -c "create database $DB"
+fi
+URL="postgres://postgres@127.0.0.1:$PORT/$DB"
+log "migrating"
+DATABASE_URL=$URL "$SAMIA" migrate up
+log "seeding demo accounts and data"
+psql_in "$URL" -f sql/demo/seed.sql
+DATABASE_URL=$URL "$SAMIA" health >/dev/null || DATABASE_URL=$URL "$SAMIA" health
+
+cat <<INFO
+
+SAMIA-TAROT is up.
+
+  Database   $URL
+             (trust authentication on 127.0.0.1 only; data in .local/cluster)
+  psql       psql $URL
+  operator   DATABASE_URL=$URL $SAMIA health
+
+  Demo accounts (auth.users id / email / role):
+    00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin
+    00000000-0000-4000-8000-000000000002  admin@samia.test       admin
+    00000000-0000-4000-8000-000000000003  reader@samia.test      reader
+    00000000-0000-4000-8000-000000000004  monitor@samia.test     monitor
+    00000000-0000-4000-8000-000000000005  client@samia.test      client
+
+  Act as a demo user exactly as PostgREST does, in psql:
+    begin;
+    set local role authenticated;
+    select set_config('request.jwt.claims',
+      '{"sub":"00000000-0000-4000-8000-000000000005","role":"authenticated"}', true);
+    select * from public.orders;
+    commit;
+
+Press Ctrl-C to stop.
+INFO
+
+# Foreground until Ctrl-C; also stop if PostgreSQL dies.
+while as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER/data" status >/dev/null 2>&1; do
+  sleep 2 &
+  wait $! || true
+done
+log "PostgreSQL exited; see .local/cluster/postgres.log"
+exit 1
