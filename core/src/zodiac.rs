@@ -158,8 +158,11 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 mod tests {
     use super::*;
 
+    /// (month, day) of the last day of one sign, that sign, the next day, the next sign.
+    type Boundary = ((u32, u32), Sign, (u32, u32), Sign);
+
     /// Every boundary of the table, the last day of one sign and the first of the next.
-    const BOUNDARIES: [((u32, u32), Sign, (u32, u32), Sign); 12] = [
+    const BOUNDARIES: [Boundary; 12] = [
         ((1, 19), Sign::Capricorn, (1, 20), Sign::Aquarius),
         ((2, 18), Sign::Aquarius, (2, 19), Sign::Pisces),
         ((3, 20), Sign::Pisces, (3, 21), Sign::Aries),
