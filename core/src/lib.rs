@@ -3,7 +3,9 @@
 //! Everything here is pure (no database, no I/O) so that the PostgreSQL
 //! extension, the sidecar and the tests all share one copy of each rule.
 
+pub mod audit;
 pub mod migrations;
+pub mod roles;
 pub mod zodiac;
 
 pub use zodiac::{Sign, ZODIAC_TABLE};

@@ -17,6 +17,24 @@ pub fn invalid_value(message: impl Into<String>, hint: Option<&str>) -> ! {
     )
 }
 
+/// Raises `42501 insufficient_privilege`: the caller's role may not do this.
+pub fn denied(message: impl Into<String>) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        message.into(),
+        None,
+    )
+}
+
+/// Raises `42501` with a hint saying what the caller may do instead.
+pub fn denied_with_hint(message: impl Into<String>, hint: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        message.into(),
+        Some(hint),
+    )
+}
+
 /// Raises `39P01 trigger_protocol_violated`: a trigger wired to the wrong
 /// table or event, which is a migration defect rather than bad input.
 pub fn misconfigured(what: impl Display) -> ! {

@@ -7,6 +7,8 @@
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod audit;
+mod authority;
 mod caller;
 mod errors;
 mod profiles;

@@ -4,6 +4,7 @@
 //! 0 success, 1 a check failed (unhealthy, QA findings, migration refused or
 //! failed), 2 configuration or connection problem.
 
+mod audit;
 mod db;
 mod error;
 mod health;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 #[command(
     name = "samia",
     version,
-    about = "SAMIA-TAROT operator tool: migrations, health checks and data QA",
+    about = "SAMIA-TAROT operator tool: migrations, health checks, data QA and the audit chain",
     long_about = "SAMIA-TAROT operator tool.\n\n\
         Connects to the database named by the DATABASE_URL environment variable \
         (a URL such as postgres://USER:PASSWORD@HOST:5432/DBNAME, or a key=value \
@@ -45,6 +46,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The tamper-evident audit chain: seal new rows, or verify every sealed row.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Data-QA sweep: counts rows that break the data contract. Exits 1 when
     /// any check finds a problem.
     Qa {
@@ -52,6 +58,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Seal committed audit rows that are not sealed yet, oldest first.
+    Seal,
+    /// Recompute the chain from the rows and name the first edited, deleted or
+    /// reordered row. Exits 1 when the chain is broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -91,6 +106,13 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Health { json } => {
             let mut client = db::client(&pool, &target).await?;
             health::run(&mut client, json).await
+        }
+        Command::Audit { action } => {
+            let client = db::client(&pool, &target).await?;
+            match action {
+                AuditAction::Seal => audit::seal(&client).await,
+                AuditAction::Verify => audit::verify(&client).await,
+            }
         }
         Command::Qa { json } => {
             let client = db::client(&pool, &target).await?;

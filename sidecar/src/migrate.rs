@@ -211,7 +211,7 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
                 return Err(CliError::Refused(format!(
                     "migration {} failed and was rolled back: {}",
                     entry.label(),
-                    refinery_reason(&e)
+                    refinery_reason(&e, &entry.label())
                 )));
             }
         }
@@ -223,12 +223,32 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The database's own message for a failed migration, on one line.
-fn refinery_reason(e: &refinery::Error) -> String {
+/// The database's own message for a failed migration, on one line, with
+/// the line of the migration file it points at.
+fn refinery_reason(e: &refinery::Error, stem: &str) -> String {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
         if let Some(pg) = err.downcast_ref::<tokio_postgres::Error>() {
-            return crate::error::describe(pg);
+            let mut reason = crate::error::describe(pg);
+            let position = pg.as_db_error().and_then(|db| match db.position() {
+                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                _ => None,
+            });
+            let sql = MIGRATIONS
+                .iter()
+                .find(|(s, _)| *s == stem)
+                .map(|(_, sql)| *sql);
+            if let (Some(p), Some(sql)) = (position, sql) {
+                // The position counts characters from 1.
+                let line = sql
+                    .chars()
+                    .take(p.saturating_sub(1))
+                    .filter(|c| *c == '\n')
+                    .count()
+                    + 1;
+                reason.push_str(&format!(" at {stem}.sql line {line}"));
+            }
+            return reason;
         }
         source = err.source();
     }

@@ -26,6 +26,25 @@ pub async fn request(
     caller: Caller<'_>,
     statement: &str,
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
+    run(client, caller, statement, true).await
+}
+
+/// The same request, rolled back at the end even on success (PostgREST's
+/// `Prefer: tx=rollback`), so a test can try it without changing the data.
+pub async fn try_request(
+    client: &mut Client,
+    caller: Caller<'_>,
+    statement: &str,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    run(client, caller, statement, false).await
+}
+
+async fn run(
+    client: &mut Client,
+    caller: Caller<'_>,
+    statement: &str,
+    commit: bool,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
     let (role, claims) = match caller {
         Caller::Anon => ("anon", json!({ "role": "anon" })),
         Caller::User(sub) => (
@@ -41,6 +60,10 @@ pub async fn request(
     )
     .await?;
     let rows = tx.query(statement, &[]).await?;
-    tx.commit().await?;
+    if commit {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
     Ok(rows)
 }

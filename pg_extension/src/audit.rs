@@ -1,0 +1,188 @@
+//! Audit and moderation records, append-only tables, and the sealer of the
+//! tamper-evident chain (see `samia_core::audit`).
+
+use crate::caller::Caller;
+use crate::errors;
+use pgrx::prelude::*;
+use samia_core::audit::{self, AuditRow, Hash, GENESIS};
+
+/// A `moderation_actions` row to write with an audit row.
+pub struct Moderation<'a> {
+    pub target_kind: &'a str,
+    pub action: &'a str,
+    pub reason: Option<String>,
+}
+
+/// Writes one `audit_log` row (and one `moderation_actions` row when given)
+/// in the current transaction, with the real caller as actor.
+pub fn record(
+    caller: &Caller,
+    event: &str,
+    entity: &str,
+    entity_id: &str,
+    meta: serde_json::Value,
+    moderation: Option<Moderation<'_>>,
+) {
+    let role = caller.actor.role_name();
+    errors::spi(
+        Spi::run_with_args(
+            "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
+             values ($1, $2, $3, $4, $5, $6)",
+            &[
+                caller.uid.into(),
+                role.into(),
+                event.into(),
+                entity.into(),
+                entity_id.into(),
+                pgrx::JsonB(meta).into(),
+            ],
+        ),
+        "writing the audit log",
+    );
+    if let Some(m) = moderation {
+        errors::spi(
+            Spi::run_with_args(
+                "insert into public.moderation_actions (actor_id, target_kind, target_id, action, reason)
+                 values ($1, $2, $3, $4, $5)",
+                &[caller.uid.into(), m.target_kind.into(), entity_id.into(), m.action.into(), m.reason.into()],
+            ),
+            "writing the moderation record",
+        );
+    }
+}
+
+/// BEFORE UPDATE OR DELETE (per row) and BEFORE TRUNCATE (per statement):
+/// the table is append-only for every role, its owner included.
+#[pg_trigger]
+fn append_only<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {
+    let table = trigger.table_name().unwrap_or_else(|_| "this table".into());
+    let op = match trigger.op() {
+        Ok(PgTriggerOperation::Update) => "updated",
+        Ok(PgTriggerOperation::Delete) => "deleted",
+        Ok(PgTriggerOperation::Truncate) => "truncated",
+        _ => errors::misconfigured("append_only must run BEFORE UPDATE, DELETE or TRUNCATE"),
+    };
+    errors::denied(format!("{table} is append-only: its rows cannot be {op}"))
+}
+
+const SEAL_LOCK: i64 = 0x5341_4d49_4153_4541; // "SAMIASEA"
+/// How far behind the newest sealed row the sealer looks for rows that
+/// committed late (their transaction took its id before a sealed row's).
+const LATE_WINDOW: i64 = 10_000;
+
+/// Seals up to `max_rows` unsealed `audit_log` rows, oldest id first, and
+/// returns how many it sealed. Safe to call from several sessions at once:
+/// they take turns on an advisory lock.
+#[pg_extern(volatile, security_definer)]
+#[search_path(pg_catalog)]
+fn audit_seal(max_rows: default!(i32, 10000)) -> i32 {
+    errors::spi(
+        Spi::run_with_args("select pg_advisory_xact_lock($1)", &[SEAL_LOCK.into()]),
+        "taking the sealing lock",
+    );
+    let last = Spi::connect(|client| {
+        let table = client.select(
+            "select seq, audit_id, row_hash from ops.audit_seals order by seq desc limit 1",
+            Some(1),
+            &[],
+        )?;
+        if table.is_empty() {
+            return Ok::<_, pgrx::spi::SpiError>(None);
+        }
+        let row = table.first();
+        Ok(Some((
+            row.get::<i64>(1)?.unwrap_or(0),
+            row.get::<i64>(2)?.unwrap_or(0),
+            row.get::<Vec<u8>>(3)?.unwrap_or_default(),
+        )))
+    });
+    let (mut seq, last_id, mut prev): (i64, i64, Hash) =
+        match errors::spi(last, "reading the last seal") {
+            None => (0, 0, GENESIS),
+            Some((seq, id, hash)) => match <Hash>::try_from(hash.as_slice()) {
+                Ok(h) => (seq, id, h),
+                Err(_) => errors::misconfigured(format_args!("seal {seq} has a malformed hash")),
+            },
+        };
+
+    let rows = Spi::connect(|client| {
+        let sql = format!(
+            "select {} from public.audit_log a
+              where a.id > $1
+                and not exists (select 1 from ops.audit_seals s where s.audit_id = a.id)
+              order by a.id limit $2",
+            audit::ROW_COLUMNS
+        );
+        let table = client.select(
+            &sql,
+            None,
+            &[(last_id - LATE_WINDOW).into(), max_rows.max(0).into()],
+        )?;
+        let mut rows = Vec::new();
+        for r in table {
+            rows.push(AuditRow {
+                id: r.get::<i64>(1)?.unwrap_or(0),
+                actor: r.get::<String>(2)?,
+                actor_role: r.get::<String>(3)?,
+                event: r.get::<String>(4)?.unwrap_or_default(),
+                entity: r.get::<String>(5)?,
+                entity_id: r.get::<String>(6)?,
+                meta: r.get::<String>(7)?,
+                created_at_us: r.get::<i64>(8)?.unwrap_or(0),
+            });
+        }
+        Ok::<_, pgrx::spi::SpiError>(rows)
+    });
+    let rows = errors::spi(rows, "reading unsealed audit rows");
+    if rows.is_empty() {
+        return 0;
+    }
+
+    let (mut seqs, mut ids, mut prevs, mut hashes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for row in &rows {
+        let hash = audit::chain(&prev, row);
+        seq += 1;
+        seqs.push(seq);
+        ids.push(row.id);
+        prevs.push(prev.to_vec());
+        hashes.push(hash.to_vec());
+        prev = hash;
+    }
+    errors::spi(
+        Spi::run_with_args(
+            "insert into ops.audit_seals (seq, audit_id, prev_hash, row_hash)
+             select * from unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[])",
+            &[seqs.into(), ids.into(), prevs.into(), hashes.into()],
+        ),
+        "writing seals",
+    );
+    rows.len() as i32
+}
+
+// AFTER INSERT ... FOR EACH STATEMENT on public.orders: one `order.created`
+// row per new order, written set-based from the transition table so a bulk
+// insert costs one extra statement, not one per row.
+pgrx::extension_sql!(
+    r#"
+CREATE FUNCTION samia.audit_orders_created() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+AS $$
+DECLARE
+  v_actor uuid := auth.uid();
+  v_role text := samia.caller_role();
+BEGIN
+  INSERT INTO public.audit_log (actor, actor_role, event, entity, entity_id, meta)
+  SELECT v_actor, v_role, 'order.created', 'orders', n.id::text,
+         jsonb_build_object('user_id', n.user_id, 'service_id', n.service_id,
+                            'is_gold', n.is_gold, 'status', n.status)
+    FROM created n;
+  RETURN NULL;
+END
+$$;
+"#,
+    name = "audit_orders_created",
+    requires = [caller_role],
+);

@@ -1,0 +1,353 @@
+//! Who may change what, beyond what row-level security can express:
+//! role changes, blocking, horoscope approval, configuration, and the block
+//! rules on orders. Every sensitive change is recorded in `audit_log` and
+//! `moderation_actions` in the same transaction.
+
+use crate::audit::{self, Moderation};
+use crate::caller::Caller;
+use crate::errors;
+use pgrx::datum::{Date, FromDatum, IntoDatum, Time, TimestampWithTimeZone, UnboxDatum};
+use pgrx::heap_tuple::PgHeapTupleError;
+use pgrx::prelude::*;
+use samia_core::roles::{self, Actor, AppRole};
+use serde_json::json;
+
+type Row<'a> = PgHeapTuple<'a, AllocatedByRust>;
+
+/// A column type that can be read from a row into an owned Rust value.
+trait Column: FromDatum + IntoDatum + for<'t> UnboxDatum<As<'t> = Self> + 'static {}
+impl<T: FromDatum + IntoDatum + for<'t> UnboxDatum<As<'t> = T> + 'static> Column for T {}
+
+fn get<T: Column>(row: &Row<'_>, table: &str, column: &str) -> Option<T> {
+    errors::column(row.get_by_name::<T>(column), table, column)
+}
+
+fn get_old<T: Column>(
+    row: &PgHeapTuple<'_, AllocatedByPostgres>,
+    table: &str,
+    column: &str,
+) -> Option<T> {
+    errors::column(row.get_by_name::<T>(column), table, column)
+}
+
+fn set<T: IntoDatum>(row: &mut Row<'_>, table: &str, column: &str, value: T) {
+    errors::column(row.set_by_name(column, value), table, column)
+}
+
+fn changed<T: Column + PartialEq>(
+    old: &PgHeapTuple<'_, AllocatedByPostgres>,
+    new: &Row<'_>,
+    table: &str,
+    column: &str,
+) -> bool {
+    get_old::<T>(old, table, column) != get::<T>(new, table, column)
+}
+
+fn now() -> TimestampWithTimeZone {
+    // SAFETY: reads a timestamp PostgreSQL keeps for the current transaction.
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    TimestampWithTimeZone::try_from(now)
+        .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
+}
+
+fn denied(e: roles::Denied) -> ! {
+    errors::denied(e.0)
+}
+
+const PROFILES: &str = "public.profiles";
+
+/// BEFORE UPDATE ON public.profiles (runs before `profiles_derive`).
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."profiles_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'profiles_authority_wrapper';
+"#)]
+fn profiles_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let (Some(new), Some(old)) = (trigger.new(), trigger.old()) else {
+        errors::misconfigured("profiles_authority must run BEFORE UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let caller = Caller::current();
+    let id: Option<pgrx::Uuid> = get_old(&old, PROFILES, "id");
+    let own = caller.uid.is_some() && caller.uid == id;
+    let target = id.map(|u| u.to_string()).unwrap_or_default();
+
+    // Someone else's profile: only the role and block columns.
+    if !caller.actor.is_system() && !own {
+        let personal = changed::<String>(&old, &new, PROFILES, "first_name")
+            || changed::<String>(&old, &new, PROFILES, "last_name")
+            || changed::<Date>(&old, &new, PROFILES, "dob")
+            || changed::<String>(&old, &new, PROFILES, "country")
+            || changed::<String>(&old, &new, PROFILES, "birth_place")
+            || changed::<Time>(&old, &new, PROFILES, "birth_time")
+            || changed::<String>(&old, &new, PROFILES, "phone");
+        if personal {
+            errors::denied_with_hint(
+                "you may change only your own personal details",
+                "staff change another user's role_id, is_blocked and blocked_reason only",
+            );
+        }
+    }
+
+    let old_role = get_old::<i16>(&old, PROFILES, "role_id").and_then(AppRole::from_id);
+    let new_role = get::<i16>(&new, PROFILES, "role_id").and_then(AppRole::from_id);
+    if let (Some(from), Some(to)) = (old_role, new_role) {
+        if from != to {
+            roles::may_change_role(caller.actor, own, from, to).unwrap_or_else(|e| denied(e));
+            audit::record(
+                &caller,
+                "profile.role_changed",
+                "profiles",
+                &target,
+                json!({ "from": from.code(), "to": to.code() }),
+                Some(Moderation {
+                    target_kind: "profile",
+                    action: "role_change",
+                    reason: Some(format!("{from} -> {to}")),
+                }),
+            );
+        }
+    }
+
+    let was_blocked = get_old::<bool>(&old, PROFILES, "is_blocked").unwrap_or(false);
+    let is_blocked = get::<bool>(&new, PROFILES, "is_blocked").unwrap_or(false);
+    let reason = get::<String>(&new, PROFILES, "blocked_reason")
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    match (was_blocked, is_blocked) {
+        (false, true) => {
+            let target_role = old_role.unwrap_or(AppRole::Client);
+            roles::may_block(caller.actor, own, target_role).unwrap_or_else(|e| denied(e));
+            let Some(reason) = reason else {
+                errors::invalid_value(
+                    "a block needs a reason: set blocked_reason with is_blocked",
+                    Some("for example: update profiles set is_blocked = true, blocked_reason = '...'"),
+                )
+            };
+            set(&mut new, PROFILES, "blocked_reason", reason.as_str());
+            set(&mut new, PROFILES, "blocked_at", now());
+            set(&mut new, PROFILES, "blocked_by", caller.uid);
+            audit::record(
+                &caller,
+                "profile.blocked",
+                "profiles",
+                &target,
+                json!({ "reason": reason, "role": target_role.code() }),
+                Some(Moderation {
+                    target_kind: "profile",
+                    action: "block",
+                    reason: Some(reason.clone()),
+                }),
+            );
+        }
+        (true, false) => {
+            roles::may_unblock(caller.actor, own).unwrap_or_else(|e| denied(e));
+            let previous = get_old::<String>(&old, PROFILES, "blocked_reason");
+            // A reason given with the unblock is the unblock's reason.
+            let unblock_reason = reason.filter(|r| Some(r) != previous.as_ref());
+            set(&mut new, PROFILES, "blocked_reason", None::<String>);
+            set(
+                &mut new,
+                PROFILES,
+                "blocked_at",
+                None::<TimestampWithTimeZone>,
+            );
+            set(&mut new, PROFILES, "blocked_by", None::<pgrx::Uuid>);
+            audit::record(
+                &caller,
+                "profile.unblocked",
+                "profiles",
+                &target,
+                json!({ "reason": unblock_reason, "previous_reason": previous }),
+                Some(Moderation {
+                    target_kind: "profile",
+                    action: "unblock",
+                    reason: unblock_reason,
+                }),
+            );
+        }
+        _ => {
+            if !caller.actor.is_system()
+                && changed::<String>(&old, &new, PROFILES, "blocked_reason")
+            {
+                errors::denied("blocked_reason changes only together with a block or an unblock");
+            }
+        }
+    }
+    Ok(Some(new))
+}
+
+const ORDERS: &str = "public.orders";
+
+/// BEFORE INSERT OR UPDATE ON public.orders: blocked users change nothing,
+/// a new order belongs to its caller, and an assigned reader must be an
+/// unblocked reader.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."orders_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'orders_authority_wrapper';
+"#)]
+fn orders_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("orders_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let old = trigger.old();
+    let caller = Caller::current();
+    if let Actor::User { blocked: true, .. } = caller.actor {
+        errors::denied_with_hint(
+            "your account is blocked: you cannot place or change orders",
+            "contact support to have the block reviewed",
+        );
+    }
+    if old.is_none() && caller.uid.is_some() && get::<pgrx::Uuid>(&new, ORDERS, "user_id").is_none()
+    {
+        set(&mut new, ORDERS, "user_id", caller.uid);
+    }
+    let reader: Option<pgrx::Uuid> = get(&new, ORDERS, "assigned_reader");
+    let old_reader: Option<pgrx::Uuid> = old
+        .as_ref()
+        .and_then(|o| get_old(o, ORDERS, "assigned_reader"));
+    if let Some(reader) = reader.filter(|r| Some(*r) != old_reader) {
+        let ok = errors::spi_optional(
+            Spi::get_one_with_args::<bool>(
+                "select true from public.profiles where id = $1 and role_id = 3 and not is_blocked",
+                &[reader.into()],
+            ),
+            "checking the assigned reader",
+        );
+        if ok.is_none() {
+            errors::invalid_value(
+                format!("{reader} is not an unblocked reader and cannot be assigned"),
+                Some("assign a profile whose role is reader and that is not blocked"),
+            );
+        }
+    }
+    Ok(Some(new))
+}
+
+const HOROSCOPES: &str = "public.horoscopes";
+
+/// BEFORE INSERT OR UPDATE ON public.horoscopes: publishing (setting
+/// `approved_at`) and unpublishing are staff actions, recorded with the real
+/// approver whatever the client wrote into `approved_by`.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."horoscopes_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'horoscopes_authority_wrapper';
+"#)]
+fn horoscopes_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("horoscopes_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let old = trigger.old();
+    let was = old
+        .as_ref()
+        .and_then(|o| get_old::<TimestampWithTimeZone>(o, HOROSCOPES, "approved_at"))
+        .is_some();
+    let is = get::<TimestampWithTimeZone>(&new, HOROSCOPES, "approved_at").is_some();
+    let old_by: Option<pgrx::Uuid> = old
+        .as_ref()
+        .and_then(|o| get_old(o, HOROSCOPES, "approved_by"));
+    if was == is {
+        // approved_by follows approved_at only.
+        set(
+            &mut new,
+            HOROSCOPES,
+            "approved_by",
+            if is { old_by } else { None },
+        );
+        return Ok(Some(new));
+    }
+    let caller = Caller::current();
+    if !caller.actor.active_role().is_some_and(AppRole::is_staff) {
+        errors::denied("only monitors, admins and superadmins publish or unpublish horoscopes");
+    }
+    let id = get::<i64>(&new, HOROSCOPES, "id")
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let meta = json!({
+        "scope": get::<String>(&new, HOROSCOPES, "scope"),
+        "zodiac": get::<String>(&new, HOROSCOPES, "zodiac"),
+        "ref_date": get::<Date>(&new, HOROSCOPES, "ref_date").map(|d| d.to_string()),
+        "audio_media_id": get::<i64>(&new, HOROSCOPES, "audio_media_id"),
+    });
+    if is {
+        set(&mut new, HOROSCOPES, "approved_at", now());
+        set(&mut new, HOROSCOPES, "approved_by", caller.uid);
+        audit::record(
+            &caller,
+            "horoscope.approved",
+            "horoscopes",
+            &id,
+            meta,
+            Some(Moderation {
+                target_kind: "horoscope",
+                action: "approve",
+                reason: None,
+            }),
+        );
+    } else {
+        set(&mut new, HOROSCOPES, "approved_by", None::<pgrx::Uuid>);
+        audit::record(
+            &caller,
+            "horoscope.unpublished",
+            "horoscopes",
+            &id,
+            meta,
+            Some(Moderation {
+                target_kind: "horoscope",
+                action: "reject",
+                reason: None,
+            }),
+        );
+    }
+    Ok(Some(new))
+}
+
+const APP_CONFIG: &str = "public.app_config";
+
+/// BEFORE INSERT OR UPDATE ON public.app_config: admins only, recorded.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."app_config_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'app_config_authority_wrapper';
+"#)]
+fn app_config_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("app_config_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let caller = Caller::current();
+    if !caller.actor.active_role().is_some_and(AppRole::is_admin) {
+        errors::denied("only admins and superadmins change app_config");
+    }
+    let key = get::<String>(&new, APP_CONFIG, "key").unwrap_or_default();
+    let value: Option<pgrx::JsonB> = get(&new, APP_CONFIG, "value");
+    let old_value: Option<pgrx::JsonB> =
+        trigger.old().and_then(|o| get_old(&o, APP_CONFIG, "value"));
+    set(&mut new, APP_CONFIG, "updated_by", caller.uid);
+    set(&mut new, APP_CONFIG, "updated_at", now());
+    audit::record(
+        &caller,
+        "config.changed",
+        "app_config",
+        &key,
+        json!({ "from": old_value.map(|v| v.0), "to": value.map(|v| v.0) }),
+        Some(Moderation {
+            target_kind: "config",
+            action: "config_change",
+            reason: None,
+        }),
+    );
+    Ok(Some(new))
+}
