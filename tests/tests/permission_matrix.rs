@@ -21,11 +21,22 @@ use Expect::{All, Denied as D, N};
 
 const NONE: [Expect; 9] = [D, D, D, D, D, D, D, D, D];
 
+/// One table's row of the matrix: the table, the expected selects, an insert
+/// and its expectations, an update and its expectations.
+type MatrixRow = (
+    &'static str,
+    [Expect; 9],
+    &'static str,
+    [Expect; 9],
+    &'static str,
+    [Expect; 9],
+);
+
 #[rustfmt::skip]
 /// (table, select, insert, update), columns in the order of `fixture::ACTORS`:
 /// anon, client owner, other client, blocked client, assigned reader,
 /// other reader, monitor, admin, superadmin. Every delete is denied.
-const MATRIX: &[(&str, [Expect; 9], &str, [Expect; 9], &str, [Expect; 9])] = &[
+const MATRIX: &[MatrixRow] = &[
     ("roles",
         [D, N(0), N(0), N(0), N(0), N(0), All, All, All],
         "insert into public.roles (id, code, label) values (6, 'client', 'x')", NONE,
