@@ -94,13 +94,11 @@ async fn nobody_promotes_themselves_and_admins_stay_below_superadmin() -> anyhow
     // Each change is recorded with the real caller.
     let recorded = one_text(
         &c,
-        &format!(
-            "select string_agg(m.actor_id || ' ' || m.reason || ' ' || a.actor_role, '; ' order by m.id)
-               from public.moderation_actions m
-               join public.audit_log a on a.entity_id = m.target_id and a.event = 'profile.role_changed'
-                and a.actor = m.actor_id
-              where m.action = 'role_change'"
-        ),
+        "select string_agg(m.actor_id || ' ' || m.reason || ' ' || a.actor_role, '; ' order by m.id)
+           from public.moderation_actions m
+           join public.audit_log a on a.entity_id = m.target_id and a.event = 'profile.role_changed'
+            and a.actor = m.actor_id
+          where m.action = 'role_change'",
     )
     .await?;
     assert_eq!(
@@ -541,8 +539,8 @@ async fn the_audit_chain_names_the_first_edited_deleted_or_reordered_row() -> an
         broken.stderr
     );
     assert!(broken.stderr.contains("was changed"), "{}", broken.stderr);
-    let restore =
-        format!("delete from public.audit_log; insert into public.audit_log select * from saved");
+    let restore = "delete from public.audit_log; insert into public.audit_log select * from saved"
+        .to_string();
     c.batch_execute(&tamper(restore.clone())).await?;
     assert_eq!(db.samia(&["audit", "verify"]).code, 0, "restored");
 

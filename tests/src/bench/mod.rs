@@ -2,6 +2,8 @@
 //! by side in one run against the same database, and prints both times and
 //! their ratio. Run with `make bench` (optionally `BENCH=<name>`).
 
+pub mod audit;
+pub mod rls;
 pub mod zodiac;
 
 use std::time::{Duration, Instant};

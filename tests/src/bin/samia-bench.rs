@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-const BENCHES: &[&str] = &["zodiac"];
+const BENCHES: &[&str] = &["zodiac", "rls", "audit"];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -42,6 +42,8 @@ async fn main() -> ExitCode {
     for name in names {
         let result = match name {
             "zodiac" => samia_tests::bench::zodiac::run(&client).await,
+            "rls" => samia_tests::bench::rls::run_all(&client).await,
+            "audit" => samia_tests::bench::audit::run_all(&client).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
