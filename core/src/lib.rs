@@ -3,6 +3,7 @@
 //! Everything here is pure (no database, no I/O) so that the PostgreSQL
 //! extension, the sidecar and the tests all share one copy of each rule.
 
+pub mod astro;
 pub mod audit;
 pub mod migrations;
 pub mod roles;

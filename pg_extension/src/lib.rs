@@ -7,6 +7,7 @@
 
 ::pgrx::pg_module_magic!(name, version);
 
+mod astro;
 mod audit;
 mod authority;
 mod caller;
@@ -190,6 +191,77 @@ mod tests {
             ))
             .as_deref(),
             Some("+201111111111|t")
+        );
+    }
+
+    #[pg_test]
+    fn natal_chart_shape_and_bad_input_are_22023() {
+        let chart = Spi::get_one::<pgrx::JsonB>(
+            "select samia.natal_chart('1990-07-23 14:05+03', 31.2, 29.9)",
+        )
+        .expect("natal_chart")
+        .expect("a chart")
+        .0;
+        assert_eq!(chart["house_system"], "placidus");
+        assert_eq!(chart["houses"].as_array().map(Vec::len), Some(12));
+        assert_eq!(chart["bodies"]["sun"]["sign"], "Leo");
+        for body in ["moon", "mercury", "pluto", "mean_node", "true_node"] {
+            let lon = chart["bodies"][body]["longitude"].as_f64().expect(body);
+            assert!((0.0..360.0).contains(&lon), "{body}");
+        }
+        let whole = text(
+            "select samia.natal_chart('1990-07-23 14:05+03', 31.2, 29.9, 'whole_sign') ->> 'house_system'",
+        );
+        assert_eq!(whole.as_deref(), Some("whole_sign"));
+        Spi::run(
+            "create function pg_temp.astro_sqlstate(q text) returns text language plpgsql as $$
+             begin execute q; return null; exception when others then return sqlstate; end $$",
+        )
+        .expect("helper");
+        for statement in [
+            "select samia.natal_chart(now(), 31.2, 29.9, 'koch')",
+            "select samia.natal_chart(now(), 91, 29.9)",
+            "select samia.natal_chart('infinity', 31.2, 29.9)",
+            "select samia.natal_chart_for('1990-07-23', '14:05', 'Atlantis Qwx')",
+            "select samia.chart_summary('{\"bodies\": {}}')",
+        ] {
+            let state = Spi::get_one_with_args::<String>(
+                "select pg_temp.astro_sqlstate($1)",
+                &[statement.into()],
+            )
+            .expect("sqlstate");
+            assert_eq!(state.as_deref(), Some("22023"), "{statement}");
+        }
+    }
+
+    #[pg_test]
+    fn natal_chart_for_arabic_place_unknown_time_and_summary() {
+        let chart = Spi::get_one::<pgrx::JsonB>(
+            "select samia.natal_chart_for('1990-07-23', '14:05', 'الإسكندرية')",
+        )
+        .expect("natal_chart_for")
+        .expect("a chart")
+        .0;
+        assert_eq!(chart["place"]["name"], "Alexandria");
+        assert_eq!(chart["place"]["timezone"], "Africa/Cairo");
+        assert!(chart["angles"]["ascendant"].is_f64());
+        let noon = Spi::get_one::<pgrx::JsonB>(
+            "select samia.natal_chart_for('1990-07-23', null, 'Cairo, Egypt')",
+        )
+        .expect("natal_chart_for")
+        .expect("a chart")
+        .0;
+        assert!(noon.get("houses").is_none() && noon.get("angles").is_none());
+        assert!(noon["bodies"]["moon"]["sign_changes_that_day"].is_boolean());
+        let summary = text(
+            "select samia.chart_summary(samia.natal_chart_for('1990-07-23', '14:05', 'Cairo'))",
+        )
+        .expect("summary");
+        assert!(summary.starts_with("Sun in Leo"), "{summary}");
+        assert!(summary.contains("rising"), "{summary}");
+        assert_eq!(
+            text("select samia.natal_chart_for(null, null, 'Cairo')::text"),
+            None
         );
     }
 }
