@@ -10,6 +10,10 @@ update public.profiles set role_id = case right(id::text, 1)
 update public.profiles set is_blocked = true, blocked_reason = 'spam'
  where id = '10000000-0000-4000-8000-000000000003';
 
+-- The owner's birth data: their astro order (4) gets its chart from it.
+update public.profiles set dob = '1990-05-15', birth_time = '14:30', birth_place = 'Cairo'
+ where id = '10000000-0000-4000-8000-000000000001';
+
 insert into public.services (code, name, delivery, is_active) values ('retired', 'Retired', 'audio', false);
 
 insert into public.media_assets (id, owner_id, kind, url) values
@@ -39,8 +43,6 @@ insert into public.phone_verifications (profile_id, phone, status)
 insert into public.notifications (user_id, kind, title) values
   ('10000000-0000-4000-8000-000000000001', 'welcome', 'Welcome'),
   ('10000000-0000-4000-8000-000000000003', 'welcome', 'Welcome');
-insert into public.astro_charts (order_id, profile_id, chart)
-  values (4, '10000000-0000-4000-8000-000000000001', '{}');
 insert into public.tiktok_posts (post_id, caption) values ('7300000000000000001', 'Aries today');
 
 select setval('public.orders_id_seq', 100), setval('public.media_assets_id_seq', 100),
