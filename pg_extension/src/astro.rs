@@ -42,6 +42,12 @@ pub fn natal_chart_for(
     birth_place: Option<&str>,
 ) -> Option<JsonB> {
     let (dob, place) = (dob?, birth_place?);
+    Some(JsonB(chart_for(dob, birth_time, place)))
+}
+
+/// The chart for a date, optional local time and place name; bad input is
+/// SQLSTATE 22023 (an unknown place lists the closest matches).
+pub fn chart_for(dob: Date, birth_time: Option<Time>, place: &str) -> serde_json::Value {
     if !dob.is_finite() {
         errors::invalid_value("date of birth must be a finite date", None);
     }
@@ -52,7 +58,7 @@ pub fn natal_chart_for(
         .unwrap_or_else(|| errors::invalid_value("date of birth is out of range", None));
     let seconds = birth_time.map(|t| (t.into_inner() / 1_000_000).clamp(0, 86_399) as u32);
     match birth_chart(date, seconds, place, &ChartOptions::default()) {
-        Ok(value) => Some(JsonB(value)),
+        Ok(value) => value,
         Err(e) => errors::invalid_value(e.to_string(), Some(&e.hint())),
     }
 }
@@ -82,48 +88,3 @@ fn options(house_system: &str) -> ChartOptions {
         ..ChartOptions::default()
     }
 }
-
-// AFTER INSERT ... FOR EACH STATEMENT on public.orders: every new astro order
-// gets its chart, cast from the client's profile (date, time and place of
-// birth), with a readable summary for the reader. A profile without a date
-// or place of birth cannot place an astro order (22023), and an unknown
-// place fails the order with the close matches in the hint.
-pgrx::extension_sql!(
-    r#"
-CREATE FUNCTION samia.astro_orders_chart() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
-AS $$
-DECLARE
-  v_missing record;
-BEGIN
-  SELECT n.id, p.dob IS NULL AS no_dob INTO v_missing
-    FROM created n
-    JOIN public.services s ON s.id = n.service_id AND s.code = 'astro'
-    JOIN public.profiles p ON p.id = n.user_id
-   WHERE p.dob IS NULL OR p.birth_place IS NULL OR btrim(p.birth_place) = ''
-   LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'an astro reading needs the client''s date and place of birth: the profile has no %',
-      CASE WHEN v_missing.no_dob THEN 'date of birth' ELSE 'birth place' END
-      USING ERRCODE = '22023',
-            HINT = 'set dob, birth_place (and birth_time if known) on the profile, then place the order';
-  END IF;
-
-  INSERT INTO public.astro_charts
-    (order_id, profile_id, dob, birth_time, birth_place, latitude, longitude, timezone, chart, summary, computed_at)
-  SELECT n.id, n.user_id, p.dob, p.birth_time, p.birth_place,
-         (c.chart -> 'place' ->> 'latitude')::double precision,
-         (c.chart -> 'place' ->> 'longitude')::double precision,
-         c.chart -> 'place' ->> 'timezone',
-         c.chart, samia.chart_summary(c.chart), now()
-    FROM created n
-    JOIN public.services s ON s.id = n.service_id AND s.code = 'astro'
-    JOIN public.profiles p ON p.id = n.user_id
-   CROSS JOIN LATERAL (SELECT samia.natal_chart_for(p.dob, p.birth_time, p.birth_place) AS chart) c;
-  RETURN NULL;
-END
-$$;
-"#,
-    name = "astro_orders_chart",
-    requires = [natal_chart_for, chart_summary],
-);

@@ -2,8 +2,9 @@
 //! tamper-evident chain (see `samia_core::audit`).
 
 use crate::caller::Caller;
-use crate::errors;
+use crate::{errors, plans};
 use pgrx::prelude::*;
+use pgrx::PgOid;
 use samia_core::audit::{self, AuditRow, Hash, GENESIS};
 
 /// A `moderation_actions` row to write with an audit row.
@@ -24,10 +25,19 @@ pub fn record(
     moderation: Option<Moderation<'_>>,
 ) {
     let role = caller.actor.role_name();
+    let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
-        Spi::run_with_args(
+        plans::execute(
             "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
              values ($1, $2, $3, $4, $5, $6)",
+            &[
+                PgOid::from(pg_sys::UUIDOID),
+                text,
+                text,
+                text,
+                text,
+                PgOid::from(pg_sys::JSONBOID),
+            ],
             &[
                 caller.uid.into(),
                 role.into(),
@@ -161,28 +171,3 @@ fn audit_seal(max_rows: default!(i32, 10000)) -> i32 {
     );
     rows.len() as i32
 }
-
-// AFTER INSERT ... FOR EACH STATEMENT on public.orders: one `order.created`
-// row per new order, written set-based from the transition table so a bulk
-// insert costs one extra statement, not one per row.
-pgrx::extension_sql!(
-    r#"
-CREATE FUNCTION samia.audit_orders_created() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
-AS $$
-DECLARE
-  v_actor uuid := auth.uid();
-  v_role text := samia.caller_role();
-BEGIN
-  INSERT INTO public.audit_log (actor, actor_role, event, entity, entity_id, meta)
-  SELECT v_actor, v_role, 'order.created', 'orders', n.id::text,
-         jsonb_build_object('user_id', n.user_id, 'service_id', n.service_id,
-                            'is_gold', n.is_gold, 'status', n.status)
-    FROM created n;
-  RETURN NULL;
-END
-$$;
-"#,
-    name = "audit_orders_created",
-    requires = [caller_role],
-);

@@ -7,9 +7,8 @@
 //! API role (a DBA in psql, the sidecar, GoTrue) is the actor `system`, as is
 //! a `service_role` request.
 
-use crate::errors;
+use crate::{errors, plans};
 use pgrx::prelude::*;
-use pgrx::spi::OwnedPreparedStatement;
 use pgrx::PgOid;
 use samia_core::roles::{Actor, AppRole};
 use std::cell::RefCell;
@@ -34,7 +33,6 @@ struct CacheKey {
 
 thread_local! {
     static CACHE: RefCell<Option<(CacheKey, Caller)>> = const { RefCell::new(None) };
-    static LOOKUP: RefCell<Option<OwnedPreparedStatement>> = const { RefCell::new(None) };
 }
 
 fn guc(name: &CStr) -> String {
@@ -50,7 +48,7 @@ fn guc(name: &CStr) -> String {
     }
 }
 
-fn local_transaction_id() -> u32 {
+pub(crate) fn local_transaction_id() -> u32 {
     // SAFETY: MyProc is this backend's PGPROC, set for the life of the backend.
     unsafe {
         #[cfg(not(feature = "pg17"))]
@@ -129,35 +127,23 @@ impl Caller {
     }
 }
 
-/// The role id and block state of a profile, with a plan kept for the session.
+/// The role id and block state of a profile.
 fn lookup(uid: pgrx::Uuid) -> Option<(i16, bool)> {
-    let result = Spi::connect(|client| {
-        let plan = LOOKUP.with_borrow_mut(|slot| -> Result<(), pgrx::spi::SpiError> {
-            if slot.is_none() {
-                let stmt = client.prepare(
-                    "select role_id, is_blocked from public.profiles where id = $1",
-                    &[PgOid::from(pg_sys::UUIDOID)],
-                )?;
-                *slot = Some(stmt.keep());
-            }
-            Ok(())
-        });
-        plan?;
-        LOOKUP.with_borrow(|slot| {
-            let Some(stmt) = slot.as_ref() else {
-                return Ok(None);
-            };
-            let table = client.select(stmt, Some(1), &[uid.into()])?;
+    let result = plans::select(
+        "select role_id, is_blocked from public.profiles where id = $1",
+        &[PgOid::from(pg_sys::UUIDOID)],
+        &[uid.into()],
+        |table| {
             if table.is_empty() {
                 return Ok(None);
             }
             let row = table.first();
-            Ok::<_, pgrx::spi::SpiError>(Some((
+            Ok(Some((
                 row.get::<i16>(1)?.unwrap_or(5),
                 row.get::<bool>(2)?.unwrap_or(false),
             )))
-        })
-    });
+        },
+    );
     errors::spi(result, "identifying the caller")
 }
 
@@ -228,4 +214,22 @@ fn is_assigned_reader(order_id: i64) -> bool {
 /// Public wrapper for other modules: the current user id, or `None` for system.
 pub fn current_uid() -> Option<pgrx::Uuid> {
     Caller::current().uid
+}
+
+/// For staff (see `samia.is_staff()`), the smallest uuid; NULL for anyone
+/// else. With `samia.staff_uuid_ceiling()` it turns "staff see every row"
+/// into a range on an indexed uuid column (`user_id between floor and
+/// ceiling`), so a policy whose other arms are indexed equalities can be
+/// planned as a BitmapOr of index scans instead of a sequential scan.
+#[pg_extern(stable, parallel_safe, security_definer)]
+#[search_path(pg_catalog)]
+fn staff_uuid_floor() -> Option<pgrx::Uuid> {
+    is_staff().then(|| pgrx::Uuid::from_bytes([0x00; 16]))
+}
+
+/// For staff, the largest uuid; NULL for anyone else.
+#[pg_extern(stable, parallel_safe, security_definer)]
+#[search_path(pg_catalog)]
+fn staff_uuid_ceiling() -> Option<pgrx::Uuid> {
+    is_staff().then(|| pgrx::Uuid::from_bytes([0xff; 16]))
 }

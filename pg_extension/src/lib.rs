@@ -12,6 +12,8 @@ mod audit;
 mod authority;
 mod caller;
 mod errors;
+mod orders;
+mod plans;
 mod profiles;
 mod zodiac;
 

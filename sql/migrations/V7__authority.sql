@@ -42,7 +42,8 @@ grant usage on all sequences in schema public to service_role;
 -- 2. Helpers: callable by the API roles (policies run as the caller), never by PUBLIC.
 revoke execute on all functions in schema samia from public;
 grant execute on function samia.zodiac_of(date), samia.caller_role(), samia.caller_is_blocked(),
-                          samia.is_staff(), samia.is_admin(), samia.is_assigned_reader(bigint)
+                          samia.is_staff(), samia.is_admin(), samia.is_assigned_reader(bigint),
+                          samia.staff_uuid_floor(), samia.staff_uuid_ceiling()
   to anon, authenticated, service_role;
 
 -- 3. Policies.
@@ -61,31 +62,31 @@ create policy services_admin_insert on public.services for insert to authenticat
 create policy services_admin_update on public.services for update to authenticated
   using ((select samia.is_admin())) with check ((select samia.is_admin()));
 
-create policy profiles_own_read on public.profiles for select to authenticated
-  using (id = (select auth.uid()));
-create policy profiles_staff_read on public.profiles for select to authenticated
-  using ((select samia.is_staff()));
-create policy profiles_own_update on public.profiles for update to authenticated
-  using (id = (select auth.uid())) with check (id = (select auth.uid()));
-create policy profiles_staff_update on public.profiles for update to authenticated
-  using ((select samia.is_staff())) with check ((select samia.is_staff()));
+create policy profiles_read on public.profiles for select to authenticated
+  using (id = (select auth.uid()) or (select samia.is_staff()));
+create policy profiles_update on public.profiles for update to authenticated
+  using (id = (select auth.uid()) or (select samia.is_staff()))
+  with check (id = (select auth.uid()) or (select samia.is_staff()));
 
-create policy orders_own_read on public.orders for select to authenticated
-  using (user_id = (select auth.uid()));
-create policy orders_reader_read on public.orders for select to authenticated
-  using (assigned_reader = (select auth.uid()));
-create policy orders_staff_read on public.orders for select to authenticated
-  using ((select samia.is_staff()));
+-- Where clients read their own rows, one policy per command with the cheap,
+-- selective arms first: PostgreSQL ORs separate permissive policies in an
+-- order of its own, while one policy fixes it, so a client's own row passes
+-- the first arm and the staff arm (a lookup of the caller's profile) is not
+-- evaluated. On orders the staff arm is a range over the indexed user_id
+-- (samia.staff_uuid_floor/ceiling are NULL for non-staff), so even a query
+-- without a WHERE is planned as a BitmapOr of index scans, not a scan of
+-- every order.
+create policy orders_read on public.orders for select to authenticated
+  using (user_id = (select auth.uid())
+         or assigned_reader = (select auth.uid())
+         or user_id between (select samia.staff_uuid_floor()) and (select samia.staff_uuid_ceiling()));
 create policy orders_client_insert on public.orders for insert to authenticated
   with check (user_id = (select auth.uid())
               and (select samia.caller_role()) = 'client'
               and not (select samia.caller_is_blocked()));
-create policy orders_own_update on public.orders for update to authenticated
-  using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
-create policy orders_reader_update on public.orders for update to authenticated
-  using (assigned_reader = (select auth.uid())) with check (assigned_reader = (select auth.uid()));
-create policy orders_staff_update on public.orders for update to authenticated
-  using ((select samia.is_staff())) with check ((select samia.is_staff()));
+create policy orders_update on public.orders for update to authenticated
+  using (user_id = (select auth.uid()) or assigned_reader = (select auth.uid()) or (select samia.is_staff()))
+  with check (user_id = (select auth.uid()) or assigned_reader = (select auth.uid()) or (select samia.is_staff()));
 
 create policy media_published_horoscope_read on public.media_assets for select to anon, authenticated
   using (exists (select 1 from public.horoscopes h
@@ -125,18 +126,14 @@ create policy calls_staff_read on public.calls for select to authenticated
 create policy moderation_staff_read on public.moderation_actions for select to authenticated
   using ((select samia.is_staff()));
 
-create policy phone_verifications_own_read on public.phone_verifications for select to authenticated
-  using (profile_id = (select auth.uid()));
-create policy phone_verifications_staff_read on public.phone_verifications for select to authenticated
-  using ((select samia.is_staff()));
+create policy phone_verifications_read on public.phone_verifications for select to authenticated
+  using (profile_id = (select auth.uid()) or (select samia.is_staff()));
 
 create policy audit_staff_read on public.audit_log for select to authenticated
   using ((select samia.is_staff()));
 
-create policy notifications_own_read on public.notifications for select to authenticated
-  using (user_id = (select auth.uid()));
-create policy notifications_staff_read on public.notifications for select to authenticated
-  using ((select samia.is_staff()));
+create policy notifications_read on public.notifications for select to authenticated
+  using (user_id = (select auth.uid()) or (select samia.is_staff()));
 create policy notifications_own_update on public.notifications for update to authenticated
   using (user_id = (select auth.uid())) with check (user_id = (select auth.uid()));
 
@@ -180,8 +177,7 @@ create trigger orders_authority before insert or update on public.orders
   for each row execute function samia.orders_authority();
 drop trigger if exists orders_audit_created on public.orders;
 create trigger orders_audit_created after insert on public.orders
-  referencing new table as created
-  for each statement execute function samia.audit_orders_created();
+  for each row execute function samia.orders_audit_created();
 drop trigger if exists horoscopes_authority on public.horoscopes;
 create trigger horoscopes_authority before insert or update on public.horoscopes
   for each row execute function samia.horoscopes_authority();

@@ -1,43 +1,56 @@
 //! Audited inserts: orders placed with every trigger on, against the same
 //! inserts with only the audit trigger disabled, in one run. Each insert is
-//! its own statement (one order), 500 statements per transaction, with
-//! synchronous_commit on.
+//! its own statement (one order), 500 statements per transaction, pipelined,
+//! from two connections at once (one per core, as concurrent requests keep
+//! the server busy), with synchronous_commit on.
 
 use std::time::{Duration, Instant};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Client;
 
 const INSERTS: usize = 20_000;
 const PER_TRANSACTION: usize = 500;
+const CONNECTIONS: usize = 2;
 const ROUNDS: usize = 3;
 
-async fn run(client: &Client, audited: bool) -> anyhow::Result<Duration> {
+async fn run(client: &Client, workers: &[Client], audited: bool) -> anyhow::Result<Duration> {
     let toggle = if audited { "enable" } else { "disable" };
     client
         .batch_execute(&format!(
             "alter table public.orders {toggle} trigger orders_audit_created"
         ))
         .await?;
+    let started = Instant::now();
+    let shares = workers.iter().enumerate().map(|(w, c)| insert_share(c, w));
+    futures_util::future::try_join_all(shares).await?;
+    Ok(started.elapsed())
+}
+
+/// One connection's share of the inserts: every CONNECTIONS-th transaction.
+async fn insert_share(client: &Client, worker: usize) -> anyhow::Result<()> {
     let insert = client
         .prepare(
             "insert into public.orders (user_id, service_id, question_text)
              values ($1::text::uuid, (select min(id) from public.services), 'bench')",
         )
         .await?;
-    let started = Instant::now();
-    for batch in 0..INSERTS / PER_TRANSACTION {
+    for batch in (worker..INSERTS / PER_TRANSACTION).step_by(CONNECTIONS) {
         client.batch_execute("begin").await?;
-        for i in 0..PER_TRANSACTION {
-            let n = 1 + ((batch * PER_TRANSACTION + i) as i64 * 7919) % 10_000;
-            client
-                .execute(&insert, &[&super::rls::client_id(n)])
-                .await?;
-        }
+        let ids: Vec<String> = (0..PER_TRANSACTION)
+            .map(|i| {
+                super::rls::client_id(1 + ((batch * PER_TRANSACTION + i) as i64 * 7919) % 10_000)
+            })
+            .collect();
+        let params: Vec<[&(dyn ToSql + Sync); 1]> =
+            ids.iter().map(|id| [id as &(dyn ToSql + Sync)]).collect();
+        let inserts = params.iter().map(|p| client.execute(&insert, p));
+        futures_util::future::try_join_all(inserts).await?;
         client.batch_execute("commit").await?;
     }
-    Ok(started.elapsed())
+    Ok(())
 }
 
-pub async fn run_all(client: &Client) -> anyhow::Result<()> {
+pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
     let users: i64 = client
         .query_one(
             "select count(*) from auth.users where email like '%@bench.test'",
@@ -48,15 +61,20 @@ pub async fn run_all(client: &Client) -> anyhow::Result<()> {
     if users == 0 {
         super::rls::load(client).await?;
     }
-    client.batch_execute("set synchronous_commit = on").await?;
+    let mut workers = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let worker = crate::connect(url).await?;
+        worker.batch_execute("set synchronous_commit = on").await?;
+        workers.push(worker);
+    }
     let before: i64 = client
         .query_one("select count(*) from public.audit_log", &[])
         .await?
         .get(0);
     let (mut with, mut without) = (Duration::MAX, Duration::MAX);
     for _ in 0..ROUNDS {
-        without = without.min(run(client, false).await?);
-        with = with.min(run(client, true).await?);
+        without = without.min(run(client, &workers, false).await?);
+        with = with.min(run(client, &workers, true).await?);
     }
     let after: i64 = client
         .query_one("select count(*) from public.audit_log", &[])
@@ -70,7 +88,10 @@ pub async fn run_all(client: &Client) -> anyhow::Result<()> {
     );
     let rate = |d: Duration| INSERTS as f64 / d.as_secs_f64();
     let slower = 1.0 - rate(with) / rate(without);
-    println!("audit: {INSERTS} single-order inserts, {PER_TRANSACTION} per transaction, best of {ROUNDS}");
+    println!(
+        "audit: {INSERTS} single-order inserts, {PER_TRANSACTION} per transaction, pipelined on \
+         {CONNECTIONS} connections, best of {ROUNDS}"
+    );
     println!(
         "  with the audit trigger       {:>10.0} inserts/s",
         rate(with)

@@ -1,0 +1,201 @@
+//! What happens once an order row exists: its `order.created` audit row and,
+//! for an astro order, its natal chart cast from the client's profile.
+
+use crate::caller::{self, Caller};
+use crate::{astro, errors, plans};
+use pgrx::datum::{Date, Time};
+use pgrx::heap_tuple::PgHeapTupleError;
+use pgrx::prelude::*;
+use pgrx::PgOid;
+use samia_core::astro::summarize;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+const ORDERS: &str = "public.orders";
+
+fn id_of(new: &PgHeapTuple<'_, AllocatedByPostgres>) -> i64 {
+    match errors::column(new.get_by_name::<i64>("id"), ORDERS, "id") {
+        Some(id) => id,
+        None => errors::misconfigured("an order without an id"),
+    }
+}
+
+/// AFTER INSERT ON public.orders FOR EACH ROW: the `order.created` audit row,
+/// with the real caller as actor.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."orders_audit_created"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'orders_audit_created_wrapper';
+"#)]
+fn orders_audit_created<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
+    };
+    let caller = Caller::current();
+    // The row is read back by id so the enum status is rendered by PostgreSQL.
+    errors::spi(
+        plans::execute(
+            "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
+             select $1, $2, 'order.created', 'orders', o.id::text,
+                    jsonb_build_object('user_id', o.user_id, 'service_id', o.service_id,
+                                       'is_gold', o.is_gold, 'status', o.status)
+               from public.orders o where o.id = $3",
+            &[
+                PgOid::from(pg_sys::UUIDOID),
+                PgOid::from(pg_sys::TEXTOID),
+                PgOid::from(pg_sys::INT8OID),
+            ],
+            &[
+                caller.uid.into(),
+                caller.actor.role_name().into(),
+                id_of(&new).into(),
+            ],
+        ),
+        "writing the order's audit row",
+    );
+    Ok(None)
+}
+
+thread_local! {
+    /// Whether a service id is the astro service, per transaction.
+    static ASTRO: RefCell<(u32, HashMap<i64, bool>)> = RefCell::new((0, HashMap::new()));
+}
+
+fn is_astro(service_id: i64) -> bool {
+    let lxid = caller::local_transaction_id();
+    if let Some(hit) = ASTRO.with_borrow(|(tx, map)| {
+        (*tx == lxid)
+            .then(|| map.get(&service_id).copied())
+            .flatten()
+    }) {
+        return hit;
+    }
+    let found = errors::spi(
+        plans::select(
+            "select code = 'astro' from public.services where id = $1",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[service_id.into()],
+            |table| {
+                if table.is_empty() {
+                    Ok(None)
+                } else {
+                    table.first().get::<bool>(1)
+                }
+            },
+        ),
+        "looking up the order's service",
+    )
+    .unwrap_or(false);
+    ASTRO.with_borrow_mut(|(tx, map)| {
+        if *tx != lxid {
+            *tx = lxid;
+            map.clear();
+        }
+        map.insert(service_id, found);
+    });
+    found
+}
+
+/// AFTER INSERT ON public.orders FOR EACH ROW: an astro order gets its chart,
+/// cast from the client's date, time and place of birth, with a summary for
+/// the reader. Without a date or place of birth the order is refused (22023);
+/// an unknown place lists the closest matches.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."orders_astro_chart"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'orders_astro_chart_wrapper';
+"#)]
+fn orders_astro_chart<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("orders_astro_chart must run AFTER INSERT FOR EACH ROW")
+    };
+    let service_id = errors::column(new.get_by_name::<i64>("service_id"), ORDERS, "service_id");
+    if !service_id.is_some_and(is_astro) {
+        return Ok(None);
+    }
+    let order_id = id_of(&new);
+    let Some(user_id) = errors::column(new.get_by_name::<pgrx::Uuid>("user_id"), ORDERS, "user_id")
+    else {
+        errors::misconfigured("an order without a user")
+    };
+    let profile = errors::spi(
+        plans::select(
+            "select dob, birth_time, birth_place from public.profiles where id = $1",
+            &[PgOid::from(pg_sys::UUIDOID)],
+            &[user_id.into()],
+            |table| {
+                if table.is_empty() {
+                    return Ok((None, None, None));
+                }
+                let row = table.first();
+                Ok((
+                    row.get::<Date>(1)?,
+                    row.get::<Time>(2)?,
+                    row.get::<String>(3)?,
+                ))
+            },
+        ),
+        "reading the client's birth data",
+    );
+    let (dob, birth_time, place) = profile;
+    let place = place
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    let (Some(dob), Some(place)) = (dob, place.clone()) else {
+        let missing = if dob.is_none() {
+            "date of birth"
+        } else {
+            "birth place"
+        };
+        errors::invalid_value(
+            format!("an astro reading needs the client's date and place of birth: the profile has no {missing}"),
+            Some("set dob, birth_place (and birth_time if known) on the profile, then place the order"),
+        )
+    };
+    let chart = astro::chart_for(dob, birth_time, &place);
+    let summary = summarize(&chart)
+        .unwrap_or_else(|e| errors::misconfigured(format_args!("chart summary: {e}")));
+    let at = |key: &str| chart.pointer(&format!("/place/{key}")).cloned();
+    let latitude = at("latitude").and_then(|v| v.as_f64());
+    let longitude = at("longitude").and_then(|v| v.as_f64());
+    let timezone = at("timezone").and_then(|v| v.as_str().map(str::to_string));
+    let float = PgOid::from(pg_sys::FLOAT8OID);
+    errors::spi(
+        plans::execute(
+            "insert into public.astro_charts
+               (order_id, profile_id, dob, birth_time, birth_place, latitude, longitude, timezone,
+                chart, summary, computed_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+            &[
+                PgOid::from(pg_sys::INT8OID),
+                PgOid::from(pg_sys::UUIDOID),
+                PgOid::from(pg_sys::DATEOID),
+                PgOid::from(pg_sys::TIMEOID),
+                PgOid::from(pg_sys::TEXTOID),
+                float,
+                float,
+                PgOid::from(pg_sys::TEXTOID),
+                PgOid::from(pg_sys::JSONBOID),
+                PgOid::from(pg_sys::TEXTOID),
+            ],
+            &[
+                order_id.into(),
+                user_id.into(),
+                dob.into(),
+                birth_time.into(),
+                place.into(),
+                latitude.into(),
+                longitude.into(),
+                timezone.into(),
+                pgrx::JsonB(chart).into(),
+                summary.into(),
+            ],
+        ),
+        "saving the order's chart",
+    );
+    Ok(None)
+}

@@ -1,0 +1,59 @@
+//! SPI statements prepared once per session and kept, for the hot paths
+//! (the caller lookup, audit rows), so each call skips parsing and planning.
+
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
+use pgrx::PgOid;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+thread_local! {
+    static PLANS: RefCell<HashMap<&'static str, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+}
+
+/// Runs a read-only statement through its kept plan and hands the result to `read`.
+pub fn select<R>(
+    sql: &'static str,
+    types: &[PgOid],
+    args: &[DatumWithOid<'_>],
+    read: impl FnOnce(SpiTupleTable<'_>) -> SpiResult<R>,
+) -> SpiResult<R> {
+    Spi::connect(|client| {
+        ensure(client, sql, types, false)?;
+        PLANS.with_borrow(|plans| match plans.get(sql) {
+            Some(plan) => read(client.select(plan, None, args)?),
+            None => Err(pgrx::spi::SpiError::NoTupleTable),
+        })
+    })
+}
+
+/// Runs a data-changing statement through its kept plan.
+pub fn execute(sql: &'static str, types: &[PgOid], args: &[DatumWithOid<'_>]) -> SpiResult<()> {
+    Spi::connect_mut(|client| {
+        ensure(client, sql, types, true)?;
+        PLANS.with_borrow(|plans| match plans.get(sql) {
+            Some(plan) => client.update(plan, None, args).map(|_| ()),
+            None => Err(pgrx::spi::SpiError::NoTupleTable),
+        })
+    })
+}
+
+fn ensure(
+    client: &SpiClient<'_>,
+    sql: &'static str,
+    types: &[PgOid],
+    mutating: bool,
+) -> SpiResult<()> {
+    if PLANS.with_borrow(|plans| plans.contains_key(sql)) {
+        return Ok(());
+    }
+    let prepared = if mutating {
+        client.prepare_mut(sql, types)?
+    } else {
+        client.prepare(sql, types)?
+    };
+    let kept = prepared.keep();
+    PLANS.with_borrow_mut(|plans| plans.insert(sql, kept));
+    Ok(())
+}
