@@ -35,7 +35,24 @@ pub async fn seal(client: &Client) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn verify(client: &Client) -> Result<ExitCode, CliError> {
+/// `SEQ:HASH` as printed by `verify`.
+fn parse_anchor(text: &str) -> Result<(i64, audit::Hash), CliError> {
+    let bad = || {
+        CliError::Config(format!(
+            "--anchor {text:?} is not SEQ:HASH (a seal number and 64 hex digits)"
+        ))
+    };
+    let (seq, hash) = text.split_once(':').ok_or_else(bad)?;
+    let seq: i64 = seq.trim().parse().map_err(|_| bad())?;
+    let hash = audit::from_hex(hash.trim()).ok_or_else(bad)?;
+    Ok((seq, hash))
+}
+
+pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, CliError> {
+    let anchors = anchors
+        .iter()
+        .map(|a| parse_anchor(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
     let sql = format!(
         "select s.seq, s.audit_id, s.prev_hash, s.row_hash, a.id is not null, {}
@@ -82,6 +99,18 @@ pub async fn verify(client: &Client) -> Result<ExitCode, CliError> {
             });
             batch.push((seal, row));
         }
+        for (seal, _) in &batch {
+            if let Some((_, expected)) = anchors.iter().find(|(seq, _)| *seq == seal.seq) {
+                if seal.row_hash != *expected {
+                    println!("BROKEN at seal {}", seal.seq);
+                    return Err(CliError::Refused(format!(
+                        "audit chain rewritten: seal {} no longer holds the anchored hash {}",
+                        seal.seq,
+                        audit::to_hex(expected)
+                    )));
+                }
+            }
+        }
         match audit::verify(prev, next_seq, batch.iter().map(|(s, r)| (s, r.as_ref()))) {
             Ok((hash, seq)) => {
                 prev = hash;
@@ -94,6 +123,11 @@ pub async fn verify(client: &Client) -> Result<ExitCode, CliError> {
         }
     }
     let sealed = next_seq - 1;
+    if let Some((seq, _)) = anchors.iter().find(|(seq, _)| *seq > sealed || *seq < 1) {
+        return Err(CliError::Refused(format!(
+            "audit chain shortened: anchored seal {seq} does not exist (the chain has {sealed} seals)"
+        )));
+    }
     // Unsealed rows: normal for a moment after commit; a row older than the
     // newest sealed one for over ten minutes was inserted behind the chain.
     let row = client
@@ -112,7 +146,7 @@ pub async fn verify(client: &Client) -> Result<ExitCode, CliError> {
     let (unsealed, behind, first_behind): (i64, i64, Option<i64>) =
         (row.get(0), row.get(1), row.get(2));
     println!(
-        "audit chain intact: {sealed} sealed rows, head {} ({} ms)",
+        "audit chain intact: {sealed} sealed rows, head {sealed}:{} ({} ms)",
         audit::to_hex(&prev),
         started.elapsed().as_millis()
     );

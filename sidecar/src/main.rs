@@ -66,7 +66,12 @@ enum AuditAction {
     Seal,
     /// Recompute the chain from the rows and name the first edited, deleted or
     /// reordered row. Exits 1 when the chain is broken.
-    Verify,
+    Verify {
+        /// A seal and hash printed by an earlier verify, as SEQ:HASH; the chain
+        /// must still hold that hash at that seal (catches a rewritten chain).
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,7 +116,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let client = db::client(&pool, &target).await?;
             match action {
                 AuditAction::Seal => audit::seal(&client).await,
-                AuditAction::Verify => audit::verify(&client).await,
+                AuditAction::Verify { anchor } => audit::verify(&client, &anchor).await,
             }
         }
         Command::Qa { json } => {

@@ -39,8 +39,11 @@ grant usage on sequence public.orders_id_seq, public.media_assets_id_seq,
 grant select, insert, update on all tables in schema public to service_role;
 grant usage on all sequences in schema public to service_role;
 
--- 2. Helpers: callable by the API roles (policies run as the caller), never by PUBLIC.
+-- 2. Helpers: callable by the API roles (policies run as the caller), never by PUBLIC;
+--    functions created later (extension upgrades, migrations) start that way too.
 revoke execute on all functions in schema samia from public;
+alter default privileges in schema samia revoke execute on functions from public;
+alter default privileges in schema public revoke execute on functions from public;
 grant execute on function samia.zodiac_of(date), samia.caller_role(), samia.caller_is_blocked(),
                           samia.is_staff(), samia.is_admin(), samia.is_assigned_reader(bigint),
                           samia.staff_uuid_floor(), samia.staff_uuid_ceiling()
