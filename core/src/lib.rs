@@ -6,6 +6,7 @@
 pub mod astro;
 pub mod audit;
 pub mod migrations;
+pub mod order_flow;
 pub mod roles;
 pub mod zodiac;
 

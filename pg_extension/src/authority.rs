@@ -6,49 +6,12 @@
 use crate::audit::{self, Moderation};
 use crate::caller::Caller;
 use crate::errors;
-use pgrx::datum::{Date, FromDatum, IntoDatum, Time, TimestampWithTimeZone, UnboxDatum};
+use crate::rows::{changed, get, get_old, now, set};
+use pgrx::datum::{Date, Time, TimestampWithTimeZone};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
-use samia_core::roles::{self, Actor, AppRole};
+use samia_core::roles::{self, AppRole};
 use serde_json::json;
-
-type Row<'a> = PgHeapTuple<'a, AllocatedByRust>;
-
-/// A column type that can be read from a row into an owned Rust value.
-trait Column: FromDatum + IntoDatum + for<'t> UnboxDatum<As<'t> = Self> + 'static {}
-impl<T: FromDatum + IntoDatum + for<'t> UnboxDatum<As<'t> = T> + 'static> Column for T {}
-
-fn get<T: Column>(row: &Row<'_>, table: &str, column: &str) -> Option<T> {
-    errors::column(row.get_by_name::<T>(column), table, column)
-}
-
-fn get_old<T: Column>(
-    row: &PgHeapTuple<'_, AllocatedByPostgres>,
-    table: &str,
-    column: &str,
-) -> Option<T> {
-    errors::column(row.get_by_name::<T>(column), table, column)
-}
-
-fn set<T: IntoDatum>(row: &mut Row<'_>, table: &str, column: &str, value: T) {
-    errors::column(row.set_by_name(column, value), table, column)
-}
-
-fn changed<T: Column + PartialEq>(
-    old: &PgHeapTuple<'_, AllocatedByPostgres>,
-    new: &Row<'_>,
-    table: &str,
-    column: &str,
-) -> bool {
-    get_old::<T>(old, table, column) != get::<T>(new, table, column)
-}
-
-fn now() -> TimestampWithTimeZone {
-    // SAFETY: reads a timestamp PostgreSQL keeps for the current transaction.
-    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    TimestampWithTimeZone::try_from(now)
-        .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
-}
 
 fn denied(e: roles::Denied) -> ! {
     errors::denied(e.0)
@@ -174,57 +137,6 @@ fn profiles_authority<'a>(
             {
                 errors::denied("blocked_reason changes only together with a block or an unblock");
             }
-        }
-    }
-    Ok(Some(new))
-}
-
-const ORDERS: &str = "public.orders";
-
-/// BEFORE INSERT OR UPDATE ON public.orders: blocked users change nothing,
-/// a new order belongs to its caller, and an assigned reader must be an
-/// unblocked reader.
-#[pg_trigger(sql = r#"
-CREATE FUNCTION samia."orders_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
-AS 'MODULE_PATHNAME', 'orders_authority_wrapper';
-"#)]
-fn orders_authority<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
-    let Some(new) = trigger.new() else {
-        errors::misconfigured("orders_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
-    };
-    let mut new = new.into_owned();
-    let old = trigger.old();
-    let caller = Caller::current();
-    if let Actor::User { blocked: true, .. } = caller.actor {
-        errors::denied_with_hint(
-            "your account is blocked: you cannot place or change orders",
-            "contact support to have the block reviewed",
-        );
-    }
-    if old.is_none() && caller.uid.is_some() && get::<pgrx::Uuid>(&new, ORDERS, "user_id").is_none()
-    {
-        set(&mut new, ORDERS, "user_id", caller.uid);
-    }
-    let reader: Option<pgrx::Uuid> = get(&new, ORDERS, "assigned_reader");
-    let old_reader: Option<pgrx::Uuid> = old
-        .as_ref()
-        .and_then(|o| get_old(o, ORDERS, "assigned_reader"));
-    if let Some(reader) = reader.filter(|r| Some(*r) != old_reader) {
-        let ok = errors::spi_optional(
-            Spi::get_one_with_args::<bool>(
-                "select true from public.profiles where id = $1 and role_id = 3 and not is_blocked",
-                &[reader.into()],
-            ),
-            "checking the assigned reader",
-        );
-        if ok.is_none() {
-            errors::invalid_value(
-                format!("{reader} is not an unblocked reader and cannot be assigned"),
-                Some("assign a profile whose role is reader and that is not blocked"),
-            );
         }
     }
     Ok(Some(new))

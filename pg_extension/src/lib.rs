@@ -12,9 +12,11 @@ mod audit;
 mod authority;
 mod caller;
 mod errors;
+mod order_flow;
 mod orders;
 mod plans;
 mod profiles;
+mod rows;
 mod zodiac;
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -199,3 +199,52 @@ fn orders_astro_chart<'a>(
     );
     Ok(None)
 }
+
+/// BEFORE UPDATE ON public.media_assets: the approved audio of an order and
+/// the audio of a published horoscope are pinned: their url, bytes, sha256,
+/// bucket and path no longer change.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."media_pinned"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'media_pinned_wrapper';
+"#)]
+fn media_pinned<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    const MEDIA: &str = "public.media_assets";
+    let (Some(new), Some(old)) = (trigger.new(), trigger.old()) else {
+        errors::misconfigured("media_pinned must run BEFORE UPDATE FOR EACH ROW")
+    };
+    let text_changed = |c: &str| {
+        errors::column(old.get_by_name::<String>(c), MEDIA, c) != errors::column(new.get_by_name::<String>(c), MEDIA, c)
+    };
+    let bytes_changed =
+        errors::column(old.get_by_name::<i64>("bytes"), MEDIA, "bytes") != errors::column(new.get_by_name::<i64>("bytes"), MEDIA, "bytes");
+    if !(bytes_changed || ["url", "sha256", "bucket", "path"].into_iter().any(text_changed)) {
+        return Ok(Some(new));
+    }
+    let id = errors::column(old.get_by_name::<i64>("id"), MEDIA, "id").unwrap_or_default();
+    let pinned_by = errors::spi(
+        plans::select(
+            "select coalesce(
+               (select 'the approved audio of order ' || o.id from public.orders o
+                 where o.output_media_id = $1 and o.status in ('approved', 'delivered') limit 1),
+               (select 'the audio of published horoscope ' || h.id from public.horoscopes h
+                 where h.audio_media_id = $1 and h.approved_at is not null limit 1))",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[id.into()],
+            |table| if table.is_empty() { Ok(None) } else { table.first().get::<String>(1) },
+        ),
+        "checking whether the media is pinned",
+    );
+    if let Some(what) = pinned_by {
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+            format!("media {id} is {what}: its url, bytes, sha256, bucket and path can no longer change"),
+            "samia",
+        )
+        .set_hint("upload a new media row instead")
+        .report(PgLogLevel::ERROR);
+    }
+    Ok(Some(new))
+}

@@ -23,16 +23,31 @@ insert into public.media_assets (id, owner_id, kind, url) values
   (4, null, 'audio', 'unpublished.mp3'),
   (5, '10000000-0000-4000-8000-000000000005', 'audio', 'reader2.mp3');
 
-insert into public.orders (id, user_id, service_id, status, assigned_reader, input_media_id, output_media_id, delivered_at)
-  select v.id, v.user_id::uuid, s.id, v.status::public.order_status, v.reader::uuid, v.input, v.output, v.delivered
+-- Orders start at new; each then moves through the state machine as the
+-- person entitled to move it (claims set for the session, as a DBA
+-- impersonating them would).
+insert into public.orders (id, user_id, service_id, input_media_id)
+  select v.id, v.user_id::uuid, s.id, v.input
     from (values
-      (1, '10000000-0000-4000-8000-000000000001', 'tarot', 'delivered', '10000000-0000-4000-8000-000000000004', 1, 2, now()),
-      (2, '10000000-0000-4000-8000-000000000002', 'coffee', 'new', null, null, null, null),
-      (3, '10000000-0000-4000-8000-000000000001', 'direct_call', 'in_progress', '10000000-0000-4000-8000-000000000004', null, null, null),
-      (4, '10000000-0000-4000-8000-000000000001', 'astro', 'assigned', '10000000-0000-4000-8000-000000000004', null, null, null),
-      (5, '10000000-0000-4000-8000-000000000003', 'tarot', 'new', null, null, null, null)
-    ) as v(id, user_id, code, status, reader, input, output, delivered)
+      (1, '10000000-0000-4000-8000-000000000001', 'tarot', 1),
+      (2, '10000000-0000-4000-8000-000000000002', 'coffee', null),
+      (3, '10000000-0000-4000-8000-000000000001', 'direct_call', null),
+      (4, '10000000-0000-4000-8000-000000000001', 'astro', null),
+      (5, '10000000-0000-4000-8000-000000000003', 'tarot', null)
+    ) as v(id, user_id, code, input)
     join public.services s on s.code = v.code;
+-- As the admin: 1, 3 and 4 go to the reader.
+select set_config('request.jwt.claims', '{"sub": "10000000-0000-4000-8000-000000000007", "role": "authenticated"}', false);
+update public.orders set status = 'assigned', assigned_reader = '10000000-0000-4000-8000-000000000004'
+ where id in (1, 3, 4);
+-- As the reader: 1 (tarot) and 3 (a call) start; 1 is answered.
+select set_config('request.jwt.claims', '{"sub": "10000000-0000-4000-8000-000000000004", "role": "authenticated"}', false);
+update public.orders set status = 'in_progress' where id in (1, 3);
+update public.orders set output_media_id = 2, status = 'awaiting_approval' where id = 1;
+-- As the monitor: 1 is approved, and so delivered.
+select set_config('request.jwt.claims', '{"sub": "10000000-0000-4000-8000-000000000006", "role": "authenticated"}', false);
+update public.orders set status = 'approved' where id = 1;
+select set_config('request.jwt.claims', '', false);
 
 insert into public.horoscopes (id, scope, zodiac, ref_date, audio_media_id, approved_at) values
   (1, 'daily', 'Aries', current_date, 3, now()),

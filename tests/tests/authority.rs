@@ -206,7 +206,7 @@ async fn blocking_rules_and_their_records() -> anyhow::Result<()> {
     let (state, message) = refused(
         &mut c,
         ADMIN,
-        &format!("update public.orders set assigned_reader = '{READER}' where id = 2"),
+        &format!("update public.orders set status = 'assigned', assigned_reader = '{READER}' where id = 2"),
     )
     .await;
     assert_eq!(state, "22023", "{message}");

@@ -1,0 +1,334 @@
+//! The order state machine (CONTRACT.md section 5) as one table of data.
+//!
+//! The extension's trigger on `public.orders`, the tests and the README all
+//! read [`TRANSITIONS`]; nothing else decides whether a status may change.
+
+use crate::roles::{Actor, AppRole};
+use std::fmt;
+
+/// `public.order_status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    New,
+    Assigned,
+    InProgress,
+    AwaitingApproval,
+    Approved,
+    Rejected,
+    Delivered,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::New,
+        Status::Assigned,
+        Status::InProgress,
+        Status::AwaitingApproval,
+        Status::Approved,
+        Status::Rejected,
+        Status::Delivered,
+        Status::Cancelled,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Status::New => "new",
+            Status::Assigned => "assigned",
+            Status::InProgress => "in_progress",
+            Status::AwaitingApproval => "awaiting_approval",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Delivered => "delivered",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// `delivered` and `cancelled` never change again.
+    pub const fn is_terminal(self) -> bool {
+        matches!(self, Status::Delivered | Status::Cancelled)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How a service is delivered (`services.delivery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Audio,
+    Call,
+}
+
+impl Delivery {
+    pub fn from_name(name: &str) -> Option<Delivery> {
+        match name {
+            "audio" => Some(Delivery::Audio),
+            "call" => Some(Delivery::Call),
+            _ => None,
+        }
+    }
+}
+
+/// Who may make a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The client who placed the order.
+    Owner,
+    /// The reader assigned to the order.
+    AssignedReader,
+    /// Monitors, admins and superadmins.
+    Moderator,
+    /// Admins and superadmins.
+    Admin,
+    /// Sessions without a user: the sidecar, a DBA, or the extension itself.
+    System,
+}
+
+impl Who {
+    pub const fn label(self) -> &'static str {
+        match self {
+            Who::Owner => "the client who placed it",
+            Who::AssignedReader => "the assigned reader",
+            Who::Moderator => "a monitor or admin",
+            Who::Admin => "an admin",
+            Who::System => "the system",
+        }
+    }
+}
+
+/// What a transition needs besides the right caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// A non-blank `status_reason` given with the change.
+    Reason,
+    /// `output_media_id` set (the recorded answer).
+    OutputMedia,
+    /// `assigned_reader` set to an unblocked reader.
+    Reader,
+}
+
+/// One allowed status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transition {
+    pub from: Status,
+    pub to: Status,
+    /// `None`: both audio and call services.
+    pub delivery: Option<Delivery>,
+    pub who: &'static [Who],
+    pub needs: &'static [Needs],
+}
+
+use Delivery::{Audio, Call};
+use Status::*;
+
+const ADMIN: &[Who] = &[Who::Admin];
+const READER: &[Who] = &[Who::AssignedReader];
+const MODERATOR: &[Who] = &[Who::Moderator];
+const SYSTEM: &[Who] = &[Who::System];
+const NOTHING: &[Needs] = &[];
+
+/// Every allowed change of `orders.status`. Cancelling from any non-terminal
+/// state by an admin is spelled out state by state.
+#[rustfmt::skip]
+pub const TRANSITIONS: &[Transition] = &[
+    // Audio readings: tarot, coffee, astro.
+    Transition { from: New, to: Assigned, delivery: Some(Audio), who: ADMIN, needs: &[Needs::Reader] },
+    Transition { from: Assigned, to: Assigned, delivery: Some(Audio), who: ADMIN, needs: &[Needs::Reader] },
+    Transition { from: Assigned, to: InProgress, delivery: Some(Audio), who: READER, needs: NOTHING },
+    Transition { from: InProgress, to: AwaitingApproval, delivery: Some(Audio), who: READER, needs: &[Needs::OutputMedia] },
+    Transition { from: AwaitingApproval, to: Approved, delivery: Some(Audio), who: MODERATOR, needs: &[Needs::OutputMedia] },
+    Transition { from: Approved, to: Delivered, delivery: Some(Audio), who: SYSTEM, needs: &[Needs::OutputMedia] },
+    Transition { from: AwaitingApproval, to: Rejected, delivery: Some(Audio), who: MODERATOR, needs: &[Needs::Reason] },
+    Transition { from: Rejected, to: InProgress, delivery: Some(Audio), who: READER, needs: NOTHING },
+    // Calls: healing, direct_call.
+    Transition { from: New, to: Assigned, delivery: Some(Call), who: ADMIN, needs: &[Needs::Reader] },
+    Transition { from: Assigned, to: Assigned, delivery: Some(Call), who: ADMIN, needs: &[Needs::Reader] },
+    Transition { from: Assigned, to: InProgress, delivery: Some(Call), who: &[Who::AssignedReader, Who::System], needs: NOTHING },
+    Transition { from: InProgress, to: Delivered, delivery: Some(Call), who: SYSTEM, needs: NOTHING },
+    // Both: the client cancels a new order; an admin cancels anything not final.
+    Transition { from: New, to: Cancelled, delivery: None, who: &[Who::Owner], needs: NOTHING },
+    Transition { from: New, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
+    Transition { from: Assigned, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
+    Transition { from: InProgress, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
+    Transition { from: AwaitingApproval, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
+    Transition { from: Rejected, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
+    // A dropped call ends the order (the sidecar, with the drop reason).
+    Transition { from: InProgress, to: Cancelled, delivery: Some(Call), who: SYSTEM, needs: &[Needs::Reason] },
+];
+
+/// How the caller stands to one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub actor: Actor,
+    pub is_owner: bool,
+    pub is_assigned_reader: bool,
+}
+
+impl Standing {
+    /// Does the caller count as `who`? System counts as an admin and a
+    /// moderator too (it may do what a superadmin may).
+    pub fn is(&self, who: Who) -> bool {
+        let role = self.actor.active_role();
+        match who {
+            Who::Owner => self.is_owner && role == Some(AppRole::Client),
+            Who::AssignedReader => self.is_assigned_reader && role == Some(AppRole::Reader),
+            Who::Moderator => role.is_some_and(AppRole::is_staff),
+            Who::Admin => role.is_some_and(AppRole::is_admin),
+            Who::System => self.actor.is_system(),
+        }
+    }
+}
+
+/// The transitions from `from` for this kind of service.
+pub fn from_state(from: Status, delivery: Delivery) -> impl Iterator<Item = &'static Transition> {
+    TRANSITIONS
+        .iter()
+        .filter(move |t| t.from == from && t.delivery.is_none_or(|d| d == delivery))
+}
+
+/// Why a status change is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such transition for anyone (SQLSTATE 23514).
+    NotAllowed,
+    /// The transition exists but not for this caller (SQLSTATE 42501); who may.
+    NotYours(Vec<Who>),
+}
+
+/// The transition the caller may make from `from` to `to`, or why not.
+/// When several rows match (an owner's and an admin's cancel), the caller's
+/// own row is chosen, so its requirements apply.
+pub fn check(
+    from: Status,
+    to: Status,
+    delivery: Delivery,
+    standing: &Standing,
+) -> Result<&'static Transition, Refusal> {
+    let candidates: Vec<&'static Transition> = from_state(from, delivery).filter(|t| t.to == to).collect();
+    if candidates.is_empty() {
+        return Err(Refusal::NotAllowed);
+    }
+    candidates
+        .iter()
+        .find(|t| t.who.iter().any(|w| standing.is(*w)))
+        .copied()
+        .ok_or_else(|| Refusal::NotYours(candidates.iter().flat_map(|t| t.who.iter().copied()).collect()))
+}
+
+/// The statuses this caller may move an order to from `from` (for a hint).
+pub fn next_for(from: Status, delivery: Delivery, standing: &Standing) -> Vec<Status> {
+    let mut out: Vec<Status> = from_state(from, delivery)
+        .filter(|t| t.who.iter().any(|w| standing.is(*w)))
+        .map(|t| t.to)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The transition table as a Markdown table (for the README).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| from | to | services | who | needs |\n|---|---|---|---|---|\n");
+    for t in TRANSITIONS {
+        let services = match t.delivery {
+            Some(Audio) => "audio",
+            Some(Call) => "call",
+            None => "all",
+        };
+        let who: Vec<&str> = t.who.iter().map(|w| w.label()).collect();
+        let needs: Vec<&str> = t
+            .needs
+            .iter()
+            .map(|n| match n {
+                Needs::Reason => "status_reason",
+                Needs::OutputMedia => "output_media_id",
+                Needs::Reader => "an unblocked assigned_reader",
+            })
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {services} | {} | {} |\n",
+            t.from,
+            t.to,
+            who.join(", "),
+            if needs.is_empty() { "-".to_string() } else { needs.join(", ") }
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: AppRole, owner: bool, reader: bool) -> Standing {
+        Standing { actor: Actor::User { role, blocked: false }, is_owner: owner, is_assigned_reader: reader }
+    }
+
+    /// Hand-written rows of CONTRACT.md section 5, checked against the table.
+    #[test]
+    fn the_contract_rows() {
+        let admin = user(AppRole::Admin, false, false);
+        let superadmin = user(AppRole::Superadmin, false, false);
+        let monitor = user(AppRole::Monitor, false, false);
+        let reader = user(AppRole::Reader, false, true);
+        let other_reader = user(AppRole::Reader, false, false);
+        let owner = user(AppRole::Client, true, false);
+        let system = Standing { actor: Actor::System, is_owner: false, is_assigned_reader: false };
+
+        assert!(check(New, Assigned, Audio, &admin).is_ok());
+        assert!(check(New, Assigned, Audio, &superadmin).is_ok());
+        assert!(matches!(check(New, Assigned, Audio, &monitor), Err(Refusal::NotYours(_))));
+        assert!(check(Assigned, InProgress, Audio, &reader).is_ok());
+        assert!(check(Assigned, InProgress, Audio, &other_reader).is_err());
+        assert!(check(Assigned, InProgress, Audio, &system).is_err(), "audio work is the reader's");
+        assert!(check(Assigned, InProgress, Call, &system).is_ok(), "a call starts by the system too");
+        assert!(check(AwaitingApproval, Approved, Audio, &monitor).is_ok());
+        assert!(check(AwaitingApproval, Approved, Audio, &owner).is_err());
+        assert!(check(AwaitingApproval, Approved, Audio, &reader).is_err());
+        assert_eq!(check(AwaitingApproval, Rejected, Audio, &admin).map(|t| t.needs), Ok(&[Needs::Reason][..]));
+        assert!(check(Rejected, InProgress, Audio, &reader).is_ok());
+        assert_eq!(check(New, Cancelled, Call, &owner).map(|t| t.needs), Ok(&[][..]));
+        assert_eq!(check(New, Cancelled, Call, &admin).map(|t| t.needs), Ok(&[Needs::Reason][..]));
+        assert!(check(Assigned, Cancelled, Audio, &owner).is_err(), "only a new order is the client's to cancel");
+        assert_eq!(check(Delivered, Cancelled, Audio, &admin), Err(Refusal::NotAllowed));
+        assert_eq!(check(Cancelled, New, Audio, &system), Err(Refusal::NotAllowed));
+        assert_eq!(check(InProgress, Delivered, Audio, &system), Err(Refusal::NotAllowed));
+        assert!(check(InProgress, Delivered, Call, &system).is_ok());
+        assert!(check(InProgress, Delivered, Call, &admin).is_err());
+    }
+
+    #[test]
+    fn terminal_states_have_no_way_out() {
+        for t in TRANSITIONS {
+            assert!(!t.from.is_terminal(), "{} -> {}", t.from, t.to);
+        }
+    }
+
+    #[test]
+    fn a_blocked_user_is_nobody() {
+        let blocked = Standing {
+            actor: Actor::User { role: AppRole::Admin, blocked: true },
+            is_owner: true,
+            is_assigned_reader: true,
+        };
+        for t in TRANSITIONS {
+            assert!(!t.who.iter().any(|w| blocked.is(*w)));
+        }
+    }
+
+    #[test]
+    fn hints_list_the_callers_next_steps() {
+        let reader = user(AppRole::Reader, false, true);
+        assert_eq!(next_for(Assigned, Audio, &reader), vec![InProgress]);
+        let admin = user(AppRole::Admin, false, false);
+        assert_eq!(next_for(InProgress, Audio, &admin), vec![Cancelled]);
+        assert!(markdown_table().contains("| awaiting_approval | approved | audio | a monitor or admin | output_media_id |"));
+    }
+}

@@ -1,0 +1,488 @@
+//! The order state machine, enforced on every write to `public.orders`
+//! (CONTRACT.md section 5). The rules are `samia_core::order_flow::TRANSITIONS`;
+//! this trigger applies them to the row, the caller and the service, and
+//! records what happened.
+
+use crate::audit::{self, Moderation};
+use crate::caller::{self, Caller};
+use crate::rows::{get, get_old, now, set, Row};
+use crate::{errors, plans};
+use pgrx::heap_tuple::PgHeapTupleError;
+use pgrx::prelude::*;
+use pgrx::PgOid;
+use samia_core::order_flow::{self, Delivery, Needs, Refusal, Standing, Status};
+use samia_core::roles::{Actor, AppRole};
+use serde_json::json;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+
+const ORDERS: &str = "public.orders";
+
+/// What the trigger needs to know about a service.
+#[derive(Clone)]
+pub struct Service {
+    pub code: String,
+    pub delivery: Delivery,
+    pub is_active: bool,
+}
+
+thread_local! {
+    /// Services by id, per transaction.
+    static SERVICES: RefCell<(u32, HashMap<i64, Service>)> = RefCell::new((0, HashMap::new()));
+    /// `order_status` labels by enum value oid, per enum type.
+    static LABELS: RefCell<(pg_sys::Oid, HashMap<pg_sys::Oid, Status>)> =
+        RefCell::new((pg_sys::InvalidOid, HashMap::new()));
+}
+
+pub fn service(id: i64) -> Option<Service> {
+    let lxid = caller::local_transaction_id();
+    let hit = SERVICES.with_borrow(|(tx, map)| if *tx == lxid { map.get(&id).cloned() } else { None });
+    if hit.is_some() {
+        return hit;
+    }
+    let found = errors::spi(
+        plans::select(
+            "select code, delivery, is_active from public.services where id = $1",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[id.into()],
+            |table| {
+                if table.is_empty() {
+                    return Ok(None);
+                }
+                let row = table.first();
+                Ok(Some((
+                    row.get::<String>(1)?.unwrap_or_default(),
+                    row.get::<String>(2)?.unwrap_or_default(),
+                    row.get::<bool>(3)?.unwrap_or(false),
+                )))
+            },
+        ),
+        "looking up the order's service",
+    )?;
+    let service = Service {
+        delivery: Delivery::from_name(&found.1)
+            .unwrap_or_else(|| errors::misconfigured(format_args!("service {id} has delivery {:?}", found.1))),
+        code: found.0,
+        is_active: found.2,
+    };
+    SERVICES.with_borrow_mut(|(tx, map)| {
+        if *tx != lxid {
+            *tx = lxid;
+            map.clear();
+        }
+        map.insert(id, service.clone());
+    });
+    Some(service)
+}
+
+/// The status of a raw tuple, read through the enum's oid.
+struct StatusColumn {
+    attno: NonZeroUsize,
+    tupdesc: pg_sys::TupleDesc,
+}
+
+impl StatusColumn {
+    fn of(trigger: &PgTrigger<'_>) -> StatusColumn {
+        // SAFETY: the trigger manager hands us a valid relation for the
+        // duration of the call.
+        let tupdesc = unsafe { (*trigger.trigger_data().tg_relation).rd_att };
+        let desc = unsafe { pgrx::PgTupleDesc::from_pg_unchecked(tupdesc) };
+        let Some((index, att)) = desc.iter().enumerate().find(|(_, a)| a.name() == "status") else {
+            errors::misconfigured("public.orders has no status column")
+        };
+        load_labels(att.atttypid);
+        StatusColumn { attno: NonZeroUsize::new(index + 1).unwrap_or(NonZeroUsize::MIN), tupdesc }
+    }
+
+    fn read(&self, tuple: *mut pg_sys::HeapTupleData) -> Status {
+        // SAFETY: `tuple` comes from the trigger data and matches `tupdesc`.
+        let datum = unsafe { pgrx::htup::heap_getattr_raw(tuple, self.attno, self.tupdesc) };
+        let Some(datum) = datum else { errors::misconfigured("an order without a status") };
+        let oid = pg_sys::Oid::from(datum.value() as u32);
+        LABELS.with_borrow(|(_, map)| map.get(&oid).copied()).unwrap_or_else(|| {
+            errors::misconfigured(format_args!("order_status value {oid:?} is not one the extension knows"))
+        })
+    }
+
+    fn write(&self, row: &mut Row<'_>, status: Status) {
+        let oid = LABELS
+            .with_borrow(|(_, map)| map.iter().find(|(_, s)| **s == status).map(|(o, _)| *o))
+            .unwrap_or_else(|| errors::misconfigured(format_args!("order_status has no {status}")));
+        // SAFETY: an enum datum is its value's oid, and the column is the enum.
+        unsafe { row.set_by_index_unchecked(self.attno, Some(pg_sys::Datum::from(oid))) };
+    }
+}
+
+fn load_labels(typid: pg_sys::Oid) {
+    if LABELS.with_borrow(|(t, map)| *t == typid && map.len() == Status::ALL.len()) {
+        return;
+    }
+    let rows = errors::spi(
+        Spi::connect(|client| {
+            let table = client.select(
+                "select oid, enumlabel::text from pg_catalog.pg_enum where enumtypid = $1",
+                None,
+                &[typid.into()],
+            )?;
+            let mut out = HashMap::new();
+            for row in table {
+                if let (Some(oid), Some(label)) = (row.get::<pg_sys::Oid>(1)?, row.get::<String>(2)?) {
+                    if let Some(status) = Status::from_name(&label) {
+                        out.insert(oid, status);
+                    }
+                }
+            }
+            Ok::<_, pgrx::spi::SpiError>(out)
+        }),
+        "reading order_status",
+    );
+    LABELS.with_borrow_mut(|slot| *slot = (typid, rows));
+}
+
+fn uuid_eq(a: Option<pgrx::Uuid>, b: Option<pgrx::Uuid>) -> bool {
+    a.is_some() && a == b
+}
+
+fn not_allowed(id: i64, from: Status, to: Status, delivery: Delivery, standing: &Standing) -> ! {
+    let next = order_flow::next_for(from, delivery, standing);
+    let hint = if next.is_empty() {
+        format!("you cannot change the status of an order that is {from}")
+    } else {
+        let names: Vec<&str> = next.iter().map(|s| s.name()).collect();
+        format!("from {from} you may move it to: {}", names.join(", "))
+    };
+    raise_check(format!("order {id} cannot go from {from} to {to}"), &hint)
+}
+
+fn raise_check(message: String, hint: &str) -> ! {
+    pgrx::pg_sys::panic::ErrorReport::new(PgSqlErrorCode::ERRCODE_CHECK_VIOLATION, message, "samia")
+        .set_hint(hint)
+        .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR report does not return")
+}
+
+/// BEFORE INSERT OR UPDATE ON public.orders.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."orders_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+AS 'MODULE_PATHNAME', 'orders_authority_wrapper';
+"#)]
+fn orders_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("orders_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let caller = Caller::current();
+    if let Actor::User { blocked: true, .. } = caller.actor {
+        errors::denied_with_hint(
+            "your account is blocked: you cannot place or change orders",
+            "contact support to have the block reviewed",
+        );
+    }
+    let column = StatusColumn::of(trigger);
+    let data = trigger.trigger_data();
+    match trigger.old() {
+        None => on_insert(&caller, &mut new, column.read(data.tg_trigtuple)),
+        Some(old) => {
+            let (from, to) = (column.read(data.tg_trigtuple), column.read(data.tg_newtuple));
+            on_update(&caller, &old, &mut new, &column, from, to);
+        }
+    }
+    Ok(Some(new))
+}
+
+/// A new order starts at `new`, owned by its caller, for an active service,
+/// with no reader and no answer yet.
+fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
+    if caller.uid.is_some() && get::<pgrx::Uuid>(new, ORDERS, "user_id").is_none() {
+        set(new, ORDERS, "user_id", caller.uid);
+    }
+    if status != Status::New {
+        raise_check(format!("a new order starts at new, not {status}"), "leave status out when placing an order");
+    }
+    for column in ["assigned_reader", "output_media_id", "delivered_at", "archived_at"] {
+        let present = match column {
+            "assigned_reader" => get::<pgrx::Uuid>(new, ORDERS, column).is_some(),
+            "output_media_id" => get::<i64>(new, ORDERS, column).is_some(),
+            _ => get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, column).is_some(),
+        };
+        if present {
+            raise_check(format!("a new order cannot have {column} set"), "an admin assigns it once it is placed");
+        }
+    }
+    let service_id = get::<i64>(new, ORDERS, "service_id").unwrap_or_default();
+    match order_flow_service(service_id) {
+        Some(s) if s.is_active => {}
+        Some(s) => errors::invalid_value(
+            format!("the service {} is not available", s.code),
+            Some("choose an active service"),
+        ),
+        None => errors::invalid_value(format!("there is no service {service_id}"), None),
+    }
+    if let Some(media) = get::<i64>(new, ORDERS, "input_media_id") {
+        let owner = get::<pgrx::Uuid>(new, ORDERS, "user_id");
+        if media_owner(media) != owner.map(Some) {
+            errors::invalid_value(
+                format!("media {media} is not yours to attach"),
+                Some("upload your coffee-cup photo or voice note first, then attach its id"),
+            );
+        }
+    }
+}
+
+fn order_flow_service(id: i64) -> Option<Service> {
+    service(id)
+}
+
+/// `Some(owner)` of a media row (owner may be NULL), `None` when it does not exist.
+fn media_owner(id: i64) -> Option<Option<pgrx::Uuid>> {
+    errors::spi(
+        plans::select(
+            "select owner_id from public.media_assets where id = $1",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[id.into()],
+            |table| if table.is_empty() { Ok(None) } else { Ok(Some(table.first().get::<pgrx::Uuid>(1)?)) },
+        ),
+        "looking up media",
+    )
+}
+
+fn on_update(
+    caller: &Caller,
+    old: &PgHeapTuple<'_, AllocatedByPostgres>,
+    new: &mut Row<'_>,
+    column: &StatusColumn,
+    from: Status,
+    to: Status,
+) {
+    let id = get_old::<i64>(old, ORDERS, "id").unwrap_or_default();
+    let owner = get_old::<pgrx::Uuid>(old, ORDERS, "user_id");
+    let old_reader = get_old::<pgrx::Uuid>(old, ORDERS, "assigned_reader");
+    let new_reader = get::<pgrx::Uuid>(new, ORDERS, "assigned_reader");
+    let service_id = get_old::<i64>(old, ORDERS, "service_id").unwrap_or_default();
+    let Some(service) = service(service_id) else {
+        errors::misconfigured(format_args!("order {id} has no service"))
+    };
+    let standing = Standing {
+        actor: caller.actor,
+        is_owner: uuid_eq(caller.uid, owner),
+        is_assigned_reader: uuid_eq(caller.uid, old_reader),
+    };
+    let old_reason = get_old::<String>(old, ORDERS, "status_reason");
+    let given_reason = get::<String>(new, ORDERS, "status_reason")
+        .filter(|r| Some(r) != old_reason.as_ref())
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let old_output = get_old::<i64>(old, ORDERS, "output_media_id");
+    let new_output = get::<i64>(new, ORDERS, "output_media_id");
+
+    let mut needs_reader = false;
+    if from != to {
+        let transition = match order_flow::check(from, to, service.delivery, &standing) {
+            Ok(t) => t,
+            Err(Refusal::NotAllowed) => not_allowed(id, from, to, service.delivery, &standing),
+            Err(Refusal::NotYours(who)) => {
+                let mut labels: Vec<&str> = who.iter().map(|w| w.label()).collect();
+                labels.dedup();
+                errors::denied(format!(
+                    "only {} may move order {id} from {from} to {to}",
+                    labels.join(" or ")
+                ))
+            }
+        };
+        for need in transition.needs {
+            match need {
+                Needs::Reason if given_reason.is_none() => errors::invalid_value(
+                    format!("moving order {id} from {from} to {to} needs a reason"),
+                    Some("set status_reason together with status"),
+                ),
+                Needs::OutputMedia if new_output.is_none() => raise_check(
+                    format!("order {id} cannot go to {to} without its recorded answer"),
+                    "upload the audio and set output_media_id first",
+                ),
+                Needs::Reader if new_reader.is_none() => errors::invalid_value(
+                    format!("assigning order {id} needs a reader"),
+                    Some("set assigned_reader together with status"),
+                ),
+                Needs::Reader => needs_reader = true,
+                _ => {}
+            }
+        }
+        // The reason belongs to the latest transition only.
+        set(new, ORDERS, "status_reason", given_reason.clone());
+        record_transition(caller, id, from, to, given_reason.as_deref(), owner, new_output);
+        match to {
+            Status::Approved => {
+                // Approval delivers, in the same transaction.
+                column.write(new, Status::Delivered);
+                set(new, ORDERS, "delivered_at", now());
+                record_transition(caller, id, Status::Approved, Status::Delivered, None, owner, new_output);
+                notify_delivered(id, owner);
+            }
+            Status::Delivered => {
+                set(new, ORDERS, "delivered_at", now());
+                notify_delivered(id, owner);
+            }
+            _ => {}
+        }
+    } else if given_reason.is_some() && !caller.actor.is_system() {
+        raise_check(
+            format!("order {id}: status_reason changes only together with status"),
+            "give the reason with the transition it explains",
+        );
+    }
+
+    if new_reader != old_reader {
+        if !needs_reader && !caller.actor.is_system() {
+            raise_check(
+                format!("order {id}: the reader changes only when an admin assigns the order"),
+                "set status = 'assigned' together with assigned_reader",
+            );
+        }
+        if let Some(reader) = new_reader {
+            check_reader(reader);
+        }
+    }
+
+    if new_output != old_output {
+        if matches!(from, Status::Approved | Status::Delivered) {
+            raise_check(
+                format!("the approved audio of order {id} cannot be replaced"),
+                "an approved answer is final",
+            );
+        }
+        let reader_or_admin = standing.is(order_flow::Who::AssignedReader)
+            || caller.actor.active_role().is_some_and(AppRole::is_admin);
+        if from != Status::InProgress || !reader_or_admin {
+            raise_check(
+                format!("order {id}: the recorded answer changes only while the order is in progress, by its reader"),
+                "start the order (status in_progress), then set output_media_id",
+            );
+        }
+        if let Some(media) = new_output {
+            let reader = new_reader.or(old_reader);
+            if media_owner(media) != Some(reader) || reader.is_none() {
+                errors::invalid_value(
+                    format!("media {media} is not an upload of the order's reader"),
+                    Some("upload the audio as the assigned reader, then set its id"),
+                );
+            }
+        }
+    }
+
+    let archived = get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, "archived_at");
+    let was_archived = get_old::<pgrx::datum::TimestampWithTimeZone>(old, ORDERS, "archived_at");
+    if archived != was_archived {
+        if !caller.actor.active_role().is_some_and(AppRole::is_admin) {
+            errors::denied(format!("only an admin may archive order {id}"));
+        }
+        let status_now = if from != to { to } else { from };
+        if !status_now.is_terminal() {
+            raise_check(
+                format!("order {id} is {status_now}: only delivered or cancelled orders are archived"),
+                "cancel the order first, or wait until it is delivered",
+            );
+        }
+    }
+
+    let scheduled = get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
+    let was_scheduled = get_old::<pgrx::datum::TimestampWithTimeZone>(old, ORDERS, "scheduled_at");
+    if scheduled != was_scheduled && !caller.actor.is_system() {
+        let may = standing.is(order_flow::Who::Owner) || caller.actor.active_role().is_some_and(AppRole::is_admin);
+        if !may {
+            errors::denied(format!("only the client or an admin may reschedule order {id}"));
+        }
+        if !matches!(from, Status::New | Status::Assigned) {
+            raise_check(
+                format!("order {id} is {from}: it can be rescheduled only before it starts"),
+                "reschedule while the order is new or assigned",
+            );
+        }
+    }
+}
+
+fn check_reader(reader: pgrx::Uuid) {
+    let ok = errors::spi(
+        plans::select(
+            "select role_id = 3 and not is_blocked from public.profiles where id = $1",
+            &[PgOid::from(pg_sys::UUIDOID)],
+            &[reader.into()],
+            |table| if table.is_empty() { Ok(None) } else { table.first().get::<bool>(1) },
+        ),
+        "checking the assigned reader",
+    );
+    if ok != Some(true) {
+        errors::invalid_value(
+            format!("{reader} is not an unblocked reader and cannot be assigned"),
+            Some("assign a profile whose role is reader and that is not blocked"),
+        );
+    }
+}
+
+/// `order.transition` in the audit log; approve, reject and cancel by staff
+/// also in moderation_actions (approval keeps the approved audio's sha256).
+fn record_transition(
+    caller: &Caller,
+    id: i64,
+    from: Status,
+    to: Status,
+    reason: Option<&str>,
+    owner: Option<pgrx::Uuid>,
+    output: Option<i64>,
+) {
+    let staff = caller.actor.active_role().is_some_and(AppRole::is_staff) && !uuid_eq(caller.uid, owner);
+    let moderation = match to {
+        Status::Approved => Some(Moderation {
+            target_kind: "order",
+            action: "approve",
+            reason: output.map(|m| format!("audio {m} sha256 {}", media_sha256(m).unwrap_or_else(|| "unknown".into()))),
+        }),
+        Status::Rejected => Some(Moderation { target_kind: "order", action: "reject", reason: reason.map(str::to_string) }),
+        Status::Cancelled if staff => {
+            Some(Moderation { target_kind: "order", action: "cancel", reason: reason.map(str::to_string) })
+        }
+        _ => None,
+    };
+    audit::record(
+        caller,
+        "order.transition",
+        "orders",
+        &id.to_string(),
+        json!({ "from": from.name(), "to": to.name(), "reason": reason, "actor_role": caller.actor.role_name() }),
+        moderation,
+    );
+}
+
+fn media_sha256(id: i64) -> Option<String> {
+    errors::spi(
+        plans::select(
+            "select sha256 from public.media_assets where id = $1",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[id.into()],
+            |table| if table.is_empty() { Ok(None) } else { table.first().get::<String>(1) },
+        ),
+        "reading the approved audio",
+    )
+}
+
+fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>) {
+    let Some(owner) = owner else { return };
+    let text = PgOid::from(pg_sys::TEXTOID);
+    errors::spi(
+        plans::execute(
+            "insert into public.notifications (user_id, kind, title, body, order_id)
+             values ($1, 'order.delivered', $2, $3, $4)",
+            &[PgOid::from(pg_sys::UUIDOID), text, text, PgOid::from(pg_sys::INT8OID)],
+            &[
+                owner.into(),
+                "Your reading is ready".into(),
+                format!("Order {id} has been delivered. Open it to listen.").into(),
+                id.into(),
+            ],
+        ),
+        "notifying the client",
+    );
+}
