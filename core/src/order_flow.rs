@@ -212,7 +212,8 @@ pub fn check(
     delivery: Delivery,
     standing: &Standing,
 ) -> Result<&'static Transition, Refusal> {
-    let candidates: Vec<&'static Transition> = from_state(from, delivery).filter(|t| t.to == to).collect();
+    let candidates: Vec<&'static Transition> =
+        from_state(from, delivery).filter(|t| t.to == to).collect();
     if candidates.is_empty() {
         return Err(Refusal::NotAllowed);
     }
@@ -220,7 +221,14 @@ pub fn check(
         .iter()
         .find(|t| t.who.iter().any(|w| standing.is(*w)))
         .copied()
-        .ok_or_else(|| Refusal::NotYours(candidates.iter().flat_map(|t| t.who.iter().copied()).collect()))
+        .ok_or_else(|| {
+            Refusal::NotYours(
+                candidates
+                    .iter()
+                    .flat_map(|t| t.who.iter().copied())
+                    .collect(),
+            )
+        })
 }
 
 /// The statuses this caller may move an order to from `from` (for a hint).
@@ -257,7 +265,11 @@ pub fn markdown_table() -> String {
             t.from,
             t.to,
             who.join(", "),
-            if needs.is_empty() { "-".to_string() } else { needs.join(", ") }
+            if needs.is_empty() {
+                "-".to_string()
+            } else {
+                needs.join(", ")
+            }
         ));
     }
     out
@@ -268,7 +280,14 @@ mod tests {
     use super::*;
 
     fn user(role: AppRole, owner: bool, reader: bool) -> Standing {
-        Standing { actor: Actor::User { role, blocked: false }, is_owner: owner, is_assigned_reader: reader }
+        Standing {
+            actor: Actor::User {
+                role,
+                blocked: false,
+            },
+            is_owner: owner,
+            is_assigned_reader: reader,
+        }
     }
 
     /// Hand-written rows of CONTRACT.md section 5, checked against the table.
@@ -280,26 +299,60 @@ mod tests {
         let reader = user(AppRole::Reader, false, true);
         let other_reader = user(AppRole::Reader, false, false);
         let owner = user(AppRole::Client, true, false);
-        let system = Standing { actor: Actor::System, is_owner: false, is_assigned_reader: false };
+        let system = Standing {
+            actor: Actor::System,
+            is_owner: false,
+            is_assigned_reader: false,
+        };
 
         assert!(check(New, Assigned, Audio, &admin).is_ok());
         assert!(check(New, Assigned, Audio, &superadmin).is_ok());
-        assert!(matches!(check(New, Assigned, Audio, &monitor), Err(Refusal::NotYours(_))));
+        assert!(matches!(
+            check(New, Assigned, Audio, &monitor),
+            Err(Refusal::NotYours(_))
+        ));
         assert!(check(Assigned, InProgress, Audio, &reader).is_ok());
         assert!(check(Assigned, InProgress, Audio, &other_reader).is_err());
-        assert!(check(Assigned, InProgress, Audio, &system).is_err(), "audio work is the reader's");
-        assert!(check(Assigned, InProgress, Call, &system).is_ok(), "a call starts by the system too");
+        assert!(
+            check(Assigned, InProgress, Audio, &system).is_err(),
+            "audio work is the reader's"
+        );
+        assert!(
+            check(Assigned, InProgress, Call, &system).is_ok(),
+            "a call starts by the system too"
+        );
         assert!(check(AwaitingApproval, Approved, Audio, &monitor).is_ok());
         assert!(check(AwaitingApproval, Approved, Audio, &owner).is_err());
         assert!(check(AwaitingApproval, Approved, Audio, &reader).is_err());
-        assert_eq!(check(AwaitingApproval, Rejected, Audio, &admin).map(|t| t.needs), Ok(&[Needs::Reason][..]));
+        assert_eq!(
+            check(AwaitingApproval, Rejected, Audio, &admin).map(|t| t.needs),
+            Ok(&[Needs::Reason][..])
+        );
         assert!(check(Rejected, InProgress, Audio, &reader).is_ok());
-        assert_eq!(check(New, Cancelled, Call, &owner).map(|t| t.needs), Ok(&[][..]));
-        assert_eq!(check(New, Cancelled, Call, &admin).map(|t| t.needs), Ok(&[Needs::Reason][..]));
-        assert!(check(Assigned, Cancelled, Audio, &owner).is_err(), "only a new order is the client's to cancel");
-        assert_eq!(check(Delivered, Cancelled, Audio, &admin), Err(Refusal::NotAllowed));
-        assert_eq!(check(Cancelled, New, Audio, &system), Err(Refusal::NotAllowed));
-        assert_eq!(check(InProgress, Delivered, Audio, &system), Err(Refusal::NotAllowed));
+        assert_eq!(
+            check(New, Cancelled, Call, &owner).map(|t| t.needs),
+            Ok(&[][..])
+        );
+        assert_eq!(
+            check(New, Cancelled, Call, &admin).map(|t| t.needs),
+            Ok(&[Needs::Reason][..])
+        );
+        assert!(
+            check(Assigned, Cancelled, Audio, &owner).is_err(),
+            "only a new order is the client's to cancel"
+        );
+        assert_eq!(
+            check(Delivered, Cancelled, Audio, &admin),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            check(Cancelled, New, Audio, &system),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            check(InProgress, Delivered, Audio, &system),
+            Err(Refusal::NotAllowed)
+        );
         assert!(check(InProgress, Delivered, Call, &system).is_ok());
         assert!(check(InProgress, Delivered, Call, &admin).is_err());
     }
@@ -314,7 +367,10 @@ mod tests {
     #[test]
     fn a_blocked_user_is_nobody() {
         let blocked = Standing {
-            actor: Actor::User { role: AppRole::Admin, blocked: true },
+            actor: Actor::User {
+                role: AppRole::Admin,
+                blocked: true,
+            },
             is_owner: true,
             is_assigned_reader: true,
         };
@@ -329,6 +385,21 @@ mod tests {
         assert_eq!(next_for(Assigned, Audio, &reader), vec![InProgress]);
         let admin = user(AppRole::Admin, false, false);
         assert_eq!(next_for(InProgress, Audio, &admin), vec![Cancelled]);
-        assert!(markdown_table().contains("| awaiting_approval | approved | audio | a monitor or admin | output_media_id |"));
+        assert!(markdown_table().contains(
+            "| awaiting_approval | approved | audio | a monitor or admin | output_media_id |"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod readme {
+    /// The README's table is this module's table, not a hand-kept copy.
+    #[test]
+    fn the_readme_shows_the_transition_table() {
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&super::markdown_table()),
+            "README.md is out of date: regenerate the table with `cargo run -q -p samia-core --example order_table`"
+        );
     }
 }

@@ -37,7 +37,13 @@ thread_local! {
 
 pub fn service(id: i64) -> Option<Service> {
     let lxid = caller::local_transaction_id();
-    let hit = SERVICES.with_borrow(|(tx, map)| if *tx == lxid { map.get(&id).cloned() } else { None });
+    let hit = SERVICES.with_borrow(|(tx, map)| {
+        if *tx == lxid {
+            map.get(&id).cloned()
+        } else {
+            None
+        }
+    });
     if hit.is_some() {
         return hit;
     }
@@ -61,8 +67,9 @@ pub fn service(id: i64) -> Option<Service> {
         "looking up the order's service",
     )?;
     let service = Service {
-        delivery: Delivery::from_name(&found.1)
-            .unwrap_or_else(|| errors::misconfigured(format_args!("service {id} has delivery {:?}", found.1))),
+        delivery: Delivery::from_name(&found.1).unwrap_or_else(|| {
+            errors::misconfigured(format_args!("service {id} has delivery {:?}", found.1))
+        }),
         code: found.0,
         is_active: found.2,
     };
@@ -92,17 +99,26 @@ impl StatusColumn {
             errors::misconfigured("public.orders has no status column")
         };
         load_labels(att.atttypid);
-        StatusColumn { attno: NonZeroUsize::new(index + 1).unwrap_or(NonZeroUsize::MIN), tupdesc }
+        StatusColumn {
+            attno: NonZeroUsize::new(index + 1).unwrap_or(NonZeroUsize::MIN),
+            tupdesc,
+        }
     }
 
     fn read(&self, tuple: *mut pg_sys::HeapTupleData) -> Status {
         // SAFETY: `tuple` comes from the trigger data and matches `tupdesc`.
         let datum = unsafe { pgrx::htup::heap_getattr_raw(tuple, self.attno, self.tupdesc) };
-        let Some(datum) = datum else { errors::misconfigured("an order without a status") };
+        let Some(datum) = datum else {
+            errors::misconfigured("an order without a status")
+        };
         let oid = pg_sys::Oid::from(datum.value() as u32);
-        LABELS.with_borrow(|(_, map)| map.get(&oid).copied()).unwrap_or_else(|| {
-            errors::misconfigured(format_args!("order_status value {oid:?} is not one the extension knows"))
-        })
+        LABELS
+            .with_borrow(|(_, map)| map.get(&oid).copied())
+            .unwrap_or_else(|| {
+                errors::misconfigured(format_args!(
+                    "order_status value {oid:?} is not one the extension knows"
+                ))
+            })
     }
 
     fn write(&self, row: &mut Row<'_>, status: Status) {
@@ -127,7 +143,9 @@ fn load_labels(typid: pg_sys::Oid) {
             )?;
             let mut out = HashMap::new();
             for row in table {
-                if let (Some(oid), Some(label)) = (row.get::<pg_sys::Oid>(1)?, row.get::<String>(2)?) {
+                if let (Some(oid), Some(label)) =
+                    (row.get::<pg_sys::Oid>(1)?, row.get::<String>(2)?)
+                {
                     if let Some(status) = Status::from_name(&label) {
                         out.insert(oid, status);
                     }
@@ -156,9 +174,13 @@ fn not_allowed(id: i64, from: Status, to: Status, delivery: Delivery, standing: 
 }
 
 fn raise_check(message: String, hint: &str) -> ! {
-    pgrx::pg_sys::panic::ErrorReport::new(PgSqlErrorCode::ERRCODE_CHECK_VIOLATION, message, "samia")
-        .set_hint(hint)
-        .report(PgLogLevel::ERROR);
+    pgrx::pg_sys::panic::ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+        message,
+        "samia",
+    )
+    .set_hint(hint)
+    .report(PgLogLevel::ERROR);
     unreachable!("an ERROR report does not return")
 }
 
@@ -187,7 +209,10 @@ fn orders_authority<'a>(
     match trigger.old() {
         None => on_insert(&caller, &mut new, column.read(data.tg_trigtuple)),
         Some(old) => {
-            let (from, to) = (column.read(data.tg_trigtuple), column.read(data.tg_newtuple));
+            let (from, to) = (
+                column.read(data.tg_trigtuple),
+                column.read(data.tg_newtuple),
+            );
             on_update(&caller, &old, &mut new, &column, from, to);
         }
     }
@@ -201,16 +226,27 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
         set(new, ORDERS, "user_id", caller.uid);
     }
     if status != Status::New {
-        raise_check(format!("a new order starts at new, not {status}"), "leave status out when placing an order");
+        raise_check(
+            format!("a new order starts at new, not {status}"),
+            "leave status out when placing an order",
+        );
     }
-    for column in ["assigned_reader", "output_media_id", "delivered_at", "archived_at"] {
+    for column in [
+        "assigned_reader",
+        "output_media_id",
+        "delivered_at",
+        "archived_at",
+    ] {
         let present = match column {
             "assigned_reader" => get::<pgrx::Uuid>(new, ORDERS, column).is_some(),
             "output_media_id" => get::<i64>(new, ORDERS, column).is_some(),
             _ => get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, column).is_some(),
         };
         if present {
-            raise_check(format!("a new order cannot have {column} set"), "an admin assigns it once it is placed");
+            raise_check(
+                format!("a new order cannot have {column} set"),
+                "an admin assigns it once it is placed",
+            );
         }
     }
     let service_id = get::<i64>(new, ORDERS, "service_id").unwrap_or_default();
@@ -244,7 +280,13 @@ fn media_owner(id: i64) -> Option<Option<pgrx::Uuid>> {
             "select owner_id from public.media_assets where id = $1",
             &[PgOid::from(pg_sys::INT8OID)],
             &[id.into()],
-            |table| if table.is_empty() { Ok(None) } else { Ok(Some(table.first().get::<pgrx::Uuid>(1)?)) },
+            |table| {
+                if table.is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(table.first().get::<pgrx::Uuid>(1)?))
+                }
+            },
         ),
         "looking up media",
     )
@@ -279,8 +321,12 @@ fn on_update(
     let old_output = get_old::<i64>(old, ORDERS, "output_media_id");
     let new_output = get::<i64>(new, ORDERS, "output_media_id");
 
+    // A self-transition (a reassignment) is a change of reader at the same status.
+    let reassigning = from == to
+        && new_reader != old_reader
+        && order_flow::from_state(from, service.delivery).any(|t| t.to == to);
     let mut needs_reader = false;
-    if from != to {
+    if from != to || reassigning {
         let transition = match order_flow::check(from, to, service.delivery, &standing) {
             Ok(t) => t,
             Err(Refusal::NotAllowed) => not_allowed(id, from, to, service.delivery, &standing),
@@ -313,13 +359,29 @@ fn on_update(
         }
         // The reason belongs to the latest transition only.
         set(new, ORDERS, "status_reason", given_reason.clone());
-        record_transition(caller, id, from, to, given_reason.as_deref(), owner, new_output);
+        record_transition(
+            caller,
+            id,
+            from,
+            to,
+            given_reason.as_deref(),
+            owner,
+            new_output,
+        );
         match to {
             Status::Approved => {
                 // Approval delivers, in the same transaction.
                 column.write(new, Status::Delivered);
                 set(new, ORDERS, "delivered_at", now());
-                record_transition(caller, id, Status::Approved, Status::Delivered, None, owner, new_output);
+                record_transition(
+                    caller,
+                    id,
+                    Status::Approved,
+                    Status::Delivered,
+                    None,
+                    owner,
+                    new_output,
+                );
                 notify_delivered(id, owner);
             }
             Status::Delivered => {
@@ -382,7 +444,9 @@ fn on_update(
         let status_now = if from != to { to } else { from };
         if !status_now.is_terminal() {
             raise_check(
-                format!("order {id} is {status_now}: only delivered or cancelled orders are archived"),
+                format!(
+                    "order {id} is {status_now}: only delivered or cancelled orders are archived"
+                ),
                 "cancel the order first, or wait until it is delivered",
             );
         }
@@ -391,9 +455,12 @@ fn on_update(
     let scheduled = get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
     let was_scheduled = get_old::<pgrx::datum::TimestampWithTimeZone>(old, ORDERS, "scheduled_at");
     if scheduled != was_scheduled && !caller.actor.is_system() {
-        let may = standing.is(order_flow::Who::Owner) || caller.actor.active_role().is_some_and(AppRole::is_admin);
+        let may = standing.is(order_flow::Who::Owner)
+            || caller.actor.active_role().is_some_and(AppRole::is_admin);
         if !may {
-            errors::denied(format!("only the client or an admin may reschedule order {id}"));
+            errors::denied(format!(
+                "only the client or an admin may reschedule order {id}"
+            ));
         }
         if !matches!(from, Status::New | Status::Assigned) {
             raise_check(
@@ -410,7 +477,13 @@ fn check_reader(reader: pgrx::Uuid) {
             "select role_id = 3 and not is_blocked from public.profiles where id = $1",
             &[PgOid::from(pg_sys::UUIDOID)],
             &[reader.into()],
-            |table| if table.is_empty() { Ok(None) } else { table.first().get::<bool>(1) },
+            |table| {
+                if table.is_empty() {
+                    Ok(None)
+                } else {
+                    table.first().get::<bool>(1)
+                }
+            },
         ),
         "checking the assigned reader",
     );
@@ -433,17 +506,29 @@ fn record_transition(
     owner: Option<pgrx::Uuid>,
     output: Option<i64>,
 ) {
-    let staff = caller.actor.active_role().is_some_and(AppRole::is_staff) && !uuid_eq(caller.uid, owner);
+    let staff =
+        caller.actor.active_role().is_some_and(AppRole::is_staff) && !uuid_eq(caller.uid, owner);
     let moderation = match to {
         Status::Approved => Some(Moderation {
             target_kind: "order",
             action: "approve",
-            reason: output.map(|m| format!("audio {m} sha256 {}", media_sha256(m).unwrap_or_else(|| "unknown".into()))),
+            reason: output.map(|m| {
+                format!(
+                    "audio {m} sha256 {}",
+                    media_sha256(m).unwrap_or_else(|| "unknown".into())
+                )
+            }),
         }),
-        Status::Rejected => Some(Moderation { target_kind: "order", action: "reject", reason: reason.map(str::to_string) }),
-        Status::Cancelled if staff => {
-            Some(Moderation { target_kind: "order", action: "cancel", reason: reason.map(str::to_string) })
-        }
+        Status::Rejected => Some(Moderation {
+            target_kind: "order",
+            action: "reject",
+            reason: reason.map(str::to_string),
+        }),
+        Status::Cancelled if staff => Some(Moderation {
+            target_kind: "order",
+            action: "cancel",
+            reason: reason.map(str::to_string),
+        }),
         _ => None,
     };
     audit::record(
@@ -462,7 +547,13 @@ fn media_sha256(id: i64) -> Option<String> {
             "select sha256 from public.media_assets where id = $1",
             &[PgOid::from(pg_sys::INT8OID)],
             &[id.into()],
-            |table| if table.is_empty() { Ok(None) } else { table.first().get::<String>(1) },
+            |table| {
+                if table.is_empty() {
+                    Ok(None)
+                } else {
+                    table.first().get::<String>(1)
+                }
+            },
         ),
         "reading the approved audio",
     )
@@ -475,7 +566,12 @@ fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>) {
         plans::execute(
             "insert into public.notifications (user_id, kind, title, body, order_id)
              values ($1, 'order.delivered', $2, $3, $4)",
-            &[PgOid::from(pg_sys::UUIDOID), text, text, PgOid::from(pg_sys::INT8OID)],
+            &[
+                PgOid::from(pg_sys::UUIDOID),
+                text,
+                text,
+                PgOid::from(pg_sys::INT8OID),
+            ],
             &[
                 owner.into(),
                 "Your reading is ready".into(),
