@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # `make bench [BENCH="name ..."]`: benchmarks, each printing both sides and
-# their ratio from one run. Database benchmarks (zodiac, rls, audit) run
+# their ratio from one run. Database benchmarks (zodiac, rls, audit, lifecycle) run
 # against a throwaway cluster with the release build of the extension and
 # default durability (fsync and synchronous_commit on); astro compares the
 # chart engine with pyswisseph.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-names=${*:-zodiac rls audit astro}
+names=${*:-zodiac rls audit lifecycle astro}
 db_benches=()
 for name in $names; do
   case $name in
-    zodiac | rls | audit) db_benches+=("$name") ;;
+    zodiac | rls | audit | lifecycle) db_benches+=("$name") ;;
     astro) ;;
-    *) die "unknown benchmark '$name'; known: zodiac rls audit astro" ;;
+    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle astro" ;;
   esac
 done
 

@@ -216,11 +216,16 @@ fn media_pinned<'a>(
         errors::misconfigured("media_pinned must run BEFORE UPDATE FOR EACH ROW")
     };
     let text_changed = |c: &str| {
-        errors::column(old.get_by_name::<String>(c), MEDIA, c) != errors::column(new.get_by_name::<String>(c), MEDIA, c)
+        errors::column(old.get_by_name::<String>(c), MEDIA, c)
+            != errors::column(new.get_by_name::<String>(c), MEDIA, c)
     };
-    let bytes_changed =
-        errors::column(old.get_by_name::<i64>("bytes"), MEDIA, "bytes") != errors::column(new.get_by_name::<i64>("bytes"), MEDIA, "bytes");
-    if !(bytes_changed || ["url", "sha256", "bucket", "path"].into_iter().any(text_changed)) {
+    let bytes_changed = errors::column(old.get_by_name::<i64>("bytes"), MEDIA, "bytes")
+        != errors::column(new.get_by_name::<i64>("bytes"), MEDIA, "bytes");
+    if !(bytes_changed
+        || ["url", "sha256", "bucket", "path"]
+            .into_iter()
+            .any(text_changed))
+    {
         return Ok(Some(new));
     }
     let id = errors::column(old.get_by_name::<i64>("id"), MEDIA, "id").unwrap_or_default();
@@ -233,7 +238,13 @@ fn media_pinned<'a>(
                  where h.audio_media_id = $1 and h.approved_at is not null limit 1))",
             &[PgOid::from(pg_sys::INT8OID)],
             &[id.into()],
-            |table| if table.is_empty() { Ok(None) } else { table.first().get::<String>(1) },
+            |table| {
+                if table.is_empty() {
+                    Ok(None)
+                } else {
+                    table.first().get::<String>(1)
+                }
+            },
         ),
         "checking whether the media is pinned",
     );

@@ -42,4 +42,3 @@ pub fn now() -> TimestampWithTimeZone {
     TimestampWithTimeZone::try_from(now)
         .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
 }
-

@@ -1,0 +1,125 @@
+//! A full audio-order lifecycle (place, assign, start, upload and submit,
+//! approve), each step its own request as PostgREST sends it, with every
+//! trigger and policy on `public.orders`, against the same statements on a
+//! copy of the table with no triggers (so no foreign-key checks) and no RLS.
+//! Both sides run as `authenticated` with the same claims; synchronous_commit
+//! is on, so every step waits for its commit to reach the disk.
+
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+const LIFECYCLES: usize = 300;
+const CONNECTIONS: usize = 2;
+const ROUNDS: usize = 2;
+const READER: &str = "30000000-0000-4000-8000-100000000001";
+const MONITOR: &str = "30000000-0000-4000-8000-100000000002";
+const ADMIN: &str = "30000000-0000-4000-8000-100000000003";
+
+async fn setup(client: &Client) -> anyhow::Result<()> {
+    client
+        .batch_execute(&format!(
+            "insert into auth.users (id, email) values
+               ('{READER}', 'reader@bench.test'), ('{MONITOR}', 'monitor@bench.test'), ('{ADMIN}', 'admin@bench.test')
+             on conflict do nothing;
+             update public.profiles set role_id = 3 where id = '{READER}';
+             update public.profiles set role_id = 4 where id = '{MONITOR}';
+             update public.profiles set role_id = 2 where id = '{ADMIN}';
+             create schema if not exists bench;
+             drop table if exists bench.orders_plain;
+             create table bench.orders_plain (like public.orders including defaults);
+             alter table bench.orders_plain add primary key (id);
+             grant usage on schema bench to authenticated;
+             grant select, insert, update on bench.orders_plain to authenticated;"
+        ))
+        .await?;
+    Ok(())
+}
+
+async fn step(client: &Client, who: &str, sql: &str) -> anyhow::Result<Option<i64>> {
+    let claims = format!("{{\"sub\":\"{who}\",\"role\":\"authenticated\"}}");
+    client.simple_query("begin").await?;
+    client
+        .execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)",
+            &[&claims],
+        )
+        .await?;
+    let rows = client.query(sql, &[]).await?;
+    client.simple_query("commit").await?;
+    Ok(rows.first().map(|r| r.get(0)))
+}
+
+async fn lifecycles(client: &Client, table: &str, worker: usize) -> anyhow::Result<()> {
+    for i in (worker..LIFECYCLES).step_by(CONNECTIONS) {
+        let owner = super::rls::client_id(1 + (i as i64 * 7919) % 10_000);
+        let id = step(
+            client,
+            &owner,
+            &format!(
+                "insert into {table} (user_id, service_id, question_text)
+                 select '{owner}', id, 'bench' from public.services where code = 'tarot' returning id"
+            ),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no order id"))?;
+        step(client, ADMIN, &format!("update {table} set status = 'assigned', assigned_reader = '{READER}' where id = {id}")).await?;
+        step(client, READER, &format!("update {table} set status = 'in_progress' where id = {id}")).await?;
+        let media = step(
+            client,
+            READER,
+            &format!("insert into public.media_assets (owner_id, kind, url, sha256) values ('{READER}', 'audio', 'a.mp3', 'h') returning id"),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no media id"))?;
+        step(client, READER, &format!("update {table} set output_media_id = {media}, status = 'awaiting_approval' where id = {id}")).await?;
+        step(client, MONITOR, &format!("update {table} set status = 'approved' where id = {id}")).await?;
+    }
+    Ok(())
+}
+
+async fn run(workers: &[Client], table: &str) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let all = workers.iter().enumerate().map(|(w, c)| lifecycles(c, table, w));
+    futures_util::future::try_join_all(all).await?;
+    Ok(started.elapsed())
+}
+
+pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
+    let users: i64 = client
+        .query_one("select count(*) from auth.users where email like '%@bench.test'", &[])
+        .await?
+        .get(0);
+    if users < 10_000 {
+        super::rls::load(client).await?;
+    }
+    setup(client).await?;
+    let mut workers = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let worker = crate::connect(url).await?;
+        worker.batch_execute("set synchronous_commit = on").await?;
+        workers.push(worker);
+    }
+    let (mut with, mut without) = (Duration::MAX, Duration::MAX);
+    for _ in 0..ROUNDS {
+        without = without.min(run(&workers, "bench.orders_plain").await?);
+        with = with.min(run(&workers, "public.orders").await?);
+    }
+    let delivered: i64 = client
+        .query_one("select count(*) from public.orders where question_text = 'bench' and status = 'delivered'", &[])
+        .await?
+        .get(0);
+    anyhow::ensure!(delivered == (ROUNDS * LIFECYCLES) as i64, "{delivered} lifecycles ended delivered");
+    let rate = |d: Duration| LIFECYCLES as f64 / d.as_secs_f64();
+    let ratio = rate(with) / rate(without);
+    println!(
+        "lifecycle: {LIFECYCLES} audio orders placed, assigned, started, submitted and approved (6 requests each), \
+         {CONNECTIONS} connections, synchronous_commit on, best of {ROUNDS}"
+    );
+    println!("  with all triggers and RLS      {:>8.1} lifecycles/s ({:.0} requests/s)", rate(with), rate(with) * 6.0);
+    println!("  copy without triggers or RLS   {:>8.1} lifecycles/s ({:.0} requests/s)", rate(without), rate(without) * 6.0);
+    println!(
+        "  ratio                          {ratio:>8.2}x  (goal: at least 0.75x; {})",
+        if ratio >= 0.75 { "met" } else { "NOT met" }
+    );
+    Ok(())
+}
