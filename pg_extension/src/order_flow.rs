@@ -473,17 +473,10 @@ fn on_update(
 
 fn check_reader(reader: pgrx::Uuid) {
     let ok = errors::spi(
-        plans::select(
+        plans::value::<bool>(
             "select role_id = 3 and not is_blocked from public.profiles where id = $1",
             &[PgOid::from(pg_sys::UUIDOID)],
             &[reader.into()],
-            |table| {
-                if table.is_empty() {
-                    Ok(None)
-                } else {
-                    table.first().get::<bool>(1)
-                }
-            },
         ),
         "checking the assigned reader",
     );
@@ -543,17 +536,10 @@ fn record_transition(
 
 fn media_sha256(id: i64) -> Option<String> {
     errors::spi(
-        plans::select(
+        plans::value::<String>(
             "select sha256 from public.media_assets where id = $1",
             &[PgOid::from(pg_sys::INT8OID)],
             &[id.into()],
-            |table| {
-                if table.is_empty() {
-                    Ok(None)
-                } else {
-                    table.first().get::<String>(1)
-                }
-            },
         ),
         "reading the approved audio",
     )

@@ -34,23 +34,31 @@ fn orders_audit_created<'a>(
         errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
     };
     let caller = Caller::current();
-    // The row is read back by id so the enum status is rendered by PostgreSQL.
+    const TABLE: &str = "public.orders";
+    let user_id = errors::column(new.get_by_name::<pgrx::Uuid>("user_id"), TABLE, "user_id");
+    let service_id = errors::column(new.get_by_name::<i64>("service_id"), TABLE, "service_id");
+    let is_gold = errors::column(new.get_by_name::<bool>("is_gold"), TABLE, "is_gold");
+    // Every order starts at new (orders_authority), so the status is not read back.
     errors::spi(
         plans::execute(
             "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
-             select $1, $2, 'order.created', 'orders', o.id::text,
-                    jsonb_build_object('user_id', o.user_id, 'service_id', o.service_id,
-                                       'is_gold', o.is_gold, 'status', o.status)
-               from public.orders o where o.id = $3",
+             values ($1, $2, 'order.created', 'orders', $3::text,
+                     jsonb_build_object('user_id', $4, 'service_id', $5, 'is_gold', $6, 'status', 'new'))",
             &[
                 PgOid::from(pg_sys::UUIDOID),
                 PgOid::from(pg_sys::TEXTOID),
                 PgOid::from(pg_sys::INT8OID),
+                PgOid::from(pg_sys::UUIDOID),
+                PgOid::from(pg_sys::INT8OID),
+                PgOid::from(pg_sys::BOOLOID),
             ],
             &[
                 caller.uid.into(),
                 caller.actor.role_name().into(),
                 id_of(&new).into(),
+                user_id.into(),
+                service_id.into(),
+                is_gold.into(),
             ],
         ),
         "writing the order's audit row",
@@ -73,17 +81,10 @@ fn is_astro(service_id: i64) -> bool {
         return hit;
     }
     let found = errors::spi(
-        plans::select(
+        plans::value::<bool>(
             "select code = 'astro' from public.services where id = $1",
             &[PgOid::from(pg_sys::INT8OID)],
             &[service_id.into()],
-            |table| {
-                if table.is_empty() {
-                    Ok(None)
-                } else {
-                    table.first().get::<bool>(1)
-                }
-            },
         ),
         "looking up the order's service",
     )
@@ -230,7 +231,7 @@ fn media_pinned<'a>(
     }
     let id = errors::column(old.get_by_name::<i64>("id"), MEDIA, "id").unwrap_or_default();
     let pinned_by = errors::spi(
-        plans::select(
+        plans::value::<String>(
             "select coalesce(
                (select 'the approved audio of order ' || o.id from public.orders o
                  where o.output_media_id = $1 and o.status in ('approved', 'delivered') limit 1),
@@ -238,13 +239,6 @@ fn media_pinned<'a>(
                  where h.audio_media_id = $1 and h.approved_at is not null limit 1))",
             &[PgOid::from(pg_sys::INT8OID)],
             &[id.into()],
-            |table| {
-                if table.is_empty() {
-                    Ok(None)
-                } else {
-                    table.first().get::<String>(1)
-                }
-            },
         ),
         "checking whether the media is pinned",
     );

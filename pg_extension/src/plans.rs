@@ -1,7 +1,7 @@
 //! SPI statements prepared once per session and kept, for the hot paths
 //! (the caller lookup, audit rows), so each call skips parsing and planning.
 
-use pgrx::datum::DatumWithOid;
+use pgrx::datum::{DatumWithOid, FromDatum, IntoDatum};
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
 use pgrx::PgOid;
@@ -25,6 +25,21 @@ pub fn select<R>(
             Some(plan) => read(client.select(plan, None, args)?),
             None => Err(pgrx::spi::SpiError::NoTupleTable),
         })
+    })
+}
+
+/// The first column of the first row of a read-only statement, if any row.
+pub fn value<T: FromDatum + IntoDatum>(
+    sql: &'static str,
+    types: &[PgOid],
+    args: &[DatumWithOid<'_>],
+) -> SpiResult<Option<T>> {
+    select(sql, types, args, |table| {
+        if table.is_empty() {
+            Ok(None)
+        } else {
+            table.first().get::<T>(1)
+        }
     })
 }
 

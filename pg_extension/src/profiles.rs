@@ -8,7 +8,7 @@
 //! - `auth.users` inserts and updates create or update the profile's email,
 //!   phone and verified flags.
 
-use crate::{caller, errors, zodiac};
+use crate::{caller, errors, rows, zodiac};
 use pgrx::datum::{Date, TimestampWithTimeZone};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
@@ -67,7 +67,7 @@ fn profiles_derive<'a>(
             );
         }
         errors::column(
-            new.set_by_name("updated_at", transaction_start()),
+            new.set_by_name("updated_at", rows::now()),
             PROFILES,
             "updated_at",
         );
@@ -111,13 +111,6 @@ fn dial_code_of(code: &str) -> String {
             Some("use an ISO 3166-1 alpha-2 code from public.countries, for example EG, SA or AE"),
         ),
     }
-}
-
-fn transaction_start() -> TimestampWithTimeZone {
-    // SAFETY: reads a timestamp PostgreSQL keeps for the current transaction.
-    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    TimestampWithTimeZone::try_from(now)
-        .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
 }
 
 /// AFTER INSERT OR UPDATE ON auth.users: create or update the profile.

@@ -63,7 +63,12 @@ async fn lifecycles(client: &Client, table: &str, worker: usize) -> anyhow::Resu
         .await?
         .ok_or_else(|| anyhow::anyhow!("no order id"))?;
         step(client, ADMIN, &format!("update {table} set status = 'assigned', assigned_reader = '{READER}' where id = {id}")).await?;
-        step(client, READER, &format!("update {table} set status = 'in_progress' where id = {id}")).await?;
+        step(
+            client,
+            READER,
+            &format!("update {table} set status = 'in_progress' where id = {id}"),
+        )
+        .await?;
         let media = step(
             client,
             READER,
@@ -72,21 +77,32 @@ async fn lifecycles(client: &Client, table: &str, worker: usize) -> anyhow::Resu
         .await?
         .ok_or_else(|| anyhow::anyhow!("no media id"))?;
         step(client, READER, &format!("update {table} set output_media_id = {media}, status = 'awaiting_approval' where id = {id}")).await?;
-        step(client, MONITOR, &format!("update {table} set status = 'approved' where id = {id}")).await?;
+        step(
+            client,
+            MONITOR,
+            &format!("update {table} set status = 'approved' where id = {id}"),
+        )
+        .await?;
     }
     Ok(())
 }
 
 async fn run(workers: &[Client], table: &str) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let all = workers.iter().enumerate().map(|(w, c)| lifecycles(c, table, w));
+    let all = workers
+        .iter()
+        .enumerate()
+        .map(|(w, c)| lifecycles(c, table, w));
     futures_util::future::try_join_all(all).await?;
     Ok(started.elapsed())
 }
 
 pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
     let users: i64 = client
-        .query_one("select count(*) from auth.users where email like '%@bench.test'", &[])
+        .query_one(
+            "select count(*) from auth.users where email like '%@bench.test'",
+            &[],
+        )
         .await?
         .get(0);
     if users < 10_000 {
@@ -108,15 +124,26 @@ pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
         .query_one("select count(*) from public.orders where question_text = 'bench' and status = 'delivered'", &[])
         .await?
         .get(0);
-    anyhow::ensure!(delivered == (ROUNDS * LIFECYCLES) as i64, "{delivered} lifecycles ended delivered");
+    anyhow::ensure!(
+        delivered == (ROUNDS * LIFECYCLES) as i64,
+        "{delivered} lifecycles ended delivered"
+    );
     let rate = |d: Duration| LIFECYCLES as f64 / d.as_secs_f64();
     let ratio = rate(with) / rate(without);
     println!(
         "lifecycle: {LIFECYCLES} audio orders placed, assigned, started, submitted and approved (6 requests each), \
          {CONNECTIONS} connections, synchronous_commit on, best of {ROUNDS}"
     );
-    println!("  with all triggers and RLS      {:>8.1} lifecycles/s ({:.0} requests/s)", rate(with), rate(with) * 6.0);
-    println!("  copy without triggers or RLS   {:>8.1} lifecycles/s ({:.0} requests/s)", rate(without), rate(without) * 6.0);
+    println!(
+        "  with all triggers and RLS      {:>8.1} lifecycles/s ({:.0} requests/s)",
+        rate(with),
+        rate(with) * 6.0
+    );
+    println!(
+        "  copy without triggers or RLS   {:>8.1} lifecycles/s ({:.0} requests/s)",
+        rate(without),
+        rate(without) * 6.0
+    );
     println!(
         "  ratio                          {ratio:>8.2}x  (goal: at least 0.75x; {})",
         if ratio >= 0.75 { "met" } else { "NOT met" }
