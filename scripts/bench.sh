@@ -7,13 +7,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-names=${*:-zodiac rls audit lifecycle astro}
+names=${*:-zodiac rls audit lifecycle jobs astro}
 db_benches=()
 for name in $names; do
   case $name in
-    zodiac | rls | audit | lifecycle) db_benches+=("$name") ;;
+    zodiac | rls | audit | lifecycle | jobs) db_benches+=("$name") ;;
     astro) ;;
-    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle astro" ;;
+    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle jobs astro" ;;
   esac
 done
 
@@ -29,7 +29,7 @@ if [ ${#db_benches[@]} -gt 0 ]; then
   psql_in "$(cluster_url "$cluster" postgres)" -c 'create database samia_bench'
   url=$(cluster_url "$cluster" samia_bench)
   DATABASE_URL=$url target/release/samia migrate up >/dev/null
-  DATABASE_URL=$url target/release/samia-bench "${db_benches[@]}"
+  DATABASE_URL=$url SAMIA_BIN=$ROOT/target/release/samia target/release/samia-bench "${db_benches[@]}"
 fi
 case " $names " in
   *" astro "*)

@@ -21,7 +21,12 @@ if [ -f "$CLUSTER/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER/
 fi
 log "starting PostgreSQL 15 on 127.0.0.1:$PORT (data in .local/cluster)"
 cluster_start "$CLUSTER" "$PORT"
+SIDECAR_PIDS=()
 stopped() {
+  local pid
+  for pid in "${SIDECAR_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  done
   log "stopping PostgreSQL"
   cluster_stop "$CLUSTER"
 }
@@ -39,6 +44,26 @@ log "seeding demo accounts and data"
 psql_in "$URL" -f sql/demo/seed.sql
 DATABASE_URL=$URL "$SAMIA" health >/dev/null || DATABASE_URL=$URL "$SAMIA" health
 
+# The sidecar works the job queue as role samia_sidecar, against the real
+# Twilio Verify when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
+# TWILIO_VERIFY_SERVICE_SID are set, otherwise against the fake one.
+SIDECAR_URL="$admin dbname=$DB options='-c role=samia_sidecar'"
+SIDECAR_LISTEN=127.0.0.1:${SAMIA_SIDECAR_PORT:-9187}
+mkdir -p "$ROOT/.local"
+if [ -n "${TWILIO_ACCOUNT_SID:-}" ] && [ -n "${TWILIO_AUTH_TOKEN:-}" ] && [ -n "${TWILIO_VERIFY_SERVICE_SID:-}" ]; then
+  TWILIO_MODE="Twilio Verify (credentials from the environment)"
+else
+  "$SAMIA" fake-twilio --listen 127.0.0.1:0 >"$ROOT/.local/fake-twilio.out" 2>"$ROOT/.local/fake-twilio.log" &
+  SIDECAR_PIDS+=($!)
+  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-twilio.out" 2>/dev/null && break; sleep 0.1; done
+  FAKE_URL=$(sed -n 's/^fake twilio listening on //p' "$ROOT/.local/fake-twilio.out")
+  [ -n "$FAKE_URL" ] || die "the fake Twilio did not start; see .local/fake-twilio.log"
+  export TWILIO_BASE_URL=$FAKE_URL TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=fake-token TWILIO_VERIFY_SERVICE_SID=VAfake
+  TWILIO_MODE="fake Twilio at $FAKE_URL (codes: curl $FAKE_URL/_fake/messages)"
+fi
+DATABASE_URL=$SIDECAR_URL SAMIA_LISTEN=$SIDECAR_LISTEN "$SAMIA" run >"$ROOT/.local/sidecar.out" 2>"$ROOT/.local/sidecar.log" &
+SIDECAR_PIDS+=($!)
+
 cat <<INFO
 
 SAMIA-TAROT is up.
@@ -47,6 +72,8 @@ SAMIA-TAROT is up.
              (trust authentication on 127.0.0.1 only; data in .local/cluster)
   psql       psql $URL
   operator   DATABASE_URL=$URL $SAMIA health
+  sidecar    http://$SIDECAR_LISTEN/healthz and /metrics; logs in .local/sidecar.log
+             phone codes go to the $TWILIO_MODE
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin

@@ -7,6 +7,7 @@ pub mod astro;
 pub mod audit;
 pub mod migrations;
 pub mod order_flow;
+pub mod phone;
 pub mod roles;
 pub mod zodiac;
 

@@ -14,6 +14,7 @@ mod caller;
 mod errors;
 mod order_flow;
 mod orders;
+mod phone;
 mod plans;
 mod profiles;
 mod rows;

@@ -5,11 +5,20 @@
 //! failed), 2 configuration or connection problem.
 
 mod audit;
+mod daemon;
 mod db;
 mod error;
+mod fake_twilio;
 mod health;
+mod http;
+mod jobs;
+mod jobs_cli;
+mod metrics;
 mod migrate;
+mod phone_jobs;
 mod qa;
+mod twilio;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use error::CliError;
@@ -58,6 +67,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The job daemon: works the ops.jobs queue (Twilio Verify) until
+    /// SIGINT/SIGTERM, serving /healthz and /metrics. Twilio credentials come
+    /// from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID.
+    Run(daemon::RunArgs),
+    /// Inspect the job queue and requeue dead-lettered jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+    /// A fake Twilio Verify API on loopback for development and tests
+    /// (no DATABASE_URL needed).
+    FakeTwilio(fake_twilio::FakeArgs),
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// The newest jobs, optionally of one status or kind.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jobs per kind and status, and the age of the oldest ready job.
+    Stats {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Requeue dead-lettered jobs with fresh attempts.
+    Retry {
+        /// Job ids.
+        ids: Vec<i64>,
+        /// Every dead job.
+        #[arg(long)]
+        all_dead: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -98,9 +149,13 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let command = match cli.command {
+        Command::FakeTwilio(args) => return fake_twilio::run(args).await,
+        other => other,
+    };
     let target = db::Target::from_env()?;
     let pool = db::pool(&target)?;
-    match cli.command {
+    match command {
         Command::Migrate { action } => {
             let mut client = db::client(&pool, &target).await?;
             match action {
@@ -123,5 +178,22 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let client = db::client(&pool, &target).await?;
             qa::run(&client, json).await
         }
+        Command::Run(args) => daemon::run(&target, args).await,
+        Command::Jobs { action } => {
+            let client = db::client(&pool, &target).await?;
+            match action {
+                JobsAction::List {
+                    status,
+                    kind,
+                    limit,
+                    json,
+                } => jobs_cli::list(&client, status.as_deref(), kind.as_deref(), limit, json).await,
+                JobsAction::Stats { json } => jobs_cli::stats(&client, json).await,
+                JobsAction::Retry { ids, all_dead } => {
+                    jobs_cli::retry(&client, &ids, all_dead).await
+                }
+            }
+        }
+        Command::FakeTwilio(_) => unreachable!("handled before connecting"),
     }
 }

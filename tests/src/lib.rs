@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_postgres::{Client, NoTls, Row};
 
 pub mod bench;
+pub mod cluster;
 pub mod fixture;
 pub mod postgrest;
 

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-const BENCHES: &[&str] = &["zodiac", "rls", "audit", "lifecycle"];
+const BENCHES: &[&str] = &["zodiac", "rls", "audit", "lifecycle", "jobs"];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -44,6 +44,7 @@ async fn main() -> ExitCode {
             "zodiac" => samia_tests::bench::zodiac::run(&client).await,
             "rls" => samia_tests::bench::rls::run_all(&mut client).await,
             "audit" => samia_tests::bench::audit::run_all(&client, &url).await,
+            "jobs" => samia_tests::bench::jobs::run(&url).await,
             "lifecycle" => samia_tests::bench::lifecycle::run_all(&client, &url).await,
             _ => unreachable!("checked above"),
         };

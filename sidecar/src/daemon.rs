@@ -1,0 +1,309 @@
+//! `samia run`: the job daemon. Workers claim jobs from `ops.jobs` (woken by
+//! `LISTEN samia_jobs`, polling as a fallback), `/healthz` and `/metrics`
+//! are served over HTTP, and SIGINT/SIGTERM stop it after the jobs in hand.
+
+use crate::db::{self, Target};
+use crate::error::CliError;
+use crate::http::{self, Response};
+use crate::jobs::Backoff;
+use crate::metrics::{self, Metrics};
+use crate::phone_jobs;
+use crate::twilio::{Twilio, TwilioConfig};
+use crate::worker::{self, Context};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio_postgres::AsyncMessage;
+
+const CHANNEL: &str = "samia_jobs";
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Jobs worked on at once.
+    #[arg(long, env = "SAMIA_CONCURRENCY", default_value_t = 4)]
+    concurrency: usize,
+    /// How long a claimed job is reserved for this worker (milliseconds);
+    /// after that another worker may take it. Must exceed the provider timeout.
+    #[arg(long, env = "SAMIA_LEASE_MS", default_value_t = 60_000)]
+    lease_ms: u64,
+    /// How often an idle worker looks for jobs without a notification (milliseconds).
+    #[arg(long, env = "SAMIA_POLL_MS", default_value_t = 1_000)]
+    poll_ms: u64,
+    /// Timeout of one provider call (milliseconds).
+    #[arg(long, env = "SAMIA_PROVIDER_TIMEOUT_MS", default_value_t = 10_000)]
+    provider_timeout_ms: u64,
+    /// First retry delay after a failed attempt (milliseconds); doubles per attempt.
+    #[arg(long, env = "SAMIA_BACKOFF_BASE_MS", default_value_t = 2_000)]
+    backoff_base_ms: u64,
+    /// Longest retry delay (milliseconds).
+    #[arg(long, env = "SAMIA_BACKOFF_MAX_MS", default_value_t = 300_000)]
+    backoff_max_ms: u64,
+    /// Address of /healthz and /metrics, or "off".
+    #[arg(long, env = "SAMIA_LISTEN", default_value = "127.0.0.1:9187")]
+    listen: String,
+    /// Name of this sidecar in ops.jobs.locked_by (default: host name and process id).
+    #[arg(long, env = "SAMIA_WORKER_ID")]
+    worker_id: Option<String>,
+    /// Log lines as "text" or "json" (filter with RUST_LOG, default info).
+    #[arg(long, env = "SAMIA_LOG_FORMAT", default_value = "text")]
+    log_format: String,
+}
+
+pub fn init_logging(format: &str) -> Result<(), CliError> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    let result = match format {
+        "json" => builder.json().try_init(),
+        "text" => builder.try_init(),
+        other => {
+            return Err(CliError::Config(format!(
+                "SAMIA_LOG_FORMAT {other:?} is neither \"text\" nor \"json\""
+            )))
+        }
+    };
+    result.map_err(|e| CliError::Config(format!("cannot set up logging: {e}")))
+}
+
+fn worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "samia".into());
+    format!("{host}:{}", std::process::id())
+}
+
+pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
+    init_logging(&args.log_format)?;
+    if !(1..=64).contains(&args.concurrency) {
+        return Err(CliError::Config(format!(
+            "SAMIA_CONCURRENCY {} must be between 1 and 64",
+            args.concurrency
+        )));
+    }
+    if args.lease_ms <= args.provider_timeout_ms + 500 {
+        return Err(CliError::Config(format!(
+            "SAMIA_LEASE_MS ({}) must exceed SAMIA_PROVIDER_TIMEOUT_MS ({}) by more than 500 ms, \
+             or a slow provider call would outlive its lease",
+            args.lease_ms, args.provider_timeout_ms
+        )));
+    }
+    if args.poll_ms == 0 || args.backoff_base_ms == 0 || args.backoff_max_ms < args.backoff_base_ms
+    {
+        return Err(CliError::Config(
+            "SAMIA_POLL_MS and SAMIA_BACKOFF_BASE_MS must be positive and SAMIA_BACKOFF_MAX_MS at least the base"
+                .into(),
+        ));
+    }
+    let twilio = Twilio::new(TwilioConfig::from_env(Duration::from_millis(
+        args.provider_timeout_ms,
+    ))?)?;
+
+    let pool = db::pool(target)?;
+    pool.resize(args.concurrency + 1);
+    {
+        let client = db::client(&pool, target).await?;
+        let ready: bool = client
+            .query_one("select to_regclass('ops.jobs') is not null", &[])
+            .await
+            .map_err(|e| CliError::db("looking for ops.jobs", &e))?
+            .get(0);
+        if !ready {
+            return Err(CliError::Config(format!(
+                "{} has no ops.jobs table: run `samia migrate up` first",
+                target.shown
+            )));
+        }
+    }
+
+    let metrics = Arc::new(Metrics::default());
+    metrics.db_ok();
+    let (stop, shutdown) = watch::channel(false);
+    let poll = Duration::from_millis(args.poll_ms);
+
+    if args.listen != "off" {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+        println!("listening on http://{addr}");
+        let m = metrics.clone();
+        let stopping = shutdown.clone();
+        // Healthy while the database answered within three poll intervals.
+        let stale_ms = (3 * args.poll_ms).max(3_000);
+        tokio::spawn(http::serve(
+            listener,
+            move |req| {
+                let m = m.clone();
+                let stopping = *stopping.borrow();
+                async move { endpoint(&m, &req.path, stopping, stale_ms) }
+            },
+            shutdown.clone(),
+        ));
+    }
+
+    let wake = Arc::new(Notify::new());
+    let listen_target = Target {
+        config: target.config.clone(),
+        shown: target.shown.clone(),
+    };
+    tokio::spawn(listen(
+        listen_target,
+        wake.clone(),
+        metrics.clone(),
+        poll,
+        shutdown.clone(),
+    ));
+
+    let ctx = Arc::new(Context {
+        pool,
+        twilio,
+        metrics,
+        wake,
+        shutdown: shutdown.clone(),
+        lease: Duration::from_millis(args.lease_ms),
+        poll,
+        backoff: Backoff {
+            base: Duration::from_millis(args.backoff_base_ms),
+            max: Duration::from_millis(args.backoff_max_ms),
+        },
+        worker_id: args.worker_id.unwrap_or_else(worker_id),
+    });
+    tracing::info!(
+        worker = %ctx.worker_id,
+        database = %target.shown,
+        kinds = ?phone_jobs::KINDS,
+        concurrency = args.concurrency,
+        lease_ms = args.lease_ms,
+        "samia run started"
+    );
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|i| tokio::spawn(worker::run(ctx.clone(), i)))
+        .collect();
+
+    let signal = wait_for_signal().await;
+    tracing::info!(signal, "stopping: finishing the jobs in hand");
+    let _ = stop.send(true);
+    let drain = futures_util::future::join_all(workers);
+    if tokio::time::timeout(Duration::from_millis(args.lease_ms), drain)
+        .await
+        .is_err()
+    {
+        tracing::warn!("jobs still running at the lease end were left to their leases");
+    }
+    tracing::info!("samia run stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn endpoint(m: &Metrics, path: &str, stopping: bool, stale_ms: u64) -> Response {
+    match path {
+        "/healthz" => match m.db_silence_ms() {
+            _ if stopping => Response::text(503, "stopping\n"),
+            Some(ms) if ms <= stale_ms => Response::text(200, "ok\n"),
+            Some(ms) => Response::text(503, format!("database silent for {ms} ms\n")),
+            None => Response::text(503, "database not reached yet\n"),
+        },
+        "/metrics" => Response {
+            status: 200,
+            content_type: "text/plain; version=0.0.4",
+            headers: Vec::new(),
+            body: m.render(),
+        },
+        _ => Response::text(404, "not found: try /healthz or /metrics\n"),
+    }
+}
+
+async fn wait_for_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "SIGINT"
+}
+
+/// Keeps a LISTEN connection: wakes the workers on every notification and
+/// pings the database every poll interval (the health signal); reconnects
+/// with backoff when the database goes away.
+async fn listen(
+    target: Target,
+    wake: Arc<Notify>,
+    metrics: Arc<Metrics>,
+    poll: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match target.config.connect(tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let (ended_tx, mut ended) = tokio::sync::oneshot::channel::<()>();
+                let w = wake.clone();
+                let m = metrics.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let message =
+                            futures_util::future::poll_fn(|cx| connection.poll_message(cx)).await;
+                        match message {
+                            Some(Ok(AsyncMessage::Notification(_))) => {
+                                m.db_ok();
+                                w.notify_waiters();
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(_)) | None => break,
+                        }
+                    }
+                    let _ = ended_tx.send(());
+                });
+                if client
+                    .batch_execute(&format!("listen {CHANNEL}"))
+                    .await
+                    .is_ok()
+                {
+                    pause = Duration::from_millis(200);
+                    metrics.db_ok();
+                    // Jobs queued while we were away.
+                    wake.notify_waiters();
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep(poll) => {
+                                if client.simple_query("select 1").await.is_ok() {
+                                    metrics.db_ok();
+                                } else {
+                                    break;
+                                }
+                            }
+                            _ = &mut ended => break,
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                }
+                tracing::warn!("lost the database connection; reconnecting");
+            }
+            Err(e) => {
+                metrics.count(metrics::DB_ERRORS, &[("op", "listen")]);
+                tracing::warn!(error = %crate::error::describe(&e), "cannot reach the database; retrying");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = shutdown.changed() => return,
+        }
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}

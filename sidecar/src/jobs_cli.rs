@@ -1,0 +1,147 @@
+//! `samia jobs list|stats|retry`: the operator's view of `ops.jobs`.
+
+use crate::error::CliError;
+use serde_json::json;
+use std::process::ExitCode;
+use tokio_postgres::Client;
+
+const STATUSES: &[&str] = &["queued", "running", "done", "dead"];
+
+pub async fn list(
+    client: &Client,
+    status: Option<&str>,
+    kind: Option<&str>,
+    limit: i64,
+    as_json: bool,
+) -> Result<ExitCode, CliError> {
+    if let Some(s) = status.filter(|s| !STATUSES.contains(s)) {
+        return Err(CliError::Config(format!(
+            "--status {s:?} is not one of {}",
+            STATUSES.join(", ")
+        )));
+    }
+    let rows = client
+        .query(
+            "select id, kind, status, attempts, max_attempts, run_at::text, locked_by, last_error,
+                    created_at::text, payload ->> 'verification_id'
+               from ops.jobs
+              where ($1::text is null or status = $1) and ($2::text is null or kind = $2)
+              order by id desc limit $3",
+            &[&status, &kind, &limit.clamp(1, 10_000)],
+        )
+        .await
+        .map_err(|e| CliError::db("listing jobs", &e))?;
+    if as_json {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "id": r.get::<_, i64>(0), "kind": r.get::<_, String>(1),
+                    "status": r.get::<_, String>(2), "attempts": r.get::<_, i32>(3),
+                    "max_attempts": r.get::<_, i32>(4), "run_at": r.get::<_, String>(5),
+                    "locked_by": r.get::<_, Option<String>>(6),
+                    "last_error": r.get::<_, Option<String>>(7),
+                    "created_at": r.get::<_, String>(8),
+                })
+            })
+            .collect();
+        println!("{}", json!(items));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>8}  {:<18} {:<8} {:>8}  {:<32} last error",
+        "id", "kind", "status", "attempts", "run at"
+    );
+    for r in &rows {
+        let error: Option<String> = r.get(7);
+        println!(
+            "{:>8}  {:<18} {:<8} {:>4}/{:<3}  {:<32} {}",
+            r.get::<_, i64>(0),
+            r.get::<_, String>(1),
+            r.get::<_, String>(2),
+            r.get::<_, i32>(3),
+            r.get::<_, i32>(4),
+            r.get::<_, String>(5),
+            error
+                .unwrap_or_default()
+                .chars()
+                .take(120)
+                .collect::<String>()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn stats(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
+    let rows = client
+        .query(
+            "select kind, status, count(*),
+                    coalesce(extract(epoch from clock_timestamp() - min(run_at))
+                               filter (where status = 'queued' and run_at <= clock_timestamp()), 0)::float8
+               from ops.jobs group by kind, status order by kind, status",
+            &[],
+        )
+        .await
+        .map_err(|e| CliError::db("counting jobs", &e))?;
+    if as_json {
+        let items: Vec<_> = rows
+            .iter()
+            .map(|r| json!({ "kind": r.get::<_, String>(0), "status": r.get::<_, String>(1),
+                             "count": r.get::<_, i64>(2), "oldest_ready_seconds": r.get::<_, f64>(3) }))
+            .collect();
+        println!("{}", json!(items));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<18} {:<8} {:>8}  oldest ready",
+        "kind", "status", "count"
+    );
+    for r in &rows {
+        println!(
+            "{:<18} {:<8} {:>8}  {:.1} s",
+            r.get::<_, String>(0),
+            r.get::<_, String>(1),
+            r.get::<_, i64>(2),
+            r.get::<_, f64>(3)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Puts dead jobs back in the queue with fresh attempts. Exits 1 when a
+/// named job is not dead.
+pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitCode, CliError> {
+    if ids.is_empty() && !all_dead {
+        return Err(CliError::Config(
+            "name the jobs to retry (samia jobs retry ID...) or pass --all-dead".into(),
+        ));
+    }
+    let rows = client
+        .query(
+            "update ops.jobs set status = 'queued', attempts = 0, run_at = clock_timestamp(),
+                    locked_by = null, finished_at = null, updated_at = clock_timestamp()
+              where status = 'dead' and ($2 or id = any($1))
+             returning id",
+            &[&ids, &all_dead],
+        )
+        .await
+        .map_err(|e| CliError::db("requeueing dead jobs", &e))?;
+    let requeued: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    client
+        .execute("select pg_notify('samia_jobs', 'retry')", &[])
+        .await
+        .map_err(|e| CliError::db("waking the workers", &e))?;
+    println!("requeued {} dead jobs", requeued.len());
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !requeued.contains(id))
+        .map(|id| id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::Refused(format!(
+            "jobs {} are not dead (or do not exist); only dead jobs are retried",
+            missing.join(", ")
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,272 @@
+//! The phone verification jobs: `phone.send_code` and `phone.check_code`.
+//! Each asks Twilio Verify and turns the answer into an outcome that
+//! `samia.phone_verification_outcome` records (rules in `samia_core::phone`).
+
+use crate::jobs::Job;
+use crate::twilio::{CallError, Twilio, Verification};
+use std::time::Duration;
+use tokio_postgres::GenericClient;
+
+pub const SEND: &str = "phone.send_code";
+pub const CHECK: &str = "phone.check_code";
+/// The job kinds this module does.
+pub const KINDS: &[&str] = &[SEND, CHECK];
+
+/// What to record about a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub verification_id: i64,
+    pub outcome: &'static str,
+    pub provider_ref: Option<String>,
+    pub error_code: Option<String>,
+}
+
+/// Why an attempt did not produce a report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Worth another attempt (outage, rate limit, timeout, configuration).
+    Transient {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    /// Will never work (a malformed job).
+    Permanent(String),
+}
+
+/// Twilio error codes that answer the question rather than fail to: per
+/// operation, the outcome to record.
+const ANSWERS: &[(&str, u32, &str)] = &[
+    (CHECK, 20404, "expired"), // no pending verification: expired, used or never sent
+    (CHECK, 60202, "failed"),  // too many wrong codes
+    (SEND, 60200, "failed"),   // the number is not a valid destination
+    (SEND, 60203, "failed"),   // too many sends to this number
+    (SEND, 60205, "failed"),   // the number cannot receive SMS (landline)
+    (SEND, 60410, "failed"),   // Twilio's fraud guard blocked the destination
+    (SEND, 60605, "failed"),   // the destination country is not enabled
+    (SEND, 21211, "failed"),   // invalid 'To' number
+    (SEND, 21408, "failed"),   // region not permitted
+    (SEND, 21610, "failed"),   // the recipient unsubscribed (STOP)
+];
+
+/// HTTP statuses worth retrying whatever the error code: rate limits,
+/// outages, and configuration an operator can fix (credentials, service).
+const RETRY_STATUSES: &[u16] = &[401, 403, 404, 408, 409, 425, 429];
+
+fn payload_field<'a>(job: &'a Job, name: &str) -> Result<&'a serde_json::Value, Failure> {
+    job.payload
+        .get(name)
+        .ok_or_else(|| Failure::Permanent(format!("job {} has no payload field {name:?}", job.id)))
+}
+
+fn verification_id(job: &Job) -> Result<i64, Failure> {
+    payload_field(job, "verification_id")?
+        .as_i64()
+        .ok_or_else(|| {
+            Failure::Permanent(format!("job {}: verification_id is not a number", job.id))
+        })
+}
+
+fn text<'a>(job: &'a Job, name: &str) -> Result<&'a str, Failure> {
+    payload_field(job, name)?
+        .as_str()
+        .ok_or_else(|| Failure::Permanent(format!("job {}: {name} is not text", job.id)))
+}
+
+/// Does one attempt of a phone job.
+pub async fn perform(twilio: &Twilio, job: &Job) -> Result<(Report, &'static str), Failure> {
+    let id = verification_id(job)?;
+    let phone = text(job, "phone")?;
+    let (op, answer) = match job.kind.as_str() {
+        SEND => (SEND, twilio.start_verification(phone).await),
+        CHECK => (
+            CHECK,
+            twilio.check_verification(phone, text(job, "code")?).await,
+        ),
+        other => {
+            return Err(Failure::Permanent(format!(
+                "no handler for job kind {other}"
+            )))
+        }
+    };
+    let result = match &answer {
+        Ok(_) => "ok".to_string(),
+        Err(CallError::Status { status, .. }) => status.to_string(),
+        Err(CallError::Transport(_)) => "transport".to_string(),
+        Err(CallError::Body(_)) => "body".to_string(),
+    };
+    let result: &'static str = match result.as_str() {
+        "ok" => "ok",
+        "transport" => "transport",
+        "body" => "body",
+        s if s.starts_with('5') => "5xx",
+        "429" => "429",
+        _ => "4xx",
+    };
+    interpret(op, id, answer).map(|report| (report, result))
+}
+
+/// Turns Twilio's answer into a report or a failure.
+pub fn interpret(
+    op: &str,
+    verification_id: i64,
+    answer: Result<Verification, CallError>,
+) -> Result<Report, Failure> {
+    let report =
+        |outcome: &'static str, provider_ref: Option<String>, error_code: Option<String>| Report {
+            verification_id,
+            outcome,
+            provider_ref,
+            error_code,
+        };
+    match answer {
+        Ok(v) if op == SEND => Ok(report("sent", v.sid, None)),
+        Ok(v) => {
+            let outcome = match v.status.as_str() {
+                "approved" => "approved",
+                "pending" => "incorrect",
+                _ => "expired",
+            };
+            Ok(report(outcome, v.sid, None))
+        }
+        Err(CallError::Status {
+            status,
+            code,
+            message,
+            retry_after,
+        }) => {
+            if let Some((_, c, outcome)) = ANSWERS
+                .iter()
+                .find(|(o, c, _)| *o == op && Some(*c) == code)
+            {
+                return Ok(report(outcome, None, Some(format!("twilio_{c}"))));
+            }
+            let error = CallError::Status {
+                status,
+                code,
+                message,
+                retry_after,
+            }
+            .to_string();
+            if status >= 500 || RETRY_STATUSES.contains(&status) {
+                Err(Failure::Transient { error, retry_after })
+            } else {
+                Err(Failure::Permanent(error))
+            }
+        }
+        Err(e) => Err(Failure::Transient {
+            error: e.to_string(),
+            retry_after: None,
+        }),
+    }
+}
+
+/// What the client sees when a job is dead-lettered: a send that never
+/// went out failed; a code that could not be checked may be submitted again.
+pub fn report_when_dead(job: &Job) -> Option<Report> {
+    let id = verification_id(job).ok()?;
+    let outcome = match job.kind.as_str() {
+        SEND => "failed",
+        CHECK => "unchecked",
+        _ => return None,
+    };
+    Some(Report {
+        verification_id: id,
+        outcome,
+        provider_ref: None,
+        error_code: Some("provider_unavailable".into()),
+    })
+}
+
+/// Records a report (in the caller's transaction).
+pub async fn apply<C: GenericClient>(
+    client: &C,
+    report: &Report,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .query_one(
+            "select samia.phone_verification_outcome($1, $2, $3, $4)",
+            &[
+                &report.verification_id,
+                &report.outcome,
+                &report.provider_ref,
+                &report.error_code,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, code: Option<u32>) -> Result<Verification, CallError> {
+        Err(CallError::Status {
+            status,
+            code,
+            message: "m".into(),
+            retry_after: None,
+        })
+    }
+
+    #[test]
+    fn answers_become_outcomes_and_outages_retries() {
+        let sent = interpret(
+            SEND,
+            1,
+            Ok(Verification {
+                sid: Some("VE1".into()),
+                status: "pending".into(),
+            }),
+        );
+        assert_eq!(sent.map(|r| r.outcome), Ok("sent"));
+        let wrong = interpret(
+            CHECK,
+            1,
+            Ok(Verification {
+                sid: None,
+                status: "pending".into(),
+            }),
+        );
+        assert_eq!(wrong.map(|r| r.outcome), Ok("incorrect"));
+        let right = interpret(
+            CHECK,
+            1,
+            Ok(Verification {
+                sid: None,
+                status: "approved".into(),
+            }),
+        );
+        assert_eq!(right.map(|r| r.outcome), Ok("approved"));
+        assert_eq!(
+            interpret(CHECK, 1, status(404, Some(20404))).map(|r| r.outcome),
+            Ok("expired")
+        );
+        let blocked = interpret(SEND, 1, status(429, Some(60203))).expect("answer");
+        assert_eq!(
+            (blocked.outcome, blocked.error_code.as_deref()),
+            ("failed", Some("twilio_60203"))
+        );
+        assert!(matches!(
+            interpret(SEND, 1, status(429, Some(20429))),
+            Err(Failure::Transient { .. })
+        ));
+        assert!(matches!(
+            interpret(SEND, 1, status(503, None)),
+            Err(Failure::Transient { .. })
+        ));
+        // A wrong service sid on send is configuration, not an answer.
+        assert!(matches!(
+            interpret(SEND, 1, status(404, Some(20404))),
+            Err(Failure::Transient { .. })
+        ));
+        assert!(matches!(
+            interpret(SEND, 1, status(400, Some(12345))),
+            Err(Failure::Permanent(_))
+        ));
+        assert!(matches!(
+            interpret(SEND, 1, Err(CallError::Transport("timed out".into()))),
+            Err(Failure::Transient { .. })
+        ));
+    }
+}

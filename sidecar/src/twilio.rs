@@ -1,0 +1,195 @@
+//! The Twilio Verify v2 client: start a verification (send a code) and check
+//! a code. Credentials come from the environment, are held as secrets and
+//! never appear in a log line or an error.
+
+use crate::error::CliError;
+use secrecy::{ExposeSecret, SecretString};
+use std::time::Duration;
+
+pub const DEFAULT_BASE_URL: &str = "https://verify.twilio.com";
+
+/// Where and as whom to call Twilio.
+pub struct TwilioConfig {
+    pub base_url: String,
+    pub account_sid: String,
+    pub auth_token: SecretString,
+    pub service_sid: String,
+    pub timeout: Duration,
+}
+
+impl TwilioConfig {
+    /// From `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_VERIFY_SERVICE_SID`
+    /// and (optionally) `TWILIO_BASE_URL`.
+    pub fn from_env(timeout: Duration) -> Result<TwilioConfig, CliError> {
+        let var = |name: &str| -> Result<String, CliError> {
+            match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+                _ => Err(CliError::Config(format!(
+                    "{name} is not set: export TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and \
+                     TWILIO_VERIFY_SERVICE_SID (or TWILIO_BASE_URL of a fake Twilio for development)"
+                ))),
+            }
+        };
+        let base_url = std::env::var("TWILIO_BASE_URL")
+            .ok()
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        if !(base_url.starts_with("https://")
+            || base_url.starts_with("http://127.0.0.1")
+            || base_url.starts_with("http://localhost")
+            || base_url.starts_with("http://[::1]"))
+        {
+            return Err(CliError::Config(format!(
+                "TWILIO_BASE_URL {base_url:?} must be https:// (plain http only on loopback)"
+            )));
+        }
+        Ok(TwilioConfig {
+            base_url,
+            account_sid: var("TWILIO_ACCOUNT_SID")?,
+            auth_token: SecretString::from(var("TWILIO_AUTH_TOKEN")?),
+            service_sid: var("TWILIO_VERIFY_SERVICE_SID")?,
+            timeout,
+        })
+    }
+}
+
+/// A verification as Twilio reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub sid: Option<String>,
+    /// `pending`, `approved`, `canceled`, ...
+    pub status: String,
+}
+
+/// Why a call to Twilio did not give an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// No HTTP answer: timeout, refused or reset connection.
+    #[error("Twilio did not answer: {0}")]
+    Transport(String),
+    /// An HTTP error status, with Twilio's error code when the body had one.
+    #[error("Twilio answered HTTP {status}{}: {message}", code.map(|c| format!(" (error {c})")).unwrap_or_default())]
+    Status {
+        status: u16,
+        code: Option<u32>,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// A 2xx answer whose body is not what Verify returns.
+    #[error("Twilio answered with an unreadable body: {0}")]
+    Body(String),
+}
+
+pub struct Twilio {
+    http: reqwest::Client,
+    config: TwilioConfig,
+}
+
+impl Twilio {
+    pub fn new(config: TwilioConfig) -> Result<Twilio, CliError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("samia/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Twilio { http, config })
+    }
+
+    /// Sends a code by SMS to `to` (E.164).
+    pub async fn start_verification(&self, to: &str) -> Result<Verification, CallError> {
+        self.post("Verifications", &[("To", to), ("Channel", "sms")])
+            .await
+    }
+
+    /// Checks the code a user typed for `to`.
+    pub async fn check_verification(
+        &self,
+        to: &str,
+        code: &str,
+    ) -> Result<Verification, CallError> {
+        self.post("VerificationCheck", &[("To", to), ("Code", code)])
+            .await
+    }
+
+    async fn post(&self, resource: &str, form: &[(&str, &str)]) -> Result<Verification, CallError> {
+        let url = format!(
+            "{}/v2/Services/{}/{resource}",
+            self.config.base_url, self.config.service_sid
+        );
+        let response = self
+            .http
+            .post(&url)
+            .basic_auth(
+                &self.config.account_sid,
+                Some(self.config.auth_token.expose_secret()),
+            )
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| CallError::Transport(transport_reason(&e)))?;
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| CallError::Transport(transport_reason(&e)))?;
+        let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+        if !(200..300).contains(&status) {
+            let code = json
+                .as_ref()
+                .and_then(|j| j.get("code"))
+                .and_then(|c| c.as_u64())
+                .and_then(|c| u32::try_from(c).ok());
+            let message = json
+                .as_ref()
+                .and_then(|j| j.get("message"))
+                .and_then(|m| m.as_str())
+                .map(|m| m.chars().take(200).collect())
+                .unwrap_or_else(|| "no error message".to_string());
+            return Err(CallError::Status {
+                status,
+                code,
+                message,
+                retry_after,
+            });
+        }
+        let json = json.ok_or_else(|| CallError::Body("not JSON".into()))?;
+        let status = json
+            .get("status")
+            .and_then(|s| s.as_str())
+            .ok_or_else(|| CallError::Body("no status field".into()))?;
+        Ok(Verification {
+            sid: json.get("sid").and_then(|s| s.as_str()).map(str::to_string),
+            status: status.to_string(),
+        })
+    }
+}
+
+/// The cause of a transport failure, without the URL's query or any header.
+fn transport_reason(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let s = cause.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,231 @@
+//! One worker loop of `samia run`: claim a job, do it, record how it ended.
+//!
+//! Nothing is held across the provider call: the claim commits at once and
+//! the lease (not a row lock) keeps other workers off the job. The result
+//! and the job's new state are written in one transaction, guarded by the
+//! claim, and retried until the lease runs out if the database is away.
+
+use crate::jobs::{self, Backoff, Job, Next};
+use crate::metrics::{self, Metrics};
+use crate::phone_jobs::{self, Failure, Report};
+use crate::twilio::Twilio;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
+
+pub struct Context {
+    pub pool: Pool,
+    pub twilio: Twilio,
+    pub metrics: Arc<Metrics>,
+    /// Woken when a job is queued (LISTEN samia_jobs).
+    pub wake: Arc<Notify>,
+    pub shutdown: watch::Receiver<bool>,
+    pub lease: Duration,
+    pub poll: Duration,
+    pub backoff: Backoff,
+    pub worker_id: String,
+}
+
+/// Runs until shutdown, finishing the job in hand first.
+pub async fn run(ctx: Arc<Context>, index: usize) {
+    let me = format!("{}/{index}", ctx.worker_id);
+    let mut shutdown = ctx.shutdown.clone();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let notified = ctx.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        match claim(&ctx, &me).await {
+            Ok(Some(job)) => work(&ctx, job).await,
+            Ok(None) => {
+                tokio::select! {
+                    _ = &mut notified => {}
+                    _ = tokio::time::sleep(ctx.poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(e) => {
+                ctx.metrics.count(metrics::DB_ERRORS, &[("op", "claim")]);
+                tracing::warn!(worker = %me, error = %e, "cannot claim jobs; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(ctx.poll.max(Duration::from_millis(250))) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+async fn claim(ctx: &Context, me: &str) -> Result<Option<Job>, String> {
+    let client = ctx.pool.get().await.map_err(|e| e.to_string())?;
+    let job = jobs::claim(&client, phone_jobs::KINDS, me, ctx.lease)
+        .await
+        .map_err(|e| crate::error::describe(&e))?;
+    ctx.metrics.db_ok();
+    Ok(job)
+}
+
+async fn work(ctx: &Context, job: Job) {
+    let started = Instant::now();
+    // Leave a margin so a write that succeeds is never after the lease end.
+    let deadline = started + ctx.lease.mul_f64(0.9);
+    ctx.metrics.count(metrics::CLAIMED, &[("kind", &job.kind)]);
+    ctx.metrics.job_started();
+    let (next, report) = if job.attempt > job.max_attempts {
+        (
+            Next::Dead {
+                error:
+                    "the lease ran out during the last attempt (the worker stopped or was too slow)"
+                        .into(),
+            },
+            phone_jobs::report_when_dead(&job),
+        )
+    } else {
+        match phone_jobs::perform(&ctx.twilio, &job).await {
+            Ok((report, result)) => {
+                ctx.metrics.count(
+                    metrics::PROVIDER,
+                    &[("kind", &job.kind), ("result", result)],
+                );
+                (Next::Done, Some(report))
+            }
+            Err(Failure::Transient { error, retry_after }) => {
+                ctx.metrics.count(
+                    metrics::PROVIDER,
+                    &[("kind", &job.kind), ("result", "retryable")],
+                );
+                if job.is_last_attempt() {
+                    (Next::Dead { error }, phone_jobs::report_when_dead(&job))
+                } else {
+                    let after = ctx.backoff.delay(job.id, job.attempt, retry_after);
+                    (Next::Retry { after, error }, None)
+                }
+            }
+            Err(Failure::Permanent(error)) => {
+                (Next::Dead { error }, phone_jobs::report_when_dead(&job))
+            }
+        }
+    };
+    let result = settle(ctx, &job, &next, report.as_ref(), deadline).await;
+    ctx.metrics.job_ended();
+    let label = match (&next, result) {
+        (_, Settled::LeaseLost) => "lease_lost",
+        (_, Settled::GaveUp) => "unrecorded",
+        (Next::Done, Settled::Recorded) => "done",
+        (Next::Retry { .. }, Settled::Recorded) => "retry",
+        (Next::Dead { .. }, Settled::Recorded) => "dead",
+    };
+    ctx.metrics
+        .count(metrics::FINISHED, &[("kind", &job.kind), ("result", label)]);
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match &next {
+        Next::Done => {
+            tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempt, result = label, elapsed_ms, "job finished")
+        }
+        Next::Retry { after, error } => {
+            tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempt, result = label, retry_in_ms = after.as_millis() as u64, error = %error, "job will be retried")
+        }
+        Next::Dead { error } => {
+            tracing::error!(job = job.id, kind = %job.kind, attempt = job.attempt, result = label, error = %error, "job dead-lettered")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    Recorded,
+    LeaseLost,
+    /// The database stayed away until the lease end; the job will be
+    /// claimed again (the provider call may be repeated).
+    GaveUp,
+}
+
+async fn settle(
+    ctx: &Context,
+    job: &Job,
+    next: &Next,
+    report: Option<&Report>,
+    deadline: Instant,
+) -> Settled {
+    let mut next = next.clone();
+    let mut report = report.cloned();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match try_settle(ctx, job, &next, report.as_ref()).await {
+            Ok(true) => return Settled::Recorded,
+            Ok(false) => {
+                tracing::warn!(job = job.id, "lease lost: another worker has the job now");
+                return Settled::LeaseLost;
+            }
+            Err(Attempt::Refused(error)) if report.is_some() => {
+                // The database refused the report itself: keep the job for
+                // an operator instead of retrying it.
+                tracing::error!(job = job.id, error = %error, "the outcome was refused");
+                next = Next::Dead { error };
+                report = None;
+            }
+            Err(Attempt::Refused(error)) | Err(Attempt::Unreachable(error)) => {
+                ctx.metrics.count(metrics::DB_ERRORS, &[("op", "settle")]);
+                if Instant::now() + pause >= deadline {
+                    tracing::error!(job = job.id, error = %error, "cannot record the job's end before its lease runs out");
+                    return Settled::GaveUp;
+                }
+                tracing::warn!(job = job.id, error = %error, "cannot record the job's end yet; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+enum Attempt {
+    /// The server answered with an error about the statement.
+    Refused(String),
+    /// No usable connection.
+    Unreachable(String),
+}
+
+fn classify(e: &tokio_postgres::Error) -> Attempt {
+    let text = crate::error::describe(e);
+    match e.code().map(|c| c.code()) {
+        // Connection exceptions, operator intervention (shutdown), and
+        // serialization/deadlock conflicts are worth another try.
+        Some(code)
+            if !(code.starts_with("08") || code.starts_with("57") || code.starts_with("40")) =>
+        {
+            Attempt::Refused(text)
+        }
+        _ => Attempt::Unreachable(text),
+    }
+}
+
+async fn try_settle(
+    ctx: &Context,
+    job: &Job,
+    next: &Next,
+    report: Option<&Report>,
+) -> Result<bool, Attempt> {
+    let mut client = ctx
+        .pool
+        .get()
+        .await
+        .map_err(|e| Attempt::Unreachable(e.to_string()))?;
+    let tx = client.transaction().await.map_err(|e| classify(&e))?;
+    if !jobs::settle(&*tx, job, next)
+        .await
+        .map_err(|e| classify(&e))?
+    {
+        return Ok(false);
+    }
+    if let Some(report) = report {
+        phone_jobs::apply(&*tx, report)
+            .await
+            .map_err(|e| classify(&e))?;
+    }
+    tx.commit().await.map_err(|e| classify(&e))?;
+    ctx.metrics.db_ok();
+    Ok(true)
+}
