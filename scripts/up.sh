@@ -24,8 +24,11 @@ cluster_start "$CLUSTER" "$PORT"
 SIDECAR_PIDS=()
 stopped() {
   local pid
+  # Not `kill && wait`: under `set -e` a process that ends by the signal
+  # (status 143) would abort this cleanup before PostgreSQL is stopped.
   for pid in "${SIDECAR_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
   done
   log "stopping PostgreSQL"
   cluster_stop "$CLUSTER"
