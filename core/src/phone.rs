@@ -343,6 +343,13 @@ pub const OUTCOMES: &[OutcomeRule] = &[
         to: "failed",
         verifies: false,
     },
+    // An operator cancelled the send (`samia jobs cancel`).
+    OutcomeRule {
+        outcome: "canceled",
+        from: &["queued"],
+        to: "canceled",
+        verifies: false,
+    },
     // The provider could not be asked (outage): the code may be submitted again.
     OutcomeRule {
         outcome: "unchecked",

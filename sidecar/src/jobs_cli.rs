@@ -1,11 +1,11 @@
-//! `samia jobs list|stats|retry`: the operator's view of `ops.jobs`.
+//! `samia jobs list|stats|retry|cancel`: the operator's view of `ops.jobs`.
 
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::Client;
 
-const STATUSES: &[&str] = &["queued", "running", "done", "dead"];
+const STATUSES: &[&str] = &["queued", "running", "done", "dead", "cancelled"];
 
 pub async fn list(
     client: &Client,
@@ -140,6 +140,65 @@ pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitC
     if !missing.is_empty() {
         return Err(CliError::Refused(format!(
             "jobs {} are not dead (or do not exist); only dead jobs are retried",
+            missing.join(", ")
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ends queued, running or dead jobs for good. A cancelled code send also
+/// cancels its verification, so the client can ask for a new code. A worker
+/// still busy with a cancelled job finds it gone and records nothing. Exits 1
+/// when a named job is done, already cancelled or missing.
+pub async fn cancel(
+    client: &mut Client,
+    ids: &[i64],
+    reason: Option<&str>,
+) -> Result<ExitCode, CliError> {
+    if ids.is_empty() {
+        return Err(CliError::Config(
+            "name the jobs to cancel: samia jobs cancel ID...".into(),
+        ));
+    }
+    let reason = reason.unwrap_or("cancelled by an operator");
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| CliError::db("starting a transaction", &e))?;
+    let rows = tx
+        .query(
+            "update ops.jobs set status = 'cancelled', locked_by = null, last_error = $2,
+                    payload = payload - 'code', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+              where id = any($1) and status in ('queued', 'running', 'dead')
+             returning id, kind, (payload ->> 'verification_id')::bigint",
+            &[&ids, &reason],
+        )
+        .await
+        .map_err(|e| CliError::db("cancelling jobs", &e))?;
+    for row in &rows {
+        let (kind, verification): (String, Option<i64>) = (row.get(1), row.get(2));
+        if let (true, Some(id)) = (kind == "phone.send_code", verification) {
+            tx.execute(
+                "select samia.phone_verification_outcome($1, 'canceled', null, 'canceled_by_operator')",
+                &[&id],
+            )
+            .await
+            .map_err(|e| CliError::db(format!("cancelling phone verification {id}"), &e))?;
+        }
+    }
+    tx.commit()
+        .await
+        .map_err(|e| CliError::db("committing the cancellation", &e))?;
+    let cancelled: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+    println!("cancelled {} jobs", cancelled.len());
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !cancelled.contains(id))
+        .map(|id| id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::Refused(format!(
+            "jobs {} are done, already cancelled or do not exist",
             missing.join(", ")
         )));
     }

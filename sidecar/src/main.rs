@@ -109,6 +109,15 @@ enum JobsAction {
         #[arg(long)]
         all_dead: bool,
     },
+    /// End queued, running or dead jobs for good (a cancelled code send also
+    /// cancels its phone verification).
+    Cancel {
+        /// Job ids.
+        ids: Vec<i64>,
+        /// Recorded as the job's last error.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,7 +189,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Command::Run(args) => daemon::run(&target, args).await,
         Command::Jobs { action } => {
-            let client = db::client(&pool, &target).await?;
+            let mut client = db::client(&pool, &target).await?;
             match action {
                 JobsAction::List {
                     status,
@@ -191,6 +200,9 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 JobsAction::Stats { json } => jobs_cli::stats(&client, json).await,
                 JobsAction::Retry { ids, all_dead } => {
                     jobs_cli::retry(&client, &ids, all_dead).await
+                }
+                JobsAction::Cancel { ids, reason } => {
+                    jobs_cli::cancel(&mut client, &ids, reason.as_deref()).await
                 }
             }
         }

@@ -6,13 +6,13 @@
 -- the lease, so a job whose worker died becomes claimable again when the
 -- lease runs out. A failed attempt is retried with backoff (run_at in the
 -- future); after max_attempts it is dead-lettered (status 'dead') until an
--- operator runs `samia jobs retry`.
+-- operator runs `samia jobs retry`; `samia jobs cancel` ends a job for good.
 
 create table if not exists ops.jobs (
   id bigserial primary key,
   kind text not null check (kind ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$'),
   payload jsonb not null default '{}'::jsonb,
-  status text not null default 'queued' check (status in ('queued', 'running', 'done', 'dead')),
+  status text not null default 'queued' check (status in ('queued', 'running', 'done', 'dead', 'cancelled')),
   attempts integer not null default 0 check (attempts >= 0),
   max_attempts integer not null default 5 check (max_attempts between 1 and 100),
   -- Claimable from this time: the retry time of a queued job, the lease end of a running one.

@@ -334,3 +334,44 @@ async fn the_sidecar_survives_a_database_restart() -> anyhow::Result<()> {
     assert_eq!(verification(&system, second).await?.0, "sent");
     Ok(())
 }
+
+/// `samia jobs cancel` ends a queued send for good and cancels its
+/// verification; a finished job cannot be cancelled.
+#[tokio::test]
+async fn an_operator_cancels_a_queued_send() -> anyhow::Result<()> {
+    let db = TestDb::migrated().await?;
+    let ids = request_codes(&db.url, 900, 1).await?;
+    let client = db.system().await?;
+    let job: i64 = client
+        .query_one(
+            "select id from ops.jobs where (payload ->> 'verification_id')::bigint = $1",
+            &[&ids[0]],
+        )
+        .await?
+        .get(0);
+    let out = db.samia(&[
+        "jobs",
+        "cancel",
+        &job.to_string(),
+        "--reason",
+        "number reported as wrong",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        job_state(&client, ids[0]).await?,
+        (
+            "cancelled".into(),
+            0,
+            Some("number reported as wrong".into())
+        )
+    );
+    assert_eq!(verification(&client, ids[0]).await?.0, "canceled");
+    let listed = db.samia(&["jobs", "list", "--status", "cancelled", "--json"]);
+    let jobs: serde_json::Value = serde_json::from_str(&listed.stdout)?;
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{}", listed.stdout);
+    // Already cancelled: refused, named.
+    let again = db.samia(&["jobs", "cancel", &job.to_string()]);
+    assert_eq!(again.code, 1, "{again:?}");
+    assert!(again.stderr.contains(&job.to_string()), "{}", again.stderr);
+    Ok(())
+}

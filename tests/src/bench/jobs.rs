@@ -12,9 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const LATENCY_JOBS: usize = 300;
 const BACKLOG_JOBS: usize = 2_000;
-const GOAL_P50_MS: f64 = 50.0;
-const GOAL_P99_MS: f64 = 250.0;
-const GOAL_JOBS_PER_S: f64 = 200.0;
+const GOAL_P50_MS: f64 = 10.0;
+const GOAL_P99_MS: f64 = 50.0;
+const GOAL_JOBS_PER_S: f64 = 1000.0;
 
 fn user(n: usize) -> String {
     format!("d0000000-0000-4000-8000-{n:012}")
