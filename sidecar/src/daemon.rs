@@ -40,6 +40,9 @@ pub struct RunArgs {
     #[arg(long, env = "SAMIA_BACKOFF_MAX_MS", default_value_t = 300_000)]
     backoff_max_ms: u64,
     /// Address of /healthz and /metrics, or "off".
+    /// Seal new audit rows into the hash chain this often (0: never).
+    #[arg(long, env = "SAMIA_SEAL_MS", default_value_t = 5_000)]
+    pub seal_ms: u64,
     #[arg(long, env = "SAMIA_LISTEN", default_value = "127.0.0.1:9187")]
     listen: String,
     /// Name of this sidecar in ops.jobs.locked_by (default: host name and process id).
@@ -184,6 +187,14 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         lease_ms = args.lease_ms,
         "samia run started"
     );
+    if args.seal_ms > 0 {
+        tokio::spawn(crate::sealer::run(
+            ctx.pool.clone(),
+            Duration::from_millis(args.seal_ms),
+            ctx.metrics.clone(),
+            shutdown.clone(),
+        ));
+    }
     let workers: Vec<_> = (0..args.concurrency)
         .map(|i| tokio::spawn(worker::run(ctx.clone(), i)))
         .collect();

@@ -17,6 +17,7 @@ mod metrics;
 mod migrate;
 mod phone_jobs;
 mod qa;
+mod sealer;
 mod twilio;
 mod worker;
 

@@ -375,3 +375,28 @@ async fn an_operator_cancels_a_queued_send() -> anyhow::Result<()> {
     assert!(again.stderr.contains(&job.to_string()), "{}", again.stderr);
     Ok(())
 }
+
+/// `samia run` seals new audit rows shortly after they commit, and the chain
+/// verifies.
+#[tokio::test]
+async fn the_daemon_seals_new_audit_rows() -> anyhow::Result<()> {
+    let db = TestDb::migrated().await?;
+    let fake = FakeTwilio::start()?;
+    let _sidecar = Sidecar::start(&db.url, &fake, &[("SAMIA_SEAL_MS", "200")])?;
+    request_codes(&db.url, 500, 3).await?;
+    let system = db.system().await?;
+    eventually(WAIT, "every audit row sealed", || async {
+        let row = system
+            .query_one(
+                "select (select count(*) from public.audit_log), (select count(*) from ops.audit_seals)",
+                &[],
+            )
+            .await?;
+        let (rows, seals): (i64, i64) = (row.get(0), row.get(1));
+        Ok((rows > 0 && rows == seals).then_some(()))
+    })
+    .await?;
+    let verify = db.samia(&["audit", "verify"]);
+    assert_eq!(verify.code, 0, "{verify:?}");
+    Ok(())
+}
