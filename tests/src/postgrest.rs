@@ -67,3 +67,25 @@ async fn run(
     }
     Ok(rows)
 }
+
+/// A request that must fail: its SQLSTATE, and its message followed by
+/// ` | hint` when there is a hint. Panics, naming the statement, if it succeeds.
+pub async fn refused(client: &mut Client, who: &str, statement: &str) -> (String, String) {
+    match request(client, Caller::User(who), statement).await {
+        Ok(rows) => panic!("{statement} as {who} succeeded with {} rows", rows.len()),
+        Err(e) => {
+            let state = e
+                .code()
+                .map(|c| c.code().to_string())
+                .unwrap_or_else(|| "none".into());
+            let text = match e.as_db_error() {
+                Some(db) => match db.hint() {
+                    Some(hint) => format!("{} | {hint}", db.message()),
+                    None => db.message().to_string(),
+                },
+                None => e.to_string(),
+            };
+            (state, text)
+        }
+    }
+}

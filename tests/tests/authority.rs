@@ -2,7 +2,7 @@
 //! attacks, each request made exactly as PostgREST makes it.
 
 use samia_tests::fixture::{self, ADMIN, BLOCKED, MONITOR, OTHER, OWNER, READER, SUPERADMIN};
-use samia_tests::postgrest::{request, Caller};
+use samia_tests::postgrest::{refused, request, Caller};
 use samia_tests::{one_text, sqlstate, TestDb};
 use tokio_postgres::Client;
 
@@ -14,18 +14,6 @@ async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
 }
 
 /// The SQLSTATE and message of a request that must fail.
-async fn refused(client: &mut Client, who: &str, sql: &str) -> (String, String) {
-    match request(client, Caller::User(who), sql).await {
-        Ok(rows) => panic!("{sql} as {who} succeeded with {} rows", rows.len()),
-        Err(e) => (
-            sqlstate(&e).unwrap_or("none").to_string(),
-            e.as_db_error()
-                .map(|d| d.message().to_string())
-                .unwrap_or_else(|| e.to_string()),
-        ),
-    }
-}
-
 async fn affected(client: &mut Client, who: &str, sql: &str) -> usize {
     match request(client, Caller::User(who), &format!("{sql} returning 1")).await {
         Ok(rows) => rows.len(),

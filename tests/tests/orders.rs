@@ -4,7 +4,7 @@
 use samia_core::order_flow::{self, Delivery, Refusal, Standing, Status};
 use samia_core::roles::{Actor, AppRole};
 use samia_tests::fixture::{self, ADMIN, MONITOR, OTHER, OWNER, READER, READER2, SUPERADMIN};
-use samia_tests::postgrest::{request, try_request, Caller};
+use samia_tests::postgrest::{refused, request, try_request, Caller};
 use samia_tests::{connect, one_text, sqlstate, TestDb};
 use tokio_postgres::Client;
 
@@ -322,18 +322,6 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
         rpc(&mut c, ADMIN, &format!("select public.archive_order({id})")).await?;
     }
     Ok(())
-}
-
-async fn refused(c: &mut Client, who: &str, sql: &str) -> (String, String) {
-    match request(c, Caller::User(who), sql).await {
-        Ok(rows) => panic!("{sql} as {who} succeeded with {} rows", rows.len()),
-        Err(e) => (
-            sqlstate(&e).unwrap_or("none").to_string(),
-            e.as_db_error()
-                .map(|d| format!("{} | {}", d.message(), d.hint().unwrap_or_default()))
-                .unwrap_or_default(),
-        ),
-    }
 }
 
 #[tokio::test]

@@ -51,16 +51,7 @@ async fn insert_share(client: &Client, worker: usize) -> anyhow::Result<()> {
 }
 
 pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
-    let users: i64 = client
-        .query_one(
-            "select count(*) from auth.users where email like '%@bench.test'",
-            &[],
-        )
-        .await?
-        .get(0);
-    if users == 0 {
-        super::rls::load(client).await?;
-    }
+    super::rls::ensure_loaded(client).await?;
     let mut workers = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
         let worker = crate::connect(url).await?;

@@ -98,16 +98,7 @@ async fn run(workers: &[Client], table: &str) -> anyhow::Result<Duration> {
 }
 
 pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
-    let users: i64 = client
-        .query_one(
-            "select count(*) from auth.users where email like '%@bench.test'",
-            &[],
-        )
-        .await?
-        .get(0);
-    if users < 10_000 {
-        super::rls::load(client).await?;
-    }
+    super::rls::ensure_loaded(client).await?;
     setup(client).await?;
     let mut workers = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
