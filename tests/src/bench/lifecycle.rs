@@ -1,12 +1,14 @@
 //! A full audio-order lifecycle (place, assign, start, upload and submit,
-//! approve), each step its own request as PostgREST sends it, with every
+//! approve), each step its own request as PostgREST sends it (a prepared
+//! statement with parameters, in its own transaction), with every
 //! trigger and policy on `public.orders`, against the same statements on a
 //! copy of the table with no triggers (so no foreign-key checks) and no RLS.
 //! Both sides run as `authenticated` with the same claims; synchronous_commit
 //! is on, so every step waits for its commit to reach the disk.
 
 use std::time::{Duration, Instant};
-use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
 
 const LIFECYCLES: usize = 300;
 const CONNECTIONS: usize = 2;
@@ -35,7 +37,13 @@ async fn setup(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn step(client: &Client, who: &str, sql: &str) -> anyhow::Result<Option<i64>> {
+/// One request: BEGIN, role and claims, the prepared statement, COMMIT.
+async fn step(
+    client: &Client,
+    who: &str,
+    statement: &Statement,
+    params: &[&(dyn ToSql + Sync)],
+) -> anyhow::Result<Option<i64>> {
     let claims = format!("{{\"sub\":\"{who}\",\"role\":\"authenticated\"}}");
     client.simple_query("begin").await?;
     client
@@ -44,45 +52,72 @@ async fn step(client: &Client, who: &str, sql: &str) -> anyhow::Result<Option<i6
             &[&claims],
         )
         .await?;
-    let rows = client.query(sql, &[]).await?;
+    let rows = client.query(statement, params).await?;
     client.simple_query("commit").await?;
     Ok(rows.first().map(|r| r.get(0)))
 }
 
+/// The requests of one lifecycle, prepared once per connection as PostgREST
+/// prepares its statements; values travel as parameters.
+struct Requests {
+    place: Statement,
+    assign: Statement,
+    start: Statement,
+    upload: Statement,
+    submit: Statement,
+    approve: Statement,
+}
+
+impl Requests {
+    async fn prepare(client: &Client, table: &str) -> anyhow::Result<Requests> {
+        Ok(Requests {
+            place: client
+                .prepare(&format!(
+                    "insert into {table} (user_id, service_id, question_text)
+                     select $1::text::uuid, id, 'bench' from public.services where code = 'tarot' returning id"
+                ))
+                .await?,
+            assign: client
+                .prepare(&format!(
+                    "update {table} set status = 'assigned', assigned_reader = $2::text::uuid where id = $1"
+                ))
+                .await?,
+            start: client
+                .prepare(&format!("update {table} set status = 'in_progress' where id = $1"))
+                .await?,
+            upload: client
+                .prepare(
+                    "insert into public.media_assets (owner_id, kind, url, sha256)
+                     values ($1::text::uuid, 'audio', 'a.mp3', 'h') returning id",
+                )
+                .await?,
+            submit: client
+                .prepare(&format!(
+                    "update {table} set output_media_id = $2, status = 'awaiting_approval' where id = $1"
+                ))
+                .await?,
+            approve: client
+                .prepare(&format!("update {table} set status = 'approved' where id = $1"))
+                .await?,
+        })
+    }
+}
+
 async fn lifecycles(client: &Client, table: &str, worker: usize) -> anyhow::Result<()> {
+    let r = Requests::prepare(client, table).await?;
+    let missing = || anyhow::anyhow!("no id returned");
     for i in (worker..LIFECYCLES).step_by(CONNECTIONS) {
         let owner = super::rls::client_id(1 + (i as i64 * 7919) % 10_000);
-        let id = step(
-            client,
-            &owner,
-            &format!(
-                "insert into {table} (user_id, service_id, question_text)
-                 select '{owner}', id, 'bench' from public.services where code = 'tarot' returning id"
-            ),
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no order id"))?;
-        step(client, ADMIN, &format!("update {table} set status = 'assigned', assigned_reader = '{READER}' where id = {id}")).await?;
-        step(
-            client,
-            READER,
-            &format!("update {table} set status = 'in_progress' where id = {id}"),
-        )
-        .await?;
-        let media = step(
-            client,
-            READER,
-            &format!("insert into public.media_assets (owner_id, kind, url, sha256) values ('{READER}', 'audio', 'a.mp3', 'h') returning id"),
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no media id"))?;
-        step(client, READER, &format!("update {table} set output_media_id = {media}, status = 'awaiting_approval' where id = {id}")).await?;
-        step(
-            client,
-            MONITOR,
-            &format!("update {table} set status = 'approved' where id = {id}"),
-        )
-        .await?;
+        let id = step(client, &owner, &r.place, &[&owner])
+            .await?
+            .ok_or_else(missing)?;
+        step(client, ADMIN, &r.assign, &[&id, &READER]).await?;
+        step(client, READER, &r.start, &[&id]).await?;
+        let media = step(client, READER, &r.upload, &[&READER])
+            .await?
+            .ok_or_else(missing)?;
+        step(client, READER, &r.submit, &[&id, &media]).await?;
+        step(client, MONITOR, &r.approve, &[&id]).await?;
     }
     Ok(())
 }
