@@ -104,8 +104,7 @@ mod tests {
 
     #[test]
     fn the_shown_target_never_contains_the_password() {
-        let t = Target::parse("postgres://app:secret@localhost:6543/samia")
-            .expect("valid");
+        let t = Target::parse("postgres://app:secret@localhost:6543/samia").expect("valid");
         assert_eq!(t.shown, "localhost:6543 (database samia)");
         assert!(!t.shown.contains("secret"));
     }

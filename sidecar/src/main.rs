@@ -32,7 +32,8 @@ use std::process::ExitCode;
     about = "SAMIA-TAROT operator tool: migrations, health checks, data QA and the audit chain",
     long_about = "SAMIA-TAROT operator tool.\n\n\
         Connects to the database named by the DATABASE_URL environment variable \
-        (a URL such as postgres://USER:PASSWORD@HOST:5432/DBNAME, or a key=value \
+        (a URL such as postgres://USER@HOST:5432/DBNAME, with the password after the \
+        user name when one is needed, or a key=value \
         string). The password is never printed: errors name the host, port and database.\n\n\
         Exit codes: 0 success; 1 a check failed (unhealthy, QA findings, migration \
         refused or failed); 2 configuration or connection problem."
