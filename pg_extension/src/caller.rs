@@ -48,7 +48,7 @@ fn guc(name: &CStr) -> String {
     }
 }
 
-pub(crate) fn local_transaction_id() -> u32 {
+fn local_transaction_id() -> u32 {
     // SAFETY: MyProc is this backend's PGPROC, set for the life of the backend.
     unsafe {
         #[cfg(not(feature = "pg17"))]

@@ -10,6 +10,7 @@
 mod astro;
 mod audit;
 mod authority;
+mod cache;
 mod caller;
 mod errors;
 mod order_flow;

@@ -4,7 +4,7 @@
 //! records what happened.
 
 use crate::audit::{self, Moderation};
-use crate::caller::{self, Caller};
+use crate::caller::Caller;
 use crate::rows::{get, get_old, now, set, Row};
 use crate::{errors, plans};
 use pgrx::heap_tuple::PgHeapTupleError;
@@ -28,25 +28,16 @@ pub struct Service {
 }
 
 thread_local! {
-    /// Services by id, per transaction.
-    static SERVICES: RefCell<(u32, HashMap<i64, Service>)> = RefCell::new((0, HashMap::new()));
     /// `order_status` labels by enum value oid, per enum type.
     static LABELS: RefCell<(pg_sys::Oid, HashMap<pg_sys::Oid, Status>)> =
         RefCell::new((pg_sys::InvalidOid, HashMap::new()));
 }
 
 pub fn service(id: i64) -> Option<Service> {
-    let lxid = caller::local_transaction_id();
-    let hit = SERVICES.with_borrow(|(tx, map)| {
-        if *tx == lxid {
-            map.get(&id).cloned()
-        } else {
-            None
-        }
-    });
-    if hit.is_some() {
-        return hit;
-    }
+    crate::cache::service(id, || load_service(id))
+}
+
+fn load_service(id: i64) -> Option<Service> {
     let found = errors::spi(
         plans::select(
             "select code, delivery, is_active from public.services where id = $1",
@@ -66,21 +57,13 @@ pub fn service(id: i64) -> Option<Service> {
         ),
         "looking up the order's service",
     )?;
-    let service = Service {
+    Some(Service {
         delivery: Delivery::from_name(&found.1).unwrap_or_else(|| {
             errors::misconfigured(format_args!("service {id} has delivery {:?}", found.1))
         }),
         code: found.0,
         is_active: found.2,
-    };
-    SERVICES.with_borrow_mut(|(tx, map)| {
-        if *tx != lxid {
-            *tx = lxid;
-            map.clear();
-        }
-        map.insert(id, service.clone());
-    });
-    Some(service)
+    })
 }
 
 /// The status of a raw tuple, read through the enum's oid.

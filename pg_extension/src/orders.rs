@@ -1,15 +1,13 @@
 //! What happens once an order row exists: its `order.created` audit row and,
 //! for an astro order, its natal chart cast from the client's profile.
 
-use crate::caller::{self, Caller};
+use crate::caller::Caller;
 use crate::{astro, errors, plans};
 use pgrx::datum::{Date, Time};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::astro::summarize;
-use std::cell::RefCell;
-use std::collections::HashMap;
 
 const ORDERS: &str = "public.orders";
 
@@ -66,37 +64,8 @@ fn orders_audit_created<'a>(
     Ok(None)
 }
 
-thread_local! {
-    /// Whether a service id is the astro service, per transaction.
-    static ASTRO: RefCell<(u32, HashMap<i64, bool>)> = RefCell::new((0, HashMap::new()));
-}
-
 fn is_astro(service_id: i64) -> bool {
-    let lxid = caller::local_transaction_id();
-    if let Some(hit) = ASTRO.with_borrow(|(tx, map)| {
-        (*tx == lxid)
-            .then(|| map.get(&service_id).copied())
-            .flatten()
-    }) {
-        return hit;
-    }
-    let found = errors::spi(
-        plans::value::<bool>(
-            "select code = 'astro' from public.services where id = $1",
-            &[PgOid::from(pg_sys::INT8OID)],
-            &[service_id.into()],
-        ),
-        "looking up the order's service",
-    )
-    .unwrap_or(false);
-    ASTRO.with_borrow_mut(|(tx, map)| {
-        if *tx != lxid {
-            *tx = lxid;
-            map.clear();
-        }
-        map.insert(service_id, found);
-    });
-    found
+    crate::order_flow::service(service_id).is_some_and(|s| s.code == "astro")
 }
 
 /// AFTER INSERT ON public.orders FOR EACH ROW: an astro order gets its chart,

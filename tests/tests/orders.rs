@@ -522,3 +522,25 @@ async fn two_monitors_approving_at_once_deliver_once() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A service deactivated in one session is refused at once in another that
+/// had it cached.
+#[tokio::test]
+async fn a_deactivated_service_is_refused_in_every_session() -> anyhow::Result<()> {
+    let (db, c) = fixture_db().await?;
+    let mut session = connect(&db.url).await?;
+    // This session reads (and caches) the tarot service.
+    rpc(&mut session, OWNER, "select public.place_order('tarot')").await?;
+    c.batch_execute("update public.services set is_active = false where code = 'tarot'")
+        .await?;
+    assert_eq!(
+        refused(&mut session, OWNER, "select public.place_order('tarot')")
+            .await
+            .0,
+        "22023"
+    );
+    c.batch_execute("update public.services set is_active = true where code = 'tarot'")
+        .await?;
+    rpc(&mut session, OWNER, "select public.place_order('tarot')").await?;
+    Ok(())
+}
