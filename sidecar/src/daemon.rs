@@ -246,6 +246,39 @@ async fn wait_for_signal() -> &'static str {
     "SIGINT"
 }
 
+/// Connects, and pumps the connection's messages in the background: every
+/// notification wakes the workers; `ended` fires when the connection closes.
+async fn open<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    wake: &Arc<Notify>,
+    metrics: &Arc<Metrics>,
+) -> Result<(tokio_postgres::Client, tokio::sync::oneshot::Receiver<()>), tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, mut connection) = config.connect(tls).await?;
+    let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
+    let w = wake.clone();
+    let m = metrics.clone();
+    tokio::spawn(async move {
+        loop {
+            let message = futures_util::future::poll_fn(|cx| connection.poll_message(cx)).await;
+            match message {
+                Some(Ok(AsyncMessage::Notification(_))) => {
+                    m.db_ok();
+                    w.notify_waiters();
+                }
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => break,
+            }
+        }
+        let _ = ended_tx.send(());
+    });
+    Ok((client, ended))
+}
+
 /// Keeps a LISTEN connection: wakes the workers on every notification and
 /// pings the database every poll interval (the health signal); reconnects
 /// with backoff when the database goes away.
@@ -256,31 +289,24 @@ async fn listen(
     poll: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let tls = match crate::db::tls(&target) {
+        Ok(tls) => tls,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up TLS for the LISTEN connection");
+            return;
+        }
+    };
     let mut pause = Duration::from_millis(200);
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match target.config.connect(tokio_postgres::NoTls).await {
-            Ok((client, mut connection)) => {
-                let (ended_tx, mut ended) = tokio::sync::oneshot::channel::<()>();
-                let w = wake.clone();
-                let m = metrics.clone();
-                tokio::spawn(async move {
-                    loop {
-                        let message =
-                            futures_util::future::poll_fn(|cx| connection.poll_message(cx)).await;
-                        match message {
-                            Some(Ok(AsyncMessage::Notification(_))) => {
-                                m.db_ok();
-                                w.notify_waiters();
-                            }
-                            Some(Ok(_)) => {}
-                            Some(Err(_)) | None => break,
-                        }
-                    }
-                    let _ = ended_tx.send(());
-                });
+        let connected = match &tls {
+            Some(tls) => open(&target.config, tls.clone(), &wake, &metrics).await,
+            None => open(&target.config, tokio_postgres::NoTls, &wake, &metrics).await,
+        };
+        match connected {
+            Ok((client, mut ended)) => {
                 if client
                     .batch_execute(&format!("listen {CHANNEL}"))
                     .await

@@ -2,9 +2,14 @@
 
 use crate::error::{describe, CliError};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::config::Host;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::{Config, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// A parsed `DATABASE_URL` and a printable description of where it points
 /// (host, port and database, never the password).
@@ -74,14 +79,51 @@ fn describe_target(config: &Config) -> String {
     }
 }
 
+/// The TLS connector for `sslmode=require`: the server's certificate must
+/// chain to the Web PKI roots or to the PEM certificates in
+/// `SAMIA_DB_CA_FILE` (Supabase publishes its own CA), and match the host.
+/// `None` (plain TCP) for `sslmode=disable` or `prefer`, the default.
+pub fn tls(target: &Target) -> Result<Option<MakeRustlsConnect>, CliError> {
+    if target.config.get_ssl_mode() != SslMode::Require {
+        return Ok(None);
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = std::env::var_os("SAMIA_DB_CA_FILE") {
+        let shown = std::path::Path::new(&path).display().to_string();
+        let certs = CertificateDer::pem_file_iter(&path)
+            .map_err(|e| CliError::Config(format!("SAMIA_DB_CA_FILE {shown}: {e}")))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CliError::Config(format!("SAMIA_DB_CA_FILE {shown}: {e}")))?;
+        if certs.is_empty() {
+            return Err(CliError::Config(format!(
+                "SAMIA_DB_CA_FILE {shown} holds no PEM certificate"
+            )));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| CliError::Config(format!("SAMIA_DB_CA_FILE {shown}: {e}")))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| CliError::Config(format!("TLS setup: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Some(MakeRustlsConnect::new(config)))
+}
+
 pub fn pool(target: &Target) -> Result<Pool, CliError> {
-    let manager = Manager::from_config(
-        target.config.clone(),
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match tls(target)? {
+        Some(tls) => Manager::from_config(target.config.clone(), tls, config),
+        None => Manager::from_config(target.config.clone(), NoTls, config),
+    };
     Pool::builder(manager)
         .max_size(4)
         .build()

@@ -11,11 +11,15 @@ use std::process::ExitCode;
 use tokio_postgres::Client;
 
 pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliError> {
-    let server: String = client
-        .query_one("select current_setting('server_version')", &[])
+    let row = client
+        .query_one(
+            "select current_setting('server_version'),
+                    (select version from pg_catalog.pg_stat_ssl where pid = pg_backend_pid() and ssl)",
+            &[],
+        )
         .await
-        .map_err(|e| CliError::db("reading the server version", &e))?
-        .get(0);
+        .map_err(|e| CliError::db("reading the server version", &e))?;
+    let (server, tls): (String, Option<String>) = (row.get(0), row.get(1));
     let ext = client
         .query_opt(
             "select e.extversion, a.default_version
@@ -77,6 +81,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         let report = json!({
             "healthy": healthy,
             "server_version": server,
+            "tls": tls,
             "extension": { "installed": installed, "available": available },
             "migrations": { "total": entries.len(), "pending": pending, "changed_or_unknown": drifted },
             "row_counts": counts.iter().map(|(t, n)| (t.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
@@ -85,6 +90,12 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         println!("{report}");
     } else {
         println!("server      PostgreSQL {server}");
+        println!(
+            "connection  {}",
+            tls.as_deref()
+                .map(|v| format!("TLS ({v})"))
+                .unwrap_or_else(|| "not encrypted".into())
+        );
         println!(
             "extension   samia {} (available {})",
             installed.as_deref().unwrap_or("not created"),

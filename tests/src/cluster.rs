@@ -53,10 +53,23 @@ fn pg(program: &str, args: &[&str]) -> Result<()> {
 /// A cluster of its own in a temporary directory, on a Unix socket there.
 pub struct Cluster {
     dir: PathBuf,
+    port: u16,
+    /// Extra `-c name=value` server settings.
+    settings: Vec<String>,
 }
 
 impl Cluster {
     pub fn start() -> Result<Cluster> {
+        Cluster::start_with(5432, Vec::new(), |_| Ok(()))
+    }
+
+    /// A cluster on `port` with extra settings; `prepare` runs on the cluster
+    /// folder (owned by the server's user) after initdb, before the start.
+    pub fn start_with(
+        port: u16,
+        settings: Vec<String>,
+        prepare: impl FnOnce(&std::path::Path) -> Result<()>,
+    ) -> Result<Cluster> {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "samia-jobs-cluster-{}-{}",
@@ -84,7 +97,12 @@ impl Cluster {
                 "--locale=C.UTF-8",
             ],
         )?;
-        let cluster = Cluster { dir };
+        prepare(&dir)?;
+        let cluster = Cluster {
+            dir,
+            port,
+            settings,
+        };
         cluster.up()?;
         Ok(cluster)
     }
@@ -95,10 +113,14 @@ impl Cluster {
 
     /// Starts the (stopped) server.
     pub fn up(&self) -> Result<()> {
-        let opts = format!(
-            "-c listen_addresses='' -c unix_socket_directories='{}' -c fsync=off",
-            self.dir.display()
+        let mut opts = format!(
+            "-c listen_addresses='' -c unix_socket_directories='{}' -c fsync=off -c port={}",
+            self.dir.display(),
+            self.port
         );
+        for setting in &self.settings {
+            opts.push_str(&format!(" -c {setting}"));
+        }
         let log = self.dir.join("postgres.log").to_string_lossy().into_owned();
         pg(
             "pg_ctl",
@@ -124,8 +146,9 @@ impl Cluster {
 
     pub fn url(&self, db: &str) -> String {
         format!(
-            "host={} port=5432 user=postgres dbname={db}",
-            self.dir.display()
+            "host={} port={} user=postgres dbname={db}",
+            self.dir.display(),
+            self.port
         )
     }
 
