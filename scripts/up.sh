@@ -3,6 +3,7 @@
 # project-local PostgreSQL 15 cluster under .local/ (never the system's `main`
 # cluster), migrates, seeds demo accounts and data, prints how to connect,
 # and runs in the foreground until Ctrl-C, then stops cleanly.
+# SAMIA_RESET=1 starts from an empty local cluster.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -18,6 +19,10 @@ SAMIA=$ROOT/target/release/samia
 
 if [ -f "$CLUSTER/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER/data" status >/dev/null 2>&1; then
   die "a local cluster is already running in $CLUSTER (another make up?); stop it first"
+fi
+if [ "${SAMIA_RESET:-}" = 1 ] && [ -d "$CLUSTER" ]; then
+  log "SAMIA_RESET=1: removing the local cluster and its data"
+  rm -rf "$CLUSTER"
 fi
 log "starting PostgreSQL 15 on 127.0.0.1:$PORT (data in .local/cluster)"
 cluster_start "$CLUSTER" "$PORT"
@@ -42,7 +47,10 @@ if [ -z "$(psql_in "$admin" -tAc "select 1 from pg_database where datname = '$DB
 fi
 URL="postgres://postgres@127.0.0.1:$PORT/$DB"
 log "migrating"
-DATABASE_URL=$URL "$SAMIA" migrate up
+if ! DATABASE_URL=$URL "$SAMIA" migrate up; then
+  die "migrations failed. If this local database was made by an older, unreleased build, start
+afresh (its demo data is lost): SAMIA_RESET=1 make up"
+fi
 log "seeding demo accounts and data"
 psql_in "$URL" -f sql/demo/seed.sql
 DATABASE_URL=$URL "$SAMIA" health >/dev/null || DATABASE_URL=$URL "$SAMIA" health
