@@ -15,19 +15,9 @@ const BATCH: i64 = 10_000;
 
 pub async fn seal(client: &Client) -> Result<ExitCode, CliError> {
     let started = Instant::now();
-    let mut total: i64 = 0;
-    loop {
-        let n: i32 = client
-            .query_one("select samia.audit_seal($1)", &[&(BATCH as i32)])
-            .await
-            .map_err(|e| CliError::db("sealing audit rows", &e))?
-            .get(0);
-        total += i64::from(n);
-        if n == 0 {
-            break;
-        }
-        eprintln!("sealed {total} rows so far");
-    }
+    let total = crate::sealer::seal_all_with(client, |n| eprintln!("sealed {n} rows so far"))
+        .await
+        .map_err(|e| CliError::db("sealing audit rows", &e))?;
     println!(
         "sealed {total} audit rows in {} ms",
         started.elapsed().as_millis()

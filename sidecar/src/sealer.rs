@@ -33,18 +33,29 @@ pub async fn run(
     }
 }
 
-async fn seal_all(pool: &Pool) -> Result<i64, String> {
-    let client = pool.get().await.map_err(|e| e.to_string())?;
+/// Seals every committed, unsealed audit row, in batches; `progress` gets
+/// the running total after each full batch. Returns the total.
+pub async fn seal_all_with(
+    client: &tokio_postgres::Client,
+    mut progress: impl FnMut(i64),
+) -> Result<i64, tokio_postgres::Error> {
     let mut total = 0;
     loop {
         let n: i32 = client
             .query_one("select samia.audit_seal($1)", &[&BATCH])
-            .await
-            .map_err(|e| crate::error::describe(&e))?
+            .await?
             .get(0);
         total += i64::from(n);
         if n < BATCH {
             return Ok(total);
         }
+        progress(total);
     }
+}
+
+async fn seal_all(pool: &Pool) -> Result<i64, String> {
+    let client = pool.get().await.map_err(|e| e.to_string())?;
+    seal_all_with(&client, |_| {})
+        .await
+        .map_err(|e| crate::error::describe(&e))
 }

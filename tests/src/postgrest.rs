@@ -68,11 +68,11 @@ async fn run(
     Ok(rows)
 }
 
-/// A request that must fail: its SQLSTATE, and its message followed by
-/// ` | hint` when there is a hint. Panics, naming the statement, if it succeeds.
-pub async fn refused(client: &mut Client, who: &str, statement: &str) -> (String, String) {
-    match request(client, Caller::User(who), statement).await {
-        Ok(rows) => panic!("{statement} as {who} succeeded with {} rows", rows.len()),
+/// The SQLSTATE of a request that must have failed, and its message
+/// followed by ` | hint` when there is a hint. Panics if it succeeded.
+pub fn failure(result: Result<Vec<Row>, tokio_postgres::Error>, what: &str) -> (String, String) {
+    match result {
+        Ok(rows) => panic!("{what} succeeded with {} rows", rows.len()),
         Err(e) => {
             let state = e
                 .code()
@@ -88,4 +88,10 @@ pub async fn refused(client: &mut Client, who: &str, statement: &str) -> (String
             (state, text)
         }
     }
+}
+
+/// A request by `who` that must fail: see [`failure`].
+pub async fn refused(client: &mut Client, who: &str, statement: &str) -> (String, String) {
+    let result = request(client, Caller::User(who), statement).await;
+    failure(result, &format!("{statement} as {who}"))
 }

@@ -2,7 +2,7 @@
 //! a sidecar: normalization, refusals, cost guards and who may call what.
 
 use samia_tests::postgrest::{request, Caller};
-use samia_tests::{sign_up, sqlstate, TestDb};
+use samia_tests::{sign_up, TestDb};
 use tokio_postgres::Client;
 
 const AMAL: &str = "b0000000-0000-4000-8000-000000000001";
@@ -23,12 +23,7 @@ async fn setup() -> anyhow::Result<(TestDb, Client, Client)> {
 }
 
 fn err_of(r: Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>) -> (String, String) {
-    let e = r.expect_err("the request must fail");
-    let message = e
-        .as_db_error()
-        .map(|d| d.message().to_string())
-        .unwrap_or_default();
-    (sqlstate(&e).unwrap_or("none").to_string(), message)
+    samia_tests::postgrest::failure(r, "the request")
 }
 
 #[tokio::test]
