@@ -2,7 +2,7 @@
 //! tamper-evident chain (see `samia_core::audit`).
 
 use crate::caller::Caller;
-use crate::{errors, plans};
+use crate::{direct, errors, plans};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::audit::{self, AuditRow, Hash, GENESIS};
@@ -24,7 +24,39 @@ pub fn record(
     meta: serde_json::Value,
     moderation: Option<Moderation<'_>>,
 ) {
+    append(caller, event, entity, entity_id, &meta.to_string());
+    if let Some(m) = moderation {
+        let text = PgOid::from(pg_sys::TEXTOID);
+        errors::spi(
+            plans::execute(
+                "insert into public.moderation_actions (actor_id, target_kind, target_id, action, reason)
+                 values ($1, $2, $3, $4, $5)",
+                &[PgOid::from(pg_sys::UUIDOID), text, text, text, text],
+                &[caller.uid.into(), m.target_kind.into(), entity_id.into(), m.action.into(), m.reason.into()],
+            ),
+            "writing the moderation record",
+        );
+    }
+}
+
+/// Appends one `audit_log` row, `meta` given as JSON text: straight into the
+/// table and its indexes when it is shaped as the migrations make it (see
+/// `crate::direct`), else through SQL.
+pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta: &str) {
     let role = caller.actor.role_name();
+    let meta = match std::ffi::CString::new(meta) {
+        // SAFETY: jsonb_in parses a NUL-terminated string, raising 22P02 on bad JSON.
+        Ok(text) => unsafe {
+            pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(text.as_ptr().into())])
+        },
+        Err(_) => None,
+    };
+    let Some(meta) = meta else {
+        errors::misconfigured("audit meta with a NUL byte")
+    };
+    if append_direct(caller.uid, role, event, entity, entity_id, meta).is_some() {
+        return;
+    }
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
         plans::execute(
@@ -44,21 +76,82 @@ pub fn record(
                 event.into(),
                 entity.into(),
                 entity_id.into(),
-                pgrx::JsonB(meta).into(),
+                // SAFETY: a jsonb datum made just above.
+                unsafe { pgrx::datum::DatumWithOid::new(meta, pg_sys::JSONBOID) },
             ],
         ),
         "writing the audit log",
     );
-    if let Some(m) = moderation {
-        errors::spi(
-            Spi::run_with_args(
-                "insert into public.moderation_actions (actor_id, target_kind, target_id, action, reason)
-                 values ($1, $2, $3, $4, $5)",
-                &[caller.uid.into(), m.target_kind.into(), entity_id.into(), m.action.into(), m.reason.into()],
-            ),
-            "writing the moderation record",
-        );
+}
+
+/// The direct path of [`append`]: the id from the table's own sequence and
+/// `created_at` = now(), as the column defaults give them.
+fn append_direct(
+    actor: Option<pgrx::Uuid>,
+    role: &str,
+    event: &str,
+    entity: &str,
+    entity_id: &str,
+    meta: pg_sys::Datum,
+) -> Option<()> {
+    let sequence = direct::relation_oid(c"public", c"audit_log_id_seq");
+    if sequence == pg_sys::InvalidOid {
+        return None;
     }
+    // SAFETY: nextval on an existing sequence, checked for the current
+    // user's USAGE or UPDATE right as the column default would be.
+    let id = unsafe {
+        pgrx::direct_function_call_as_datum(pg_sys::nextval_oid, &[sequence.into_datum()])
+    }?;
+    let text = pg_sys::TEXTOID;
+    // SAFETY: reads the transaction's start time, which now() returns.
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    direct::append(
+        c"public",
+        c"audit_log",
+        &[
+            direct::Value {
+                column: c"id",
+                type_oid: pg_sys::INT8OID,
+                datum: Some(id),
+            },
+            direct::Value {
+                column: c"actor",
+                type_oid: pg_sys::UUIDOID,
+                datum: actor.into_datum(),
+            },
+            direct::Value {
+                column: c"actor_role",
+                type_oid: text,
+                datum: role.into_datum(),
+            },
+            direct::Value {
+                column: c"event",
+                type_oid: text,
+                datum: event.into_datum(),
+            },
+            direct::Value {
+                column: c"entity",
+                type_oid: text,
+                datum: entity.into_datum(),
+            },
+            direct::Value {
+                column: c"entity_id",
+                type_oid: text,
+                datum: entity_id.into_datum(),
+            },
+            direct::Value {
+                column: c"meta",
+                type_oid: pg_sys::JSONBOID,
+                datum: Some(meta),
+            },
+            direct::Value {
+                column: c"created_at",
+                type_oid: pg_sys::TIMESTAMPTZOID,
+                datum: Some(pg_sys::Datum::from(now)),
+            },
+        ],
+    )
 }
 
 /// BEFORE UPDATE OR DELETE (per row) and BEFORE TRUNCATE (per statement):

@@ -22,30 +22,43 @@ pub struct Caller {
 }
 
 /// What identifies a caller within one statement: the transaction, the
-/// statement, the session role and the JWT claims.
+/// statement, the session role and the JWT claims (the GUCs of [`GUCS`], in
+/// that order).
 #[derive(Clone, PartialEq, Eq)]
 struct CacheKey {
     lxid: u32,
     statement_start: i64,
-    role: String,
-    claims: String,
+    gucs: [Vec<u8>; 4],
 }
+
+/// The settings a caller is read from: the session role, the JWT claims,
+/// and the legacy per-claim settings of older PostgREST versions.
+const GUCS: [&CStr; 4] = [
+    c"role",
+    c"request.jwt.claims",
+    c"request.jwt.claim.sub",
+    c"request.jwt.claim.role",
+];
 
 thread_local! {
     static CACHE: RefCell<Option<(CacheKey, Caller)>> = const { RefCell::new(None) };
 }
 
-fn guc(name: &CStr) -> String {
-    // SAFETY: GetConfigOption returns NULL or a string owned by the GUC
-    // machinery, valid until the setting changes; we copy it at once.
-    unsafe {
-        let value = pg_sys::GetConfigOption(name.as_ptr(), true, false);
-        if value.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr(value).to_string_lossy().into_owned()
+/// The current values of [`GUCS`] (empty when unset), borrowed from the GUC
+/// machinery: valid until a setting changes, so used at once.
+fn gucs<'a>() -> [&'a [u8]; 4] {
+    GUCS.map(|name| {
+        // SAFETY: GetConfigOption returns NULL or a string owned by the GUC
+        // machinery; nothing here changes a setting while it is borrowed.
+        unsafe {
+            let value = pg_sys::GetConfigOption(name.as_ptr(), true, false);
+            if value.is_null() {
+                &[][..]
+            } else {
+                CStr::from_ptr(value).to_bytes()
+            }
         }
-    }
+    })
 }
 
 fn local_transaction_id() -> u32 {
@@ -64,22 +77,29 @@ impl Caller {
     /// statement (cached for the rest of it), so bulk writes and policies do
     /// not repeat the lookup row by row.
     pub fn current() -> Caller {
-        let claims = guc(c"request.jwt.claims");
-        let legacy_sub = guc(c"request.jwt.claim.sub");
-        let legacy_role = guc(c"request.jwt.claim.role");
-        let key = CacheKey {
-            lxid: local_transaction_id(),
-            // SAFETY: reads a timestamp PostgreSQL keeps for the current statement.
-            statement_start: unsafe { pg_sys::GetCurrentStatementStartTimestamp() },
-            role: guc(c"role"),
-            claims: format!("{claims}\u{0}{legacy_sub}\u{0}{legacy_role}"),
-        };
-        if let Some(hit) =
-            CACHE.with_borrow(|c| c.as_ref().filter(|(k, _)| *k == key).map(|(_, v)| *v))
-        {
+        let lxid = local_transaction_id();
+        // SAFETY: reads a timestamp PostgreSQL keeps for the current statement.
+        let statement_start = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
+        let values = gucs();
+        let hit = CACHE.with_borrow(|c| {
+            c.as_ref()
+                .filter(|(k, _)| {
+                    k.lxid == lxid
+                        && k.statement_start == statement_start
+                        && k.gucs.iter().zip(values).all(|(a, b)| a.as_slice() == b)
+                })
+                .map(|(_, v)| *v)
+        });
+        if let Some(hit) = hit {
             return hit;
         }
-        let caller = Caller::resolve(&claims, &legacy_sub, &legacy_role, &key.role);
+        let key = CacheKey {
+            lxid,
+            statement_start,
+            gucs: values.map(<[u8]>::to_vec),
+        };
+        let text = |i: usize| String::from_utf8_lossy(&key.gucs[i]).into_owned();
+        let caller = Caller::resolve(&text(1), &text(2), &text(3), &text(0));
         CACHE.with_borrow_mut(|c| *c = Some((key, caller)));
         caller
     }
@@ -110,7 +130,7 @@ impl Caller {
         });
         let api_role = matches!(session_role, "anon" | "authenticated");
         let actor = match uid {
-            Some(uid) => match lookup(uid) {
+            Some(uid) => match profile_standing(uid) {
                 Some((role_id, blocked)) => match AppRole::from_id(role_id) {
                     Some(role) => Actor::User { role, blocked },
                     None => Actor::Unknown,
@@ -127,8 +147,28 @@ impl Caller {
     }
 }
 
-/// The role id and block state of a profile.
-fn lookup(uid: pgrx::Uuid) -> Option<(i16, bool)> {
+/// The role id and block state of a profile, read under the statement's
+/// snapshot: straight from the primary key index (see `crate::direct`), or
+/// through SQL if `profiles` is not shaped for that.
+pub fn profile_standing(uid: pgrx::Uuid) -> Option<(i16, bool)> {
+    let direct = crate::direct::fetch_by_uuid(
+        c"public",
+        c"profiles",
+        uid,
+        [
+            (c"role_id", pg_sys::INT2OID),
+            (c"is_blocked", pg_sys::BOOLOID),
+        ],
+    );
+    if let Some(found) = direct {
+        return found.map(|[role_id, blocked]| {
+            (
+                // SAFETY: by-value int2 and bool datums, as checked by fetch_by_uuid.
+                role_id.map_or(5, |d| unsafe { i16::from_datum(d, false) }.unwrap_or(5)),
+                blocked.is_some_and(|d| unsafe { bool::from_datum(d, false) }.unwrap_or(false)),
+            )
+        });
+    }
     let result = plans::select(
         "select role_id, is_blocked from public.profiles where id = $1",
         &[PgOid::from(pg_sys::UUIDOID)],

@@ -12,6 +12,7 @@ mod audit;
 mod authority;
 mod cache;
 mod caller;
+mod direct;
 mod errors;
 mod order_flow;
 mod orders;
@@ -114,6 +115,77 @@ mod tests {
             ))
             .as_deref(),
             Some("amal@example.com|t|f|Amal|5")
+        );
+    }
+
+    /// Places one tarot order for USER, as the superuser session (the actor
+    /// `system`), and returns its id.
+    fn place_order() -> i64 {
+        Spi::get_one::<i64>(&format!(
+            "insert into public.orders (user_id, service_id)
+             select '{USER}', id from public.services where code = 'tarot' returning id"
+        ))
+        .expect("insert order")
+        .expect("an id")
+    }
+
+    #[pg_test]
+    fn order_created_audit_row_is_written_directly_and_matches_sql() {
+        migrate();
+        sign_up();
+        let id = place_order();
+        // The row the direct path wrote equals what the SQL defaults and
+        // jsonb_build_object would have made.
+        assert_eq!(
+            text(&format!(
+                "select concat_ws('|', a.actor_role, a.actor is null, a.entity,
+                                  a.meta = jsonb_build_object('user_id', o.user_id, 'service_id', o.service_id,
+                                                              'is_gold', o.is_gold, 'status', 'new'),
+                                  a.created_at = now(), a.id = currval('public.audit_log_id_seq'))
+                 from public.audit_log a join public.orders o on a.entity_id = o.id::text
+                 where a.event = 'order.created' and o.id = {id}"
+            ))
+            .as_deref(),
+            Some("system|t|orders|t|t|t")
+        );
+        // Found through every index, as an executor insert would be.
+        Spi::run("set local enable_seqscan = off").expect("planner setting");
+        for lookup in [
+            format!("select count(*)::text from public.audit_log where entity = 'orders' and entity_id = '{id}'"),
+            "select count(*)::text from public.audit_log where id = currval('public.audit_log_id_seq')".into(),
+            "select count(*)::text from public.audit_log where actor is null and event = 'order.created'".into(),
+        ] {
+            assert_eq!(text(&lookup).as_deref(), Some("1"), "{lookup}");
+        }
+    }
+
+    #[pg_test]
+    fn audit_rows_take_the_sql_path_when_the_table_asks_for_more() {
+        migrate();
+        sign_up();
+        // A column the extension does not fill: its default must still apply.
+        Spi::run("alter table public.audit_log add column note text default 'via sql'")
+            .expect("add column");
+        let id = place_order();
+        assert_eq!(
+            text(&format!(
+                "select note from public.audit_log where event = 'order.created' and entity_id = '{id}'"
+            ))
+            .as_deref(),
+            Some("via sql")
+        );
+        // A CHECK constraint must still be enforced.
+        Spi::run(
+            "alter table public.audit_log add constraint no_orders check (event <> 'order.created') not valid",
+        )
+        .expect("add check");
+        assert_eq!(
+            sqlstate_of(&format!(
+                "insert into public.orders (user_id, service_id)
+                 select '{USER}', id from public.services where code = 'tarot'"
+            ))
+            .as_deref(),
+            Some("23514")
         );
     }
 

@@ -455,14 +455,8 @@ fn on_update(
 }
 
 fn check_reader(reader: pgrx::Uuid) {
-    let ok = errors::spi(
-        plans::value::<bool>(
-            "select role_id = 3 and not is_blocked from public.profiles where id = $1",
-            &[PgOid::from(pg_sys::UUIDOID)],
-            &[reader.into()],
-        ),
-        "checking the assigned reader",
-    );
+    let ok = crate::caller::profile_standing(reader)
+        .map(|(role_id, blocked)| AppRole::from_id(role_id) == Some(AppRole::Reader) && !blocked);
     if ok != Some(true) {
         errors::invalid_value(
             format!("{reader} is not an unblocked reader and cannot be assigned"),

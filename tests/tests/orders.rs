@@ -276,6 +276,16 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
             (note.len(), note[0].get::<_, String>(0)),
             (1, "order.delivered".to_string())
         );
+        // The order's creation, audited with the client as actor and the row as placed.
+        let created = one_text(&c, &format!(
+            "select concat_ws('|', a.actor = o.user_id, a.actor_role,
+                              a.meta = jsonb_build_object('user_id', o.user_id, 'service_id', o.service_id,
+                                                          'is_gold', o.is_gold, 'status', 'new'),
+                              a.created_at = o.created_at)
+               from public.audit_log a join public.orders o on a.entity_id = o.id::text
+              where a.entity = 'orders' and a.event = 'order.created' and o.id = {id}"
+        )).await?;
+        assert_eq!(created.as_deref(), Some("t|client|t|t"));
         // The records: every transition audited; reject and approve moderated, the approval with the audio's hash.
         let trail = one_text(&c, &format!(
             "select string_agg(meta ->> 'from' || '>' || (meta ->> 'to'), ' ' order by id) from public.audit_log
