@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
         eprintln!("samia-bench: DATABASE_URL is not set");
         return ExitCode::from(2);
     };
-    let mut client = match samia_tests::connect(&url).await {
+    let client = match samia_tests::connect(&url).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("samia-bench: {e:#}");
@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
     for name in names {
         let result = match name {
             "zodiac" => samia_tests::bench::zodiac::run(&client).await,
-            "rls" => samia_tests::bench::rls::run_all(&mut client).await,
+            "rls" => samia_tests::bench::rls::run_all(&client, &url).await,
             "audit" => samia_tests::bench::audit::run_all(&client, &url).await,
             "jobs" => samia_tests::bench::jobs::run(&url).await,
             "lifecycle" => samia_tests::bench::lifecycle::run_all(&client, &url).await,
