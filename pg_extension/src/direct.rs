@@ -12,6 +12,7 @@
 //! answer `None` and the caller takes the SQL path instead, so nothing a
 //! table asks for is ever skipped silently.
 
+use pgrx::datum::FromDatum;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
@@ -40,18 +41,55 @@ pub fn relation_oid(schema: &CStr, table: &CStr) -> pg_sys::Oid {
 ///
 /// # Safety
 /// `desc` must be a valid tuple descriptor that outlives the slice.
-unsafe fn attributes<'a>(desc: pg_sys::TupleDesc) -> &'a [pg_sys::FormData_pg_attribute] {
+pub unsafe fn attributes<'a>(desc: pg_sys::TupleDesc) -> &'a [pg_sys::FormData_pg_attribute] {
     // SAFETY: the caller guarantees `desc`; natts counts the trailing array.
     unsafe { (*desc).attrs.as_slice((*desc).natts as usize) }
 }
 
-fn attribute_named<'a>(
+/// Is this attribute named `name`? Compares the bytes of the NUL-terminated
+/// name (no UTF-8 check: this runs for every column of every append).
+fn is_named(a: &pg_sys::FormData_pg_attribute, name: &CStr) -> bool {
+    let wanted = name.to_bytes_with_nul();
+    wanted.len() <= a.attname.data.len()
+        && a.attname.data[..wanted.len()]
+            .iter()
+            .zip(wanted)
+            .all(|(x, y)| *x as u8 == *y)
+}
+
+pub fn attribute_named<'a>(
     attrs: &'a [pg_sys::FormData_pg_attribute],
     name: &CStr,
 ) -> Option<(usize, &'a pg_sys::FormData_pg_attribute)> {
-    attrs.iter().enumerate().find(|(_, a)| {
-        !a.attisdropped && pg_sys::name_data_to_str(&a.attname).as_bytes() == name.to_bytes()
-    })
+    attrs
+        .iter()
+        .enumerate()
+        .find(|(_, a)| !a.attisdropped && is_named(a, name))
+}
+
+/// Reads column `name` of `tuple` (described by `desc`) as `T`, if its type
+/// is `type_oid`: `Err` names what did not fit, `Ok(None)` is NULL.
+///
+/// # Safety
+/// `tuple` and `desc` must belong together and be valid for the call.
+pub unsafe fn column<T: FromDatum>(
+    tuple: pg_sys::HeapTuple,
+    desc: pg_sys::TupleDesc,
+    name: &CStr,
+    type_oid: pg_sys::Oid,
+) -> Result<Option<T>, String> {
+    // SAFETY: the caller guarantees the tuple and its descriptor.
+    unsafe {
+        match attribute_named(attributes(desc), name) {
+            Some((i, a)) if a.atttypid == type_oid => {
+                let mut is_null = false;
+                let datum = pg_sys::heap_getattr(tuple, i as i32 + 1, desc, &mut is_null);
+                Ok(T::from_datum(datum, is_null))
+            }
+            Some(_) => Err(format!("{name:?} is not of type {}", type_oid.to_u32())),
+            None => Err(format!("no column {name:?}")),
+        }
+    }
 }
 
 /// Reads by-value columns of the row of `schema.table` whose primary key
@@ -261,8 +299,11 @@ unsafe fn append_in(rel: pg_sys::Relation, values: &[Value<'_>]) -> Option<()> {
             if a.attisdropped {
                 continue;
             }
-            let name = pg_sys::name_data_to_str(&a.attname).as_bytes();
-            let value = values.iter().find(|v| v.column.to_bytes() == name)?;
+            // Values usually come in column order: try that one first.
+            let value = match values.get(given) {
+                Some(v) if is_named(a, v.column) => v,
+                _ => values.iter().find(|v| is_named(a, v.column))?,
+            };
             if value.type_oid != a.atttypid || (a.attnotnull && value.datum.is_none()) {
                 return None;
             }

@@ -28,14 +28,33 @@ AS 'MODULE_PATHNAME', 'orders_audit_created_wrapper';
 fn orders_audit_created<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
-    let Some(new) = trigger.new() else {
+    let data = trigger.trigger_data();
+    if data.tg_trigtuple.is_null() || data.tg_relation.is_null() {
         errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
-    };
+    }
     let caller = Caller::current();
-    const TABLE: &str = "public.orders";
-    let user_id = errors::column(new.get_by_name::<pgrx::Uuid>("user_id"), TABLE, "user_id");
-    let service_id = errors::column(new.get_by_name::<i64>("service_id"), TABLE, "service_id");
-    let is_gold = errors::column(new.get_by_name::<bool>("is_gold"), TABLE, "is_gold");
+    // Read by name straight from the new row: this runs for every order placed.
+    let read = |name: &std::ffi::CStr, type_oid| -> Option<pg_sys::Datum> {
+        // SAFETY: the trigger's new row and its relation's descriptor.
+        let value = unsafe {
+            crate::direct::column::<pg_sys::Datum>(
+                data.tg_trigtuple,
+                (*data.tg_relation).rd_att,
+                name,
+                type_oid,
+            )
+        };
+        value.unwrap_or_else(|e| errors::misconfigured(format_args!("{ORDERS}: {e}")))
+    };
+    let id = read(c"id", pg_sys::INT8OID).map(|d| d.value() as i64);
+    let user_id = read(c"user_id", pg_sys::UUIDOID)
+        // SAFETY: a non-null uuid datum points at its 16 bytes.
+        .map(|d| unsafe { *(d.cast_mut_ptr::<[u8; 16]>()) });
+    let service_id = read(c"service_id", pg_sys::INT8OID).map(|d| d.value() as i64);
+    let is_gold = read(c"is_gold", pg_sys::BOOLOID).map(|d| d.value() != 0);
+    let Some(id) = id else {
+        errors::misconfigured("an order without an id")
+    };
     // Every order starts at new (orders_authority), so the status is not read back.
     // The meta is written out by hand: this runs for every order placed.
     let mut meta = String::with_capacity(112);
@@ -49,7 +68,7 @@ fn orders_audit_created<'a>(
     match user_id {
         Some(u) => {
             meta.push('"');
-            meta.push_str(&crate::rows::uuid_text(u.as_bytes()));
+            meta.push_str(&crate::rows::uuid_text(&u));
             meta.push('"');
         }
         None => meta.push_str("null"),
@@ -60,13 +79,7 @@ fn orders_audit_created<'a>(
         None => meta.push_str("null"),
     }
     meta.push('}');
-    crate::audit::append(
-        &caller,
-        "order.created",
-        "orders",
-        &id_of(&new).to_string(),
-        &meta,
-    );
+    crate::audit::append(&caller, "order.created", "orders", &id.to_string(), &meta);
     Ok(None)
 }
 
