@@ -25,16 +25,64 @@ pub struct Value<'a> {
     pub datum: Option<pg_sys::Datum>,
 }
 
-/// The oid of `schema.table`, or `InvalidOid` when it does not exist.
-pub fn relation_oid(schema: &CStr, table: &CStr) -> pg_sys::Oid {
+thread_local! {
+    /// Relations found by name, kept until PostgreSQL says they (or any
+    /// schema) changed. A handful of entries, compared by address.
+    static OIDS: std::cell::RefCell<Vec<(&'static CStr, &'static CStr, pg_sys::Oid)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+    static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn relation_changed(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    OIDS.with_borrow_mut(|oids| {
+        oids.retain(|(_, _, oid)| relid != pg_sys::InvalidOid && *oid != relid)
+    });
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn schema_changed(_arg: pg_sys::Datum, _cache: i32, _hash: u32) {
+    OIDS.with_borrow_mut(Vec::clear);
+}
+
+/// The oid of `schema.table`, or `InvalidOid` when it does not exist. Found
+/// through the catalog once, then kept for the session until an
+/// invalidation for that relation (or for any schema) arrives, as the
+/// relation cache itself is kept.
+pub fn relation_oid(schema: &'static CStr, table: &'static CStr) -> pg_sys::Oid {
+    if !WATCHING.get() {
+        // SAFETY: callbacks with 'static function pointers, registered once
+        // per session (PostgreSQL allows a few of each).
+        unsafe {
+            pg_sys::CacheRegisterRelcacheCallback(Some(relation_changed), pg_sys::Datum::from(0));
+            pg_sys::CacheRegisterSyscacheCallback(
+                pg_sys::SysCacheIdentifier::NAMESPACEOID as i32,
+                Some(schema_changed),
+                pg_sys::Datum::from(0),
+            );
+        }
+        WATCHING.set(true);
+    }
+    let kept = OIDS.with_borrow(|oids| {
+        oids.iter()
+            .find(|(s, t, _)| std::ptr::eq(*s, schema) && std::ptr::eq(*t, table))
+            .map(|(_, _, oid)| *oid)
+    });
+    if let Some(oid) = kept {
+        return oid;
+    }
     // SAFETY: catalog lookups by name; both return InvalidOid when missing.
-    unsafe {
+    let oid = unsafe {
         let namespace = pg_sys::get_namespace_oid(schema.as_ptr(), true);
         if namespace == pg_sys::InvalidOid {
             return pg_sys::InvalidOid;
         }
         pg_sys::get_relname_relid(table.as_ptr(), namespace)
+    };
+    if oid != pg_sys::InvalidOid {
+        OIDS.with_borrow_mut(|oids| oids.push((schema, table, oid)));
     }
+    oid
 }
 
 /// The attributes of a tuple descriptor.
@@ -99,8 +147,8 @@ pub unsafe fn column<T: FromDatum>(
 /// caller should use SQL. Each column comes back with its expected type
 /// checked; NULL is `None`.
 pub fn fetch_by_uuid<const N: usize>(
-    schema: &CStr,
-    table: &CStr,
+    schema: &'static CStr,
+    table: &'static CStr,
     key: pgrx::Uuid,
     columns: [(&CStr, pg_sys::Oid); N],
 ) -> Option<Option<[Option<pg_sys::Datum>; N]>> {
@@ -204,7 +252,7 @@ unsafe fn fetch_in<const N: usize>(
 /// documentation), or the current user may not insert, or a value does not
 /// fit its column: the caller then runs the INSERT in SQL, which applies
 /// whatever the table asks for or raises the proper error.
-pub fn append(schema: &CStr, table: &CStr, values: &[Value<'_>]) -> Option<()> {
+pub fn append(schema: &'static CStr, table: &'static CStr, values: &[Value<'_>]) -> Option<()> {
     let relid = relation_oid(schema, table);
     if relid == pg_sys::InvalidOid {
         return None;
