@@ -24,7 +24,6 @@ pub struct Caller {
 /// What identifies a caller within one statement: the transaction, the
 /// statement, the session role and the JWT claims (the GUCs of [`GUCS`], in
 /// that order).
-#[derive(Clone, PartialEq, Eq)]
 struct CacheKey {
     lxid: u32,
     statement_start: i64,
@@ -123,7 +122,7 @@ impl Caller {
             .or_else(|| parsed.get("role").and_then(|v| v.as_str()))
             .unwrap_or("");
         let uid = sub.map(|s| {
-            pgrx::Uuid::from_slice(&parse_uuid(s).unwrap_or_else(|| {
+            pgrx::Uuid::from_slice(&samia_core::uuid::parse(s).unwrap_or_else(|| {
                 errors::invalid_value(format!("the JWT sub claim {s:?} is not a user id"), None)
             }))
             .unwrap_or_else(|e| errors::misconfigured(e))
@@ -185,20 +184,6 @@ pub fn profile_standing(uid: pgrx::Uuid) -> Option<(i16, bool)> {
         },
     );
     errors::spi(result, "identifying the caller")
-}
-
-/// 16 bytes of a textual UUID (hyphens optional, any case).
-fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let hex: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
-    if hex.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        let pair = std::str::from_utf8(&hex[2 * i..2 * i + 2]).ok()?;
-        *byte = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// The caller's application role (`superadmin` ... `client`), or `anon`,

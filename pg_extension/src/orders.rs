@@ -68,7 +68,7 @@ fn orders_audit_created<'a>(
     match user_id {
         Some(u) => {
             meta.push('"');
-            meta.push_str(&crate::rows::uuid_text(&u));
+            meta.push_str(&samia_core::uuid::text(&u));
             meta.push('"');
         }
         None => meta.push_str("null"),

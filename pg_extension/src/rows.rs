@@ -42,18 +42,3 @@ pub fn now() -> TimestampWithTimeZone {
     TimestampWithTimeZone::try_from(now)
         .unwrap_or_else(|e| errors::misconfigured(format_args!("transaction timestamp: {e}")))
 }
-
-/// A uuid in its canonical text form (lower-case, hyphenated), written
-/// without the formatting machinery: audit rows carry one per order.
-pub fn uuid_text(bytes: &[u8; 16]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    for (i, b) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 0x0f) as usize] as char);
-    }
-    out
-}

@@ -133,13 +133,9 @@ struct Uuid([u8; 16]);
 
 impl Uuid {
     fn parse(text: &str) -> anyhow::Result<Uuid> {
-        let hex: Vec<u8> = text.bytes().filter(|b| *b != b'-').collect();
-        anyhow::ensure!(hex.len() == 32, "not a uuid: {text}");
-        let mut out = [0u8; 16];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(std::str::from_utf8(&hex[2 * i..2 * i + 2])?, 16)?;
-        }
-        Ok(Uuid(out))
+        samia_core::uuid::parse(text)
+            .map(Uuid)
+            .ok_or_else(|| anyhow::anyhow!("not a uuid: {text}"))
     }
 }
 
