@@ -14,6 +14,7 @@ mod cache;
 mod caller;
 mod direct;
 mod errors;
+mod malloc;
 mod order_flow;
 mod orders;
 mod phone;
@@ -21,6 +22,12 @@ mod plans;
 mod profiles;
 mod rows;
 mod zodiac;
+
+/// Runs once in each backend, when it loads the library.
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    malloc::settle_thresholds();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]

@@ -1,11 +1,13 @@
 //! "My orders" for a client under row-level security, against the same
 //! query run as a superuser (no RLS) with an explicit WHERE, on 1,000,000
 //! orders over 10,000 clients. Each request goes as PostgREST sends it: BEGIN,
-//! the role and the JWT claims, the query as a prepared statement, COMMIT,
-//! each its own message. The superuser side sends the same messages without
-//! the role switch; the time is per whole request, as the app waits for it.
-//! Each side has its own connection; they take turns every 100 requests,
-//! so a slow spell of the machine falls on both.
+//! the role and the JWT claims, the query, COMMIT, each its own message, the
+//! statements prepared once per connection. The client side logs in as a
+//! non-superuser member of `authenticated`, as PostgREST's `authenticator`
+//! does; the superuser side sends the same messages without the role switch.
+//! The time is per whole request, as the app waits for it. Each side has its
+//! own connection; they take turns every 100 requests, so a slow spell of the
+//! machine falls on both.
 
 use bytes::BytesMut;
 use std::time::{Duration, Instant};
@@ -64,23 +66,35 @@ pub async fn load(client: &Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The two queries, prepared once per connection as PostgREST prepares its
-/// statements. As in PostgREST, the filter value is a parameter whose type
-/// the server takes from the column (uuid).
+/// The statements of a request, prepared once per connection as PostgREST
+/// prepares its statements (`db-prepared-statements`, on by default): the
+/// transaction settings and the two forms of "my orders". As in PostgREST,
+/// the filter value is a parameter whose type the server takes from the
+/// column (uuid).
 struct Queries {
+    /// The role and the claims (the client side) or the claims alone (the
+    /// superuser side), in one statement as PostgREST sends them
+    /// (`set_config('role', ..., true)` is `SET LOCAL ROLE`).
+    setup: Statement,
     filtered: Statement,
-    /// The parameter is unused: RLS alone picks the rows.
+    /// No WHERE: RLS alone picks the rows.
     unfiltered: Statement,
 }
 
 impl Queries {
-    async fn prepare(client: &Client) -> anyhow::Result<Queries> {
+    async fn prepare(client: &Client, rls: bool) -> anyhow::Result<Queries> {
+        let setup = if rls {
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)"
+        } else {
+            "select set_config('request.jwt.claims', $1, true)"
+        };
         Ok(Queries {
+            setup: client.prepare(setup).await?,
             filtered: client
                 .prepare("select * from public.orders where user_id = $1 order by created_at desc")
                 .await?,
             unfiltered: client
-                .prepare("select * from public.orders where $1::uuid is not null order by created_at desc")
+                .prepare("select * from public.orders order by created_at desc")
                 .await?,
         })
     }
@@ -91,39 +105,62 @@ impl Queries {
 async fn run(
     client: &mut Client,
     queries: &Queries,
-    rls: bool,
     filter: bool,
     first: usize,
     count: usize,
 ) -> anyhow::Result<(Duration, usize)> {
-    let statement = if filter || !rls {
-        &queries.filtered
-    } else {
-        &queries.unfiltered
-    };
     let mut rows = 0;
     let started = Instant::now();
     for i in first..first + count {
         let id = client_id(1 + (i as i64 * 7919) % CLIENTS);
         let claims = format!("{{\"sub\":\"{id}\",\"role\":\"authenticated\"}}");
         let tx = client.transaction().await?;
-        // PostgREST sets the role and the claims in one statement
-        // (set_config('role', ..., true) is SET LOCAL ROLE).
-        let setup = if rls {
-            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)"
+        tx.execute(&queries.setup, &[&claims]).await?;
+        rows += if filter {
+            tx.query(&queries.filtered, &[&Uuid::parse(&id)?]).await?
         } else {
-            "select set_config('request.jwt.claims', $1, true)"
-        };
-        tx.execute(setup, &[&claims]).await?;
-        rows += tx.query(statement, &[&Uuid::parse(&id)?]).await?.len();
+            tx.query(&queries.unfiltered, &[]).await?
+        }
+        .len();
         tx.commit().await?;
     }
     Ok((started.elapsed(), rows))
 }
 
-async fn side(url: &str) -> anyhow::Result<(Client, Queries)> {
-    let client = crate::connect(url).await?;
-    let queries = Queries::prepare(&client).await?;
+/// The login role the client side connects as: like Supabase's
+/// `authenticator`, a member of `authenticated` that is not a superuser and
+/// does not inherit its privileges, so every request switches role as
+/// PostgREST's do. It gets a fresh random password on each run, so the
+/// benchmark also works where the server asks for one.
+const AUTHENTICATOR: &str = "samia_bench_authenticator";
+
+async fn authenticator_config(admin: &Client, url: &str) -> anyhow::Result<tokio_postgres::Config> {
+    let password: String = admin
+        .query_one("select gen_random_uuid()::text", &[])
+        .await?
+        .get(0);
+    admin
+        .batch_execute(&format!(
+            "do $$ begin
+               if not exists (select from pg_roles where rolname = '{AUTHENTICATOR}') then
+                 create role {AUTHENTICATOR} login noinherit;
+               end if;
+             end $$;
+             alter role {AUTHENTICATOR} password '{password}';
+             grant authenticated to {AUTHENTICATOR};"
+        ))
+        .await?;
+    let mut config: tokio_postgres::Config = url.parse()?;
+    config.user(AUTHENTICATOR).password(password);
+    Ok(config)
+}
+
+async fn side(config: &tokio_postgres::Config, rls: bool) -> anyhow::Result<(Client, Queries)> {
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let queries = Queries::prepare(&client, rls).await?;
     Ok((client, queries))
 }
 
@@ -168,17 +205,11 @@ async fn round(
         let count = BLOCK.min(REQUESTS - first);
         let [(su_client, su_queries), (rls_client, rls_queries)] = sides;
         let (su_block, rls_block) = if b % 2 == 0 {
-            let s = run(su_client, su_queries, false, true, first, count).await?;
-            (
-                s,
-                run(rls_client, rls_queries, true, filter, first, count).await?,
-            )
+            let s = run(su_client, su_queries, true, first, count).await?;
+            (s, run(rls_client, rls_queries, filter, first, count).await?)
         } else {
-            let r = run(rls_client, rls_queries, true, filter, first, count).await?;
-            (
-                run(su_client, su_queries, false, true, first, count).await?,
-                r,
-            )
+            let r = run(rls_client, rls_queries, filter, first, count).await?;
+            (run(su_client, su_queries, true, first, count).await?, r)
         };
         anyhow::ensure!(
             su_block.1 == rls_block.1,
@@ -196,7 +227,12 @@ pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
     ensure_loaded(client).await?;
     // Each side has its own connection, so each keeps its own cached plans
     // (a plan made for one role is remade when the other role runs it).
-    let mut sides = [side(url).await?, side(url).await?];
+    let superuser: tokio_postgres::Config = url.parse()?;
+    let authenticator = authenticator_config(client, url).await?;
+    let mut sides = [
+        side(&superuser, false).await?,
+        side(&authenticator, true).await?,
+    ];
     println!(
         "rls: 'my orders' for {REQUESTS} clients, {ORDERS} orders over {CLIENTS} clients, \
          sides interleaved every {BLOCK} requests, best of {ROUNDS}"
