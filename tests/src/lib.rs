@@ -27,9 +27,17 @@ fn admin_url() -> String {
 
 /// Connects with a connection string, driving the connection in the background.
 pub async fn connect(url: &str) -> Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
+    let config: tokio_postgres::Config = url
+        .parse()
+        .with_context(|| format!("reading the connection string {url}"))?;
+    connect_config(&config)
         .await
-        .with_context(|| format!("connecting to {url}"))?;
+        .with_context(|| format!("connecting to {url}"))
+}
+
+/// Connects with a parsed configuration (for a login other than the URL's).
+pub async fn connect_config(config: &tokio_postgres::Config) -> Result<Client> {
+    let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         let _ = connection.await;
     });

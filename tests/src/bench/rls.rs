@@ -156,10 +156,7 @@ async fn authenticator_config(admin: &Client, url: &str) -> anyhow::Result<tokio
 }
 
 async fn side(config: &tokio_postgres::Config, rls: bool) -> anyhow::Result<(Client, Queries)> {
-    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
+    let client = crate::connect_config(config).await?;
     let queries = Queries::prepare(&client, rls).await?;
     Ok((client, queries))
 }
