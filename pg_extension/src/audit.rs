@@ -24,7 +24,13 @@ pub fn record(
     meta: serde_json::Value,
     moderation: Option<Moderation<'_>>,
 ) {
-    append(caller, event, entity, entity_id, &meta.to_string());
+    append(
+        caller,
+        event,
+        entity,
+        entity_id,
+        crate::jsonb::from_value(&meta),
+    );
     if let Some(m) = moderation {
         let text = PgOid::from(pg_sys::TEXTOID);
         errors::spi(
@@ -39,21 +45,11 @@ pub fn record(
     }
 }
 
-/// Appends one `audit_log` row, `meta` given as JSON text: straight into the
-/// table and its indexes when it is shaped as the migrations make it (see
-/// `crate::direct`), else through SQL.
-pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta: &str) {
+/// Appends one `audit_log` row, `meta` given as a `jsonb` datum (see
+/// `crate::jsonb`): straight into the table and its indexes when it is shaped
+/// as the migrations make it (see `crate::direct`), else through SQL.
+pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta: pg_sys::Datum) {
     let role = caller.actor.role_name();
-    let meta = match std::ffi::CString::new(meta) {
-        // SAFETY: jsonb_in parses a NUL-terminated string, raising 22P02 on bad JSON.
-        Ok(text) => unsafe {
-            pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(text.as_ptr().into())])
-        },
-        Err(_) => None,
-    };
-    let Some(meta) = meta else {
-        errors::misconfigured("audit meta with a NUL byte")
-    };
     if append_direct(caller.uid, role, event, entity, entity_id, meta).is_some() {
         return;
     }
@@ -76,7 +72,7 @@ pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta:
                 event.into(),
                 entity.into(),
                 entity_id.into(),
-                // SAFETY: a jsonb datum made just above.
+                // SAFETY: the caller passes a jsonb datum.
                 unsafe { pgrx::datum::DatumWithOid::new(meta, pg_sys::JSONBOID) },
             ],
         ),

@@ -56,30 +56,18 @@ fn orders_audit_created<'a>(
         errors::misconfigured("an order without an id")
     };
     // Every order starts at new (orders_authority), so the status is not read back.
-    // The meta is written out by hand: this runs for every order placed.
-    let mut meta = String::with_capacity(112);
-    meta.push_str(r#"{"status": "new", "is_gold": "#);
-    meta.push_str(match is_gold {
-        Some(true) => "true",
-        Some(false) => "false",
-        None => "null",
-    });
-    meta.push_str(r#", "user_id": "#);
-    match user_id {
-        Some(u) => {
-            meta.push('"');
-            meta.push_str(&samia_core::uuid::text(&u));
-            meta.push('"');
-        }
-        None => meta.push_str("null"),
-    }
-    meta.push_str(r#", "service_id": "#);
-    match service_id {
-        Some(s) => meta.push_str(&s.to_string()),
-        None => meta.push_str("null"),
-    }
-    meta.push('}');
-    crate::audit::append(&caller, "order.created", "orders", &id.to_string(), &meta);
+    use crate::jsonb::Scalar;
+    let user_id = user_id.map(|u| samia_core::uuid::text(&u));
+    let meta = crate::jsonb::object(&[
+        ("status", Scalar::Str("new")),
+        ("is_gold", is_gold.map_or(Scalar::Null, Scalar::Bool)),
+        (
+            "user_id",
+            user_id.as_deref().map_or(Scalar::Null, Scalar::Str),
+        ),
+        ("service_id", service_id.map_or(Scalar::Null, Scalar::Int)),
+    ]);
+    crate::audit::append(&caller, "order.created", "orders", &id.to_string(), meta);
     Ok(None)
 }
 

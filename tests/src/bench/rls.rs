@@ -134,7 +134,10 @@ async fn run(
 /// benchmark also works where the server asks for one.
 const AUTHENTICATOR: &str = "samia_bench_authenticator";
 
-async fn authenticator_config(admin: &Client, url: &str) -> anyhow::Result<tokio_postgres::Config> {
+pub(crate) async fn authenticator_config(
+    admin: &Client,
+    url: &str,
+) -> anyhow::Result<tokio_postgres::Config> {
     let password: String = admin
         .query_one("select gen_random_uuid()::text", &[])
         .await?
