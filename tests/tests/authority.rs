@@ -575,3 +575,88 @@ async fn the_audit_chain_names_the_first_edited_deleted_or_reordered_row() -> an
     );
     Ok(())
 }
+
+/// A `json` value as its text (EXPLAIN's FORMAT JSON output).
+struct Json(String);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for Json {
+    fn from_sql(
+        _: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Json, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Json(std::str::from_utf8(raw)?.to_owned()))
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        *ty == tokio_postgres::types::Type::JSON
+    }
+}
+
+/// Every `orders` node of a JSON plan: (node type, estimated rows).
+fn order_scans(plan: &serde_json::Value, found: &mut Vec<(String, f64)>) {
+    if plan["Relation Name"] == "orders" {
+        found.push((
+            plan["Node Type"].as_str().unwrap_or("?").to_owned(),
+            plan["Plan Rows"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        order_scans(child, found);
+    }
+}
+
+/// "My orders" without a WHERE, as the apps send it, leaves the choice of
+/// rows to the policy, whose helpers the planner cannot evaluate when it
+/// plans. The policy must still be estimated as a small part of the table,
+/// or the planner reads every order on every client's request.
+#[tokio::test]
+async fn my_orders_without_a_filter_is_planned_as_index_scans() -> anyhow::Result<()> {
+    const ORDERS: i64 = 20_000;
+    let (_db, mut c) = fixture_db().await?;
+    // 200 clients with 100 orders each, loaded as a fixture (triggers off).
+    c.batch_execute(&format!(
+        "set session_replication_role = replica;
+         insert into auth.users (id, email)
+           select ('30000000-0000-4000-8000-' || lpad(n::text, 12, '0'))::uuid, 'p' || n || '@plan.test'
+             from generate_series(1, {clients}) n;
+         insert into public.profiles (id, email)
+           select id, email from auth.users where email like '%@plan.test';
+         insert into public.orders (user_id, service_id, status, created_at)
+           select ('30000000-0000-4000-8000-' || lpad((1 + g % {clients})::text, 12, '0'))::uuid,
+                  (select min(id) from public.services), 'new', now() - g * interval '1 second'
+             from generate_series(1, {ORDERS}) g;
+         set session_replication_role = origin;
+         analyze public.orders;",
+        clients = ORDERS / 100
+    ))
+    .await?;
+    let client = "30000000-0000-4000-8000-000000000042";
+    for (who, expected) in [
+        (client, 100),
+        (OWNER, 1),
+        (READER, 1),
+        (MONITOR, ORDERS + 1),
+    ] {
+        let select = "select * from public.orders order by created_at desc";
+        let rows = request(&mut c, Caller::User(who), select).await?;
+        assert!(rows.len() as i64 >= expected, "{who} sees {}", rows.len());
+        let plan = request(
+            &mut c,
+            Caller::User(who),
+            &format!("explain (format json) {select}"),
+        )
+        .await?;
+        let plan: serde_json::Value = serde_json::from_str(&plan[0].get::<_, Json>(0).0)?;
+        let mut scans = Vec::new();
+        order_scans(&plan[0]["Plan"], &mut scans);
+        assert!(!scans.is_empty(), "no scan of orders in {plan}");
+        for (node, estimate) in scans {
+            assert_ne!(node, "Seq Scan", "{who}: {plan}");
+            assert!(
+                estimate < ORDERS as f64 * 0.05,
+                "{who}: {node} estimated at {estimate} of {ORDERS} orders: {plan}"
+            );
+        }
+    }
+    Ok(())
+}
