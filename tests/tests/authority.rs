@@ -605,17 +605,17 @@ fn scans_of(table: &str, plan: &serde_json::Value, found: &mut Vec<(String, f64)
     }
 }
 
-/// "My orders", "my notifications", "my profile" without a WHERE, as the
-/// apps send them, leave the choice of rows to the policies, whose helpers
-/// the planner cannot evaluate when it plans. Each policy must still be
-/// estimated as a small part of its table, or the planner reads every row
-/// on every caller's request.
+/// "My orders", "my notifications", "my profile", "my phone verifications"
+/// without a WHERE, as the apps send them, leave the choice of rows to the
+/// policies, whose helpers the planner cannot evaluate when it plans. Each
+/// policy must still be estimated as a small part of its table, or the
+/// planner reads every row on every caller's request.
 #[tokio::test]
 async fn requests_without_a_filter_are_planned_as_index_scans() -> anyhow::Result<()> {
     const ROWS: i64 = 20_000;
     let (_db, mut c) = fixture_db().await?;
-    // 20,000 users; the first 200 have 100 orders and 100 notifications
-    // each. Loaded as a fixture (triggers off).
+    // 20,000 users; the first 200 have 100 orders, notifications and phone
+    // verifications each. Loaded as a fixture (triggers off).
     c.batch_execute(&format!(
         "set session_replication_role = replica;
          insert into auth.users (id, email)
@@ -631,8 +631,12 @@ async fn requests_without_a_filter_are_planned_as_index_scans() -> anyhow::Resul
            select ('30000000-0000-4000-8000-' || lpad((1 + g % 200)::text, 12, '0'))::uuid,
                   'order', 'plan test'
              from generate_series(1, {ROWS}) g;
+         insert into public.phone_verifications (profile_id, phone, status)
+           select ('30000000-0000-4000-8000-' || lpad((1 + g % 200)::text, 12, '0'))::uuid,
+                  '+2010' || lpad(g::text, 8, '0'), 'sent'
+             from generate_series(1, {ROWS}) g;
          set session_replication_role = origin;
-         analyze public.orders, public.notifications, public.profiles;"
+         analyze public.orders, public.notifications, public.profiles, public.phone_verifications;"
     ))
     .await?;
     let client = "30000000-0000-4000-8000-000000000042";
@@ -646,11 +650,15 @@ async fn requests_without_a_filter_are_planned_as_index_scans() -> anyhow::Resul
             "select * from public.notifications order by created_at desc",
         ),
         ("profiles", "select * from public.profiles"),
+        (
+            "phone_verifications",
+            "select * from public.phone_verifications order by created_at desc",
+        ),
     ];
     for (table, select) in requests {
         for (who, at_least) in [(client, 1), (OWNER, 1), (READER, 1), (MONITOR, ROWS)] {
-            if table == "notifications" && who == READER {
-                continue; // the fixture's reader has no notifications
+            if who == READER && matches!(table, "notifications" | "phone_verifications") {
+                continue; // the fixture's reader has none
             }
             let rows = request(&mut c, Caller::User(who), select).await?;
             assert!(
