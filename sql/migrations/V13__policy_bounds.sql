@@ -1,6 +1,7 @@
 -- "Staff see every row" as a range over an indexed uuid column, bounded on
 -- both sides, so that a caller's request without a WHERE (the apps' "my
--- orders", "my notifications", "my profile") is planned as index scans.
+-- orders", "my notifications", "my profile", "my phone verifications") is
+-- planned as index scans.
 --
 -- orders_read: V12's one-sided `user_id >= (select samia.staff_uuid_floor())`
 -- is estimated by the planner, which cannot know the floor when it plans, at
@@ -14,10 +15,11 @@
 -- smaller than any uuid, so it costs no security-definer call and no
 -- InitPlan.
 --
--- notifications_read, profiles_read, phone_verifications_read: `... or (select samia.is_staff())` is
--- an arm no index can serve, so every such request read the whole table.
--- samia.staff_uuid_floor() is NULL unless samia.is_staff(), and the columns
--- are NOT NULL, so the range admits exactly the rows the old arm did.
+-- notifications_read, profiles_read, phone_verifications_read:
+-- `... or (select samia.is_staff())` is an arm no index can serve, so every
+-- such request read the whole table. samia.staff_uuid_floor() is NULL unless
+-- samia.is_staff(), so for a NOT NULL column the range admits exactly the
+-- rows the old arm did (the nullable profile_id has one more arm, below).
 alter policy orders_read on public.orders
   using (user_id = (select auth.uid())
          or assigned_reader = (select auth.uid())
