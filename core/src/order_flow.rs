@@ -275,6 +275,36 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// How long before now a call's `scheduled_at` may lie when it is booked or
+/// moved: an immediate call is booked at the current time, and clocks differ.
+pub const SCHEDULE_SLACK_MICROS: i64 = 5 * 60 * 1_000_000;
+
+/// What is wrong with an order's `scheduled_at` (SQLSTATE 22023).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleProblem {
+    /// A call order without a time (an immediate call is booked for now).
+    Missing,
+    /// A call booked or moved to a time already past.
+    Past,
+}
+
+/// Checks `scheduled_at` when an order is placed or rescheduled (CONTRACT.md
+/// section 5: required for calls). Times are microseconds on one epoch.
+pub fn schedule_problem(
+    delivery: Delivery,
+    scheduled: Option<i64>,
+    now: i64,
+) -> Option<ScheduleProblem> {
+    match (delivery, scheduled) {
+        (Delivery::Audio, _) => None,
+        (Delivery::Call, None) => Some(ScheduleProblem::Missing),
+        (Delivery::Call, Some(at)) if at < now.saturating_sub(SCHEDULE_SLACK_MICROS) => {
+            Some(ScheduleProblem::Past)
+        }
+        (Delivery::Call, Some(_)) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +418,26 @@ mod tests {
         assert!(markdown_table().contains(
             "| awaiting_approval | approved | audio | a monitor or admin | output_media_id |"
         ));
+    }
+
+    #[test]
+    fn calls_need_a_time_that_is_not_past() {
+        let now = 1_000_000_000_000;
+        assert_eq!(
+            schedule_problem(Delivery::Call, None, now),
+            Some(ScheduleProblem::Missing)
+        );
+        assert_eq!(schedule_problem(Delivery::Call, Some(now), now), None);
+        assert_eq!(
+            schedule_problem(Delivery::Call, Some(now - SCHEDULE_SLACK_MICROS), now),
+            None
+        );
+        assert_eq!(
+            schedule_problem(Delivery::Call, Some(now - SCHEDULE_SLACK_MICROS - 1), now),
+            Some(ScheduleProblem::Past)
+        );
+        assert_eq!(schedule_problem(Delivery::Audio, None, now), None);
+        assert_eq!(schedule_problem(Delivery::Audio, Some(0), now), None);
     }
 }
 

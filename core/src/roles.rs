@@ -64,12 +64,18 @@ impl fmt::Display for AppRole {
     }
 }
 
-/// Who is acting: a session without JWT claims is `System` (a DBA, the
-/// sidecar), which may do what a superadmin may.
+/// Who is acting. A session without a user is `System` (which may do what a
+/// superadmin may) only when its database role is trusted: see
+/// [`SYSTEM_ROLES`]. Any other session without a user is `Untrusted` and has
+/// no powers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     System,
     Anon,
+    /// A session without a user whose database role is not trusted as
+    /// system: `service_role`, `authenticator`, GoTrue's and Storage's
+    /// roles, a reporting role, anything else that logs in.
+    Untrusted,
     /// An authenticated user without a profile (should not happen: the
     /// auth.users trigger creates one).
     Unknown,
@@ -85,6 +91,7 @@ impl Actor {
         match self {
             Actor::System => "system",
             Actor::Anon => "anon",
+            Actor::Untrusted => "untrusted",
             Actor::Unknown => "unknown",
             Actor::User { role, .. } => role.code(),
         }
@@ -117,8 +124,27 @@ impl fmt::Display for Denied {
     }
 }
 
+/// Who acts as `system`, in words for refusals and docs.
+pub const SYSTEM_ROLES: &str =
+    "only the sidecar's role samia_sidecar (and its members), the database owner and superusers act without a user";
+
+/// The refusal for an [`Actor::Untrusted`] session.
+pub fn untrusted() -> Denied {
+    Denied(format!(
+        "this database session has no user and its role is not trusted as system: {SYSTEM_ROLES}"
+    ))
+}
+
 fn deny<T>(msg: impl Into<String>) -> Result<T, Denied> {
     Err(Denied(msg.into()))
+}
+
+/// The refusal for callers with no powers at all, before any other rule.
+fn powerless(actor: Actor) -> Result<(), Denied> {
+    match actor {
+        Actor::Untrusted => Err(untrusted()),
+        _ => Ok(()),
+    }
 }
 
 /// May `actor` move a profile (not their own unless `own`) from role `from` to `to`?
@@ -130,6 +156,7 @@ pub fn may_change_role(actor: Actor, own: bool, from: AppRole, to: AppRole) -> R
     if actor.is_system() {
         return Ok(());
     }
+    powerless(actor)?;
     if own {
         return deny("nobody may change their own role");
     }
@@ -151,6 +178,7 @@ pub fn may_block(actor: Actor, own: bool, target: AppRole) -> Result<(), Denied>
     if actor.is_system() {
         return Ok(());
     }
+    powerless(actor)?;
     if own {
         return deny("nobody may block or unblock themselves");
     }
@@ -172,6 +200,7 @@ pub fn may_unblock(actor: Actor, own: bool) -> Result<(), Denied> {
     if actor.is_system() {
         return Ok(());
     }
+    powerless(actor)?;
     if own {
         return deny("nobody may block or unblock themselves");
     }
@@ -232,6 +261,17 @@ mod tests {
         )
         .is_err());
         assert!(may_change_role(Actor::System, false, Client, Superadmin).is_ok());
+        let untrusted = may_change_role(Actor::Untrusted, false, Client, Superadmin);
+        assert_eq!(untrusted, Err(super::untrusted()));
+    }
+
+    #[test]
+    fn untrusted_sessions_have_no_powers() {
+        assert_eq!(Actor::Untrusted.active_role(), None);
+        assert!(!Actor::Untrusted.is_system());
+        assert!(may_block(Actor::Untrusted, false, Client).is_err());
+        assert!(may_unblock(Actor::Untrusted, false).is_err());
+        assert!(untrusted().0.contains("samia_sidecar"));
     }
 
     #[test]

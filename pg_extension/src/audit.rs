@@ -2,16 +2,36 @@
 //! tamper-evident chain (see `samia_core::audit`).
 
 use crate::caller::Caller;
-use crate::{direct, errors, plans};
+use crate::{errors, plans};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::audit::{self, AuditRow, Hash, GENESIS};
+use std::cell::Cell;
 
 /// A `moderation_actions` row to write with an audit row.
 pub struct Moderation<'a> {
     pub target_kind: &'a str,
     pub action: &'a str,
     pub reason: Option<String>,
+}
+
+thread_local! {
+    /// Set while the extension itself writes a record (see [`writing`]).
+    static WRITING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `write` as the extension writing its own records: the only way
+/// `records_written_by_extension` lets an insert into `audit_log` or
+/// `moderation_actions` through. Cleared on the way out, errors included.
+fn writing<R>(write: impl FnOnce() -> R) -> R {
+    struct Clear(bool);
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            WRITING.set(self.0);
+        }
+    }
+    let _clear = Clear(WRITING.replace(true));
+    write()
 }
 
 /// Writes one `audit_log` row (and one `moderation_actions` row when given)
@@ -34,119 +54,67 @@ pub fn record(
     if let Some(m) = moderation {
         let text = PgOid::from(pg_sys::TEXTOID);
         errors::spi(
-            plans::execute(
-                "insert into public.moderation_actions (actor_id, target_kind, target_id, action, reason)
-                 values ($1, $2, $3, $4, $5)",
-                &[PgOid::from(pg_sys::UUIDOID), text, text, text, text],
-                &[caller.uid.into(), m.target_kind.into(), entity_id.into(), m.action.into(), m.reason.into()],
-            ),
+            writing(|| {
+                plans::execute(
+                    "insert into public.moderation_actions (actor_id, target_kind, target_id, action, reason)
+                     values ($1, $2, $3, $4, $5)",
+                    &[PgOid::from(pg_sys::UUIDOID), text, text, text, text],
+                    &[caller.uid.into(), m.target_kind.into(), entity_id.into(), m.action.into(), m.reason.into()],
+                )
+            }),
             "writing the moderation record",
         );
     }
 }
 
 /// Appends one `audit_log` row, `meta` given as a `jsonb` datum (see
-/// `crate::jsonb`): straight into the table and its indexes when it is shaped
-/// as the migrations make it (see `crate::direct`), else through SQL.
+/// `crate::jsonb`), through a kept plan.
 pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta: pg_sys::Datum) {
     let role = caller.actor.role_name();
-    if append_direct(caller.uid, role, event, entity, entity_id, meta).is_some() {
-        return;
-    }
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
-        plans::execute(
-            "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
-             values ($1, $2, $3, $4, $5, $6)",
-            &[
-                PgOid::from(pg_sys::UUIDOID),
-                text,
-                text,
-                text,
-                text,
-                PgOid::from(pg_sys::JSONBOID),
-            ],
-            &[
-                caller.uid.into(),
-                role.into(),
-                event.into(),
-                entity.into(),
-                entity_id.into(),
-                // SAFETY: the caller passes a jsonb datum.
-                unsafe { pgrx::datum::DatumWithOid::new(meta, pg_sys::JSONBOID) },
-            ],
-        ),
+        writing(|| {
+            plans::execute(
+                "insert into public.audit_log (actor, actor_role, event, entity, entity_id, meta)
+                 values ($1, $2, $3, $4, $5, $6)",
+                &[
+                    PgOid::from(pg_sys::UUIDOID),
+                    text,
+                    text,
+                    text,
+                    text,
+                    PgOid::from(pg_sys::JSONBOID),
+                ],
+                &[
+                    caller.uid.into(),
+                    role.into(),
+                    event.into(),
+                    entity.into(),
+                    entity_id.into(),
+                    // SAFETY: the caller passes a jsonb datum.
+                    unsafe { pgrx::datum::DatumWithOid::new(meta, pg_sys::JSONBOID) },
+                ],
+            )
+        }),
         "writing the audit log",
     );
 }
 
-/// The direct path of [`append`]: the id from the table's own sequence and
-/// `created_at` = now(), as the column defaults give them.
-fn append_direct(
-    actor: Option<pgrx::Uuid>,
-    role: &str,
-    event: &str,
-    entity: &str,
-    entity_id: &str,
-    meta: pg_sys::Datum,
-) -> Option<()> {
-    let sequence = direct::relation_oid(c"public", c"audit_log_id_seq");
-    if sequence == pg_sys::InvalidOid {
-        return None;
+/// BEFORE INSERT (per statement) on `audit_log` and `moderation_actions`:
+/// records are written by the extension's triggers only, with the real
+/// caller as actor, never by a role's own INSERT, its owner's or a
+/// superuser's included (only a superuser who disables triggers gets past).
+#[pg_trigger]
+fn records_written_by_extension<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {
+    if WRITING.get() {
+        return Ok(None);
     }
-    // SAFETY: nextval on an existing sequence, checked for the current
-    // user's USAGE or UPDATE right as the column default would be.
-    let id = unsafe {
-        pgrx::direct_function_call_as_datum(pg_sys::nextval_oid, &[sequence.into_datum()])
-    }?;
-    let text = pg_sys::TEXTOID;
-    // SAFETY: reads the transaction's start time, which now() returns.
-    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    direct::append(
-        c"public",
-        c"audit_log",
-        &[
-            direct::Value {
-                column: c"id",
-                type_oid: pg_sys::INT8OID,
-                datum: Some(id),
-            },
-            direct::Value {
-                column: c"actor",
-                type_oid: pg_sys::UUIDOID,
-                datum: actor.into_datum(),
-            },
-            direct::Value {
-                column: c"actor_role",
-                type_oid: text,
-                datum: role.into_datum(),
-            },
-            direct::Value {
-                column: c"event",
-                type_oid: text,
-                datum: event.into_datum(),
-            },
-            direct::Value {
-                column: c"entity",
-                type_oid: text,
-                datum: entity.into_datum(),
-            },
-            direct::Value {
-                column: c"entity_id",
-                type_oid: text,
-                datum: entity_id.into_datum(),
-            },
-            direct::Value {
-                column: c"meta",
-                type_oid: pg_sys::JSONBOID,
-                datum: Some(meta),
-            },
-            direct::Value {
-                column: c"created_at",
-                type_oid: pg_sys::TIMESTAMPTZOID,
-                datum: Some(pg_sys::Datum::from(now)),
-            },
-        ],
+    let table = trigger.table_name().unwrap_or_else(|_| "this table".into());
+    errors::denied_with_hint(
+        format!("{table} is written by the database itself: its rows record what callers did"),
+        "make the change the record is about (a block, a transition, ...); it records itself",
     )
 }
 

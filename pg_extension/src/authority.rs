@@ -19,7 +19,7 @@ fn denied(e: roles::Denied) -> ! {
 
 const PROFILES: &str = "public.profiles";
 
-/// BEFORE UPDATE ON public.profiles (runs before `profiles_derive`).
+/// BEFORE INSERT OR UPDATE ON public.profiles (runs before `profiles_derive`).
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."profiles_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
@@ -28,11 +28,25 @@ AS 'MODULE_PATHNAME', 'profiles_authority_wrapper';
 fn profiles_authority<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
-    let (Some(new), Some(old)) = (trigger.new(), trigger.old()) else {
-        errors::misconfigured("profiles_authority must run BEFORE UPDATE FOR EACH ROW")
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("profiles_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
     };
     let mut new = new.into_owned();
     let caller = Caller::current();
+    let Some(old) = trigger.old() else {
+        // A new profile (the auth.users sync makes them) starts as an
+        // unblocked client unless system creates it otherwise.
+        let role = get::<i16>(&new, PROFILES, "role_id");
+        let blocked = get::<bool>(&new, PROFILES, "is_blocked").unwrap_or(false);
+        if !caller.actor.is_system() && (role.is_some_and(|r| r != AppRole::Client.id()) || blocked)
+        {
+            errors::denied(match caller.actor {
+                roles::Actor::Untrusted => roles::untrusted().0,
+                _ => "a new profile starts as an unblocked client".into(),
+            });
+        }
+        return Ok(Some(new));
+    };
     let id: Option<pgrx::Uuid> = get_old(&old, PROFILES, "id");
     let own = caller.uid.is_some() && caller.uid == id;
     let target = id.map(|u| u.to_string()).unwrap_or_default();

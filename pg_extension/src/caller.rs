@@ -3,15 +3,18 @@
 //! PostgREST runs each request as `SET LOCAL ROLE authenticated` (or `anon`)
 //! with the JWT claims in `request.jwt.claims`. The role and block state come
 //! from `public.profiles` on every call, never from a claim, so a block takes
-//! effect on the caller's very next request. A session with no claims and no
-//! API role (a DBA in psql, the sidecar, GoTrue) is the actor `system`, as is
-//! a `service_role` request.
+//! effect on the caller's very next request. A session without a user is the
+//! actor `system` only when its own database role (the session's, or the one
+//! it `SET ROLE` to; never a SECURITY DEFINER function's) is a superuser, the
+//! database owner, or has the privileges of `samia_sidecar`; any other
+//! session without a user (`service_role`, `authenticator`, GoTrue's and
+//! Storage's roles, a reporting role) is `untrusted` and has no powers.
 
 use crate::{errors, plans};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::roles::{Actor, AppRole};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::CStr;
 
 /// The caller: their user id (if any) and what they may do.
@@ -27,6 +30,7 @@ pub struct Caller {
 struct CacheKey {
     lxid: u32,
     statement_start: i64,
+    outer_user: pg_sys::Oid,
     gucs: [Vec<u8>; 4],
 }
 
@@ -41,6 +45,24 @@ const GUCS: [&CStr; 4] = [
 
 thread_local! {
     static CACHE: RefCell<Option<(CacheKey, Caller)>> = const { RefCell::new(None) };
+    /// How deep the extension's own work on behalf of the product runs (see
+    /// [`as_system`]).
+    static AS_SYSTEM: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs `work` with the caller seen as `system`: for the extension's own
+/// writes on behalf of the product (the `auth.users` sync), whoever's session
+/// triggered them. The depth is restored on the way out, errors included.
+pub fn as_system<R>(work: impl FnOnce() -> R) -> R {
+    struct Depth;
+    impl Drop for Depth {
+        fn drop(&mut self) {
+            AS_SYSTEM.set(AS_SYSTEM.get().saturating_sub(1));
+        }
+    }
+    AS_SYSTEM.set(AS_SYSTEM.get() + 1);
+    let _depth = Depth;
+    work()
 }
 
 /// The current values of [`GUCS`] (empty when unset), borrowed from the GUC
@@ -76,7 +98,15 @@ impl Caller {
     /// statement (cached for the rest of it), so bulk writes and policies do
     /// not repeat the lookup row by row.
     pub fn current() -> Caller {
+        if AS_SYSTEM.get() > 0 {
+            return Caller {
+                uid: None,
+                actor: Actor::System,
+            };
+        }
         let lxid = local_transaction_id();
+        // SAFETY: reads the role the session acts as outside SECURITY DEFINER.
+        let outer_user = unsafe { pg_sys::GetOuterUserId() };
         // SAFETY: reads a timestamp PostgreSQL keeps for the current statement.
         let statement_start = unsafe { pg_sys::GetCurrentStatementStartTimestamp() };
         let values = gucs();
@@ -85,6 +115,7 @@ impl Caller {
                 .filter(|(k, _)| {
                     k.lxid == lxid
                         && k.statement_start == statement_start
+                        && k.outer_user == outer_user
                         && k.gucs.iter().zip(values).all(|(a, b)| a.as_slice() == b)
                 })
                 .map(|(_, v)| *v)
@@ -95,15 +126,22 @@ impl Caller {
         let key = CacheKey {
             lxid,
             statement_start,
+            outer_user,
             gucs: values.map(<[u8]>::to_vec),
         };
         let text = |i: usize| String::from_utf8_lossy(&key.gucs[i]).into_owned();
-        let caller = Caller::resolve(&text(1), &text(2), &text(3), &text(0));
+        let caller = Caller::resolve(&text(1), &text(2), &text(3), &text(0), outer_user);
         CACHE.with_borrow_mut(|c| *c = Some((key, caller)));
         caller
     }
 
-    fn resolve(claims: &str, legacy_sub: &str, legacy_role: &str, session_role: &str) -> Caller {
+    fn resolve(
+        claims: &str,
+        legacy_sub: &str,
+        legacy_role: &str,
+        session_role: &str,
+        outer_user: pg_sys::Oid,
+    ) -> Caller {
         let parsed: serde_json::Value = if claims.is_empty() {
             serde_json::Value::Null
         } else {
@@ -137,37 +175,40 @@ impl Caller {
                 None => Actor::Unknown,
             },
             // The session's own role, unaffected by SECURITY DEFINER: an API
-            // role without a user is anon, never system.
-            None if jwt_role == "service_role" && !api_role => Actor::System,
-            None if api_role || !jwt_role.is_empty() => Actor::Anon,
-            None => Actor::System,
+            // role without a user is anon, never system; a service_role
+            // request is system only from a trusted session.
+            None if api_role || !matches!(jwt_role, "" | "service_role") => Actor::Anon,
+            None if session_is_trusted(outer_user) => Actor::System,
+            None => Actor::Untrusted,
         };
         Caller { uid, actor }
     }
 }
 
-/// The role id and block state of a profile, read under the statement's
-/// snapshot: straight from the primary key index (see `crate::direct`), or
-/// through SQL if `profiles` is not shaped for that.
-pub fn profile_standing(uid: pgrx::Uuid) -> Option<(i16, bool)> {
-    let direct = crate::direct::fetch_by_uuid(
-        c"public",
-        c"profiles",
-        uid,
-        [
-            (c"role_id", pg_sys::INT2OID),
-            (c"is_blocked", pg_sys::BOOLOID),
-        ],
-    );
-    if let Some(found) = direct {
-        return found.map(|[role_id, blocked]| {
-            (
-                // SAFETY: by-value int2 and bool datums, as checked by fetch_by_uuid.
-                role_id.map_or(5, |d| unsafe { i16::from_datum(d, false) }.unwrap_or(5)),
-                blocked.is_some_and(|d| unsafe { bool::from_datum(d, false) }.unwrap_or(false)),
-            )
-        });
+/// May a session acting as `outer_user` act as system? Superusers, the
+/// database owner and `samia_sidecar` (with the roles that have its
+/// privileges) may; see `samia_core::roles::SYSTEM_ROLES`.
+fn session_is_trusted(outer_user: pg_sys::Oid) -> bool {
+    // SAFETY: a catalog lookup by oid; false for a role that does not exist.
+    if unsafe { pg_sys::superuser_arg(outer_user) } {
+        return true;
     }
+    let oid = PgOid::from(pg_sys::OIDOID);
+    let trusted = plans::value::<bool>(
+        "select pg_catalog.pg_has_role($1, d.datdba, 'USAGE')
+             or exists (select from pg_catalog.pg_roles r
+                         where r.rolname = 'samia_sidecar' and pg_catalog.pg_has_role($1, r.oid, 'USAGE'))
+           from pg_catalog.pg_database d where d.oid = $2",
+        &[oid, oid],
+        // SAFETY: MyDatabaseId is set for the life of the backend.
+        &[outer_user.into(), unsafe { pg_sys::MyDatabaseId }.into()],
+    );
+    errors::spi(trusted, "checking the session's role").unwrap_or(false)
+}
+
+/// The role id and block state of a profile, read under the statement's
+/// snapshot through a kept plan.
+pub fn profile_standing(uid: pgrx::Uuid) -> Option<(i16, bool)> {
     let result = plans::select(
         "select role_id, is_blocked from public.profiles where id = $1",
         &[PgOid::from(pg_sys::UUIDOID)],

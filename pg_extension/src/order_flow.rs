@@ -7,10 +7,11 @@ use crate::audit::{self, Moderation};
 use crate::caller::Caller;
 use crate::rows::{get, get_old, now, set, Row};
 use crate::{errors, plans};
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use pgrx::PgOid;
-use samia_core::order_flow::{self, Delivery, Needs, Refusal, Standing, Status};
+use samia_core::order_flow::{self, Delivery, Needs, Refusal, ScheduleProblem, Standing, Status};
 use samia_core::roles::{Actor, AppRole};
 use serde_json::json;
 use std::cell::RefCell;
@@ -181,11 +182,16 @@ fn orders_authority<'a>(
     };
     let mut new = new.into_owned();
     let caller = Caller::current();
-    if let Actor::User { blocked: true, .. } = caller.actor {
-        errors::denied_with_hint(
+    match caller.actor {
+        Actor::User { blocked: true, .. } => errors::denied_with_hint(
             "your account is blocked: you cannot place or change orders",
             "contact support to have the block reviewed",
-        );
+        ),
+        Actor::Untrusted => errors::denied(samia_core::roles::untrusted().0),
+        Actor::User { .. } | Actor::System => {}
+        Actor::Anon | Actor::Unknown => {
+            errors::denied("orders are placed and changed by signed-in users only")
+        }
     }
     let column = StatusColumn::of(trigger);
     let data = trigger.trigger_data();
@@ -205,8 +211,17 @@ fn orders_authority<'a>(
 /// A new order starts at `new`, owned by its caller, for an active service,
 /// with no reader and no answer yet.
 fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
-    if caller.uid.is_some() && get::<pgrx::Uuid>(new, ORDERS, "user_id").is_none() {
-        set(new, ORDERS, "user_id", caller.uid);
+    let owner = get::<pgrx::Uuid>(new, ORDERS, "user_id");
+    match (caller.uid, owner) {
+        (Some(_), None) => set(new, ORDERS, "user_id", caller.uid),
+        (Some(uid), Some(owner)) if uid != owner => errors::denied(format!(
+            "you place orders for yourself only, not for {owner}"
+        )),
+        (None, None) => errors::invalid_value(
+            "an order needs its client: set user_id",
+            Some("name the client's profile id in user_id"),
+        ),
+        _ => {}
     }
     if status != Status::New {
         raise_check(
@@ -223,7 +238,7 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
         let present = match column {
             "assigned_reader" => get::<pgrx::Uuid>(new, ORDERS, column).is_some(),
             "output_media_id" => get::<i64>(new, ORDERS, column).is_some(),
-            _ => get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, column).is_some(),
+            _ => get::<TimestampWithTimeZone>(new, ORDERS, column).is_some(),
         };
         if present {
             raise_check(
@@ -233,14 +248,16 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
         }
     }
     let service_id = get::<i64>(new, ORDERS, "service_id").unwrap_or_default();
-    match order_flow_service(service_id) {
-        Some(s) if s.is_active => {}
+    let service = match service(service_id) {
+        Some(s) if s.is_active => s,
         Some(s) => errors::invalid_value(
             format!("the service {} is not available", s.code),
             Some("choose an active service"),
         ),
         None => errors::invalid_value(format!("there is no service {service_id}"), None),
-    }
+    };
+    let scheduled = get::<TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
+    check_schedule(&service, scheduled, None);
     if let Some(media) = get::<i64>(new, ORDERS, "input_media_id") {
         let owner = get::<pgrx::Uuid>(new, ORDERS, "user_id");
         if media_owner(media) != owner.map(Some) {
@@ -250,10 +267,6 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
             );
         }
     }
-}
-
-fn order_flow_service(id: i64) -> Option<Service> {
-    service(id)
 }
 
 /// `Some(owner)` of a media row (owner may be NULL), `None` when it does not exist.
@@ -285,6 +298,16 @@ fn on_update(
 ) {
     let id = get_old::<i64>(old, ORDERS, "id").unwrap_or_default();
     let owner = get_old::<pgrx::Uuid>(old, ORDERS, "user_id");
+    // Whose order it is and what it is for never change, for anyone: the
+    // state machine and every record rest on them.
+    if owner != get::<pgrx::Uuid>(new, ORDERS, "user_id")
+        || get_old::<i64>(old, ORDERS, "service_id") != get::<i64>(new, ORDERS, "service_id")
+    {
+        raise_check(
+            format!("order {id}: its client and service cannot change"),
+            "cancel the order and place a new one",
+        );
+    }
     let old_reader = get_old::<pgrx::Uuid>(old, ORDERS, "assigned_reader");
     let new_reader = get::<pgrx::Uuid>(new, ORDERS, "assigned_reader");
     let service_id = get_old::<i64>(old, ORDERS, "service_id").unwrap_or_default();
@@ -303,6 +326,17 @@ fn on_update(
         .filter(|r| !r.is_empty());
     let old_output = get_old::<i64>(old, ORDERS, "output_media_id");
     let new_output = get::<i64>(new, ORDERS, "output_media_id");
+
+    let delivering = from != to && matches!(to, Status::Approved | Status::Delivered);
+    if !delivering
+        && get::<TimestampWithTimeZone>(new, ORDERS, "delivered_at")
+            != get_old::<TimestampWithTimeZone>(old, ORDERS, "delivered_at")
+    {
+        raise_check(
+            format!("order {id}: delivered_at is set by its delivery only"),
+            "approve the answer, or end the call, to deliver the order",
+        );
+    }
 
     // A self-transition (a reassignment) is a change of reader at the same status.
     let reassigning = from == to
@@ -418,8 +452,8 @@ fn on_update(
         }
     }
 
-    let archived = get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, "archived_at");
-    let was_archived = get_old::<pgrx::datum::TimestampWithTimeZone>(old, ORDERS, "archived_at");
+    let archived = get::<TimestampWithTimeZone>(new, ORDERS, "archived_at");
+    let was_archived = get_old::<TimestampWithTimeZone>(old, ORDERS, "archived_at");
     if archived != was_archived {
         if !caller.actor.active_role().is_some_and(AppRole::is_admin) {
             errors::denied(format!("only an admin may archive order {id}"));
@@ -435,8 +469,8 @@ fn on_update(
         }
     }
 
-    let scheduled = get::<pgrx::datum::TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
-    let was_scheduled = get_old::<pgrx::datum::TimestampWithTimeZone>(old, ORDERS, "scheduled_at");
+    let scheduled = get::<TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
+    let was_scheduled = get_old::<TimestampWithTimeZone>(old, ORDERS, "scheduled_at");
     if scheduled != was_scheduled && !caller.actor.is_system() {
         let may = standing.is(order_flow::Who::Owner)
             || caller.actor.active_role().is_some_and(AppRole::is_admin);
@@ -451,6 +485,31 @@ fn on_update(
                 "reschedule while the order is new or assigned",
             );
         }
+    }
+    if scheduled != was_scheduled {
+        check_schedule(&service, scheduled, Some(id));
+    }
+}
+
+/// `scheduled_at` of a call order placed or moved: required, and not past
+/// (SQLSTATE 22023). `order` names an existing order in the message.
+fn check_schedule(service: &Service, scheduled: Option<TimestampWithTimeZone>, order: Option<i64>) {
+    let micros = |t: TimestampWithTimeZone| t.into_inner();
+    let which = order.map_or_else(|| "a call".to_string(), |id| format!("call order {id}"));
+    match order_flow::schedule_problem(service.delivery, scheduled.map(micros), micros(now())) {
+        None => {}
+        Some(ScheduleProblem::Missing) => errors::invalid_value(
+            format!("{which} for {} needs scheduled_at", service.code),
+            Some("book a time with scheduled_at; for a call now, give the current time"),
+        ),
+        Some(ScheduleProblem::Past) => errors::invalid_value(
+            format!(
+                "{which} for {} cannot be scheduled at {}, which is past",
+                service.code,
+                scheduled.map(|t| t.to_string()).unwrap_or_default()
+            ),
+            Some("choose a time from now on"),
+        ),
     }
 }
 

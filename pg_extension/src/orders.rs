@@ -2,6 +2,7 @@
 //! for an astro order, its natal chart cast from the client's profile.
 
 use crate::caller::Caller;
+use crate::rows::get_old;
 use crate::{astro, errors, plans};
 use pgrx::datum::{Date, Time};
 use pgrx::heap_tuple::PgHeapTupleError;
@@ -28,30 +29,14 @@ AS 'MODULE_PATHNAME', 'orders_audit_created_wrapper';
 fn orders_audit_created<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
-    let data = trigger.trigger_data();
-    if data.tg_trigtuple.is_null() || data.tg_relation.is_null() {
-        errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
-    }
     let caller = Caller::current();
-    // Read by name straight from the new row: this runs for every order placed.
-    let read = |name: &std::ffi::CStr, type_oid| -> Option<pg_sys::Datum> {
-        // SAFETY: the trigger's new row and its relation's descriptor.
-        let value = unsafe {
-            crate::direct::column::<pg_sys::Datum>(
-                data.tg_trigtuple,
-                (*data.tg_relation).rd_att,
-                name,
-                type_oid,
-            )
-        };
-        value.unwrap_or_else(|e| errors::misconfigured(format_args!("{ORDERS}: {e}")))
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
     };
-    let id = read(c"id", pg_sys::INT8OID).map(|d| d.value() as i64);
-    let user_id = read(c"user_id", pg_sys::UUIDOID)
-        // SAFETY: a non-null uuid datum points at its 16 bytes.
-        .map(|d| unsafe { *(d.cast_mut_ptr::<[u8; 16]>()) });
-    let service_id = read(c"service_id", pg_sys::INT8OID).map(|d| d.value() as i64);
-    let is_gold = read(c"is_gold", pg_sys::BOOLOID).map(|d| d.value() != 0);
+    let id = get_old::<i64>(&new, ORDERS, "id");
+    let user_id = get_old::<pgrx::Uuid>(&new, ORDERS, "user_id").map(|u| *u.as_bytes());
+    let service_id = get_old::<i64>(&new, ORDERS, "service_id");
+    let is_gold = get_old::<bool>(&new, ORDERS, "is_gold");
     let Some(id) = id else {
         errors::misconfigured("an order without an id")
     };

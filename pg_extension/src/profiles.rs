@@ -191,10 +191,12 @@ fn sync_profile_from_auth<'a>(
             .filter(|s| !s.is_empty())
     };
     // An upsert in both cases, so a user created before this trigger existed
-    // gets a profile on their next auth update.
-    errors::spi(
-        Spi::run_with_args(
-            "insert into public.profiles as p
+    // gets a profile on their next auth update. The product itself makes
+    // this change, as system, whichever role wrote auth.users (GoTrue's).
+    caller::as_system(|| {
+        errors::spi(
+            Spi::run_with_args(
+                "insert into public.profiles as p
                (id, email, phone, email_verified, phone_verified, first_name, last_name)
              values ($1, $2, $3, $4, $5, $6, $7)
              on conflict (id) do update set
@@ -204,19 +206,20 @@ fn sync_profile_from_auth<'a>(
                phone_verified = case when $9 then excluded.phone_verified else p.phone_verified end,
                first_name = coalesce(p.first_name, excluded.first_name),
                last_name = coalesce(p.last_name, excluded.last_name)",
-            &[
-                id.into(),
-                email.into(),
-                phone.into(),
-                email_confirmed.is_some().into(),
-                phone_confirmed.is_some().into(),
-                meta_text("first_name").into(),
-                meta_text("last_name").into(),
-                email_changed.into(),
-                phone_changed.into(),
-            ],
-        ),
-        "syncing the profile from auth.users",
-    );
+                &[
+                    id.into(),
+                    email.into(),
+                    phone.into(),
+                    email_confirmed.is_some().into(),
+                    phone_confirmed.is_some().into(),
+                    meta_text("first_name").into(),
+                    meta_text("last_name").into(),
+                    email_changed.into(),
+                    phone_changed.into(),
+                ],
+            ),
+            "syncing the profile from auth.users",
+        )
+    });
     Ok(None::<PgHeapTuple<'a, AllocatedByRust>>)
 }

@@ -30,7 +30,7 @@ pub const ACTORS: [(&str, Caller<'static>); 9] = [
 /// The user id a statement's `{uid}` stands for (a stranger's for anon).
 pub fn uid_of(caller: Caller<'_>) -> &str {
     match caller {
-        Caller::Anon => "ffffffff-0000-4000-8000-000000000000",
+        Caller::Anon | Caller::Service => "ffffffff-0000-4000-8000-000000000000",
         Caller::User(id) => id,
     }
 }

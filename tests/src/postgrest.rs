@@ -15,6 +15,8 @@ use tokio_postgres::{Client, Row};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller<'a> {
     Anon,
+    /// A request with the service key: role `service_role`, no user.
+    Service,
     /// An authenticated user, by `auth.users.id`.
     User(&'a str),
 }
@@ -47,6 +49,7 @@ async fn run(
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
     let (role, claims) = match caller {
         Caller::Anon => ("anon", json!({ "role": "anon" })),
+        Caller::Service => ("service_role", json!({ "role": "service_role" })),
         Caller::User(sub) => (
             "authenticated",
             json!({ "sub": sub, "role": "authenticated" }),

@@ -23,8 +23,9 @@ fn as_user(who: Option<&str>) -> String {
 async fn order_in(c: &Client, service: &str, status: Status) -> anyhow::Result<i64> {
     let id: i64 = c
         .query_one(
-            "insert into public.orders (user_id, service_id)
-             select $1::text::uuid, id from public.services where code = $2 returning id",
+            "insert into public.orders (user_id, service_id, scheduled_at)
+             select $1::text::uuid, id, case when delivery = 'call' then now() + interval '1 day' end
+               from public.services where code = $2 returning id",
             &[&OWNER, &service],
         )
         .await?
