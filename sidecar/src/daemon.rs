@@ -5,11 +5,11 @@
 use crate::db::{self, Target};
 use crate::error::CliError;
 use crate::http::{self, Response};
+use crate::jobs::worker::{self, Context};
 use crate::jobs::Backoff;
 use crate::metrics::{self, Metrics};
-use crate::phone_jobs;
+use crate::twilio::jobs as phone_jobs;
 use crate::twilio::{Twilio, TwilioConfig};
-use crate::worker::{self, Context};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,24 +4,18 @@
 //! 0 success, 1 a check failed (unhealthy, QA findings, migration refused or
 //! failed), 2 configuration or connection problem.
 
-mod audit;
+mod cli;
 mod daemon;
 mod db;
 mod error;
-mod fake_twilio;
-mod health;
 mod http;
 mod jobs;
-mod jobs_cli;
 mod metrics;
-mod migrate;
-mod phone_jobs;
-mod qa;
 mod sealer;
 mod twilio;
-mod worker;
 
 use clap::{Parser, Subcommand};
+use cli::{audit, health, jobs as jobs_cli, migrate, qa};
 use error::CliError;
 use std::process::ExitCode;
 
@@ -80,7 +74,7 @@ enum Command {
     },
     /// A fake Twilio Verify API on loopback for development and tests
     /// (no DATABASE_URL needed).
-    FakeTwilio(fake_twilio::FakeArgs),
+    FakeTwilio(twilio::fake::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -161,7 +155,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let command = match cli.command {
-        Command::FakeTwilio(args) => return fake_twilio::run(args).await,
+        Command::FakeTwilio(args) => return twilio::fake::run(args).await,
         other => other,
     };
     let target = db::Target::from_env()?;
@@ -209,6 +203,6 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             }
         }
         // Returned above, before DATABASE_URL is read; kept total without a panic.
-        Command::FakeTwilio(args) => fake_twilio::run(args).await,
+        Command::FakeTwilio(args) => twilio::fake::run(args).await,
     }
 }

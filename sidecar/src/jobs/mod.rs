@@ -6,6 +6,8 @@
 //! `attempts`), so a worker whose lease ran out and whose job was claimed
 //! again can no longer change it.
 
+pub mod worker;
+
 use std::time::Duration;
 use tokio_postgres::{Client, GenericClient};
 

@@ -7,7 +7,7 @@
 
 use crate::jobs::{self, Backoff, Job, Next};
 use crate::metrics::{self, Metrics};
-use crate::phone_jobs::{self, Failure, Report};
+use crate::twilio::jobs::{self as phone_jobs, Failure, Report};
 use crate::twilio::Twilio;
 use deadpool_postgres::Pool;
 use std::sync::Arc;

@@ -4,8 +4,8 @@
 //! the server has available, every embedded migration applied and none
 //! changed. Row counts are printed for the operator, not judged.
 
+use crate::cli::migrate::{self, State};
 use crate::error::CliError;
-use crate::migrate::{self, State};
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::Client;
