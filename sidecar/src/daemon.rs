@@ -114,8 +114,8 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         let ready: bool = client
             .query_one("select to_regclass('ops.jobs') is not null", &[])
             .await
-            .map_err(|e| CliError::db("looking for ops.jobs", &e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| CliError::db("looking for ops.jobs", e))?;
         if !ready {
             return Err(CliError::Config(format!(
                 "{} has no ops.jobs table: run `samia migrate up` first",
@@ -307,27 +307,36 @@ async fn listen(
         };
         match connected {
             Ok((client, mut ended)) => {
-                if client
-                    .batch_execute(&format!("listen {CHANNEL}"))
-                    .await
-                    .is_ok()
-                {
-                    pause = Duration::from_millis(200);
-                    metrics.db_ok();
-                    // Jobs queued while we were away.
-                    wake.notify_waiters();
-                    loop {
-                        tokio::select! {
-                            _ = tokio::time::sleep(poll) => {
-                                if client.simple_query("select 1").await.is_ok() {
-                                    metrics.db_ok();
-                                } else {
-                                    break;
+                match client.batch_execute(&format!("listen {CHANNEL}")).await {
+                    Ok(()) => {
+                        pause = Duration::from_millis(200);
+                        metrics.db_ok();
+                        // Jobs queued while we were away.
+                        wake.notify_waiters();
+                        loop {
+                            tokio::select! {
+                                _ = tokio::time::sleep(poll) => {
+                                    match client.simple_query("select 1").await {
+                                        Ok(_) => metrics.db_ok(),
+                                        Err(e) => {
+                                            metrics.count(metrics::DB_ERRORS, &[("op", "ping")]);
+                                            tracing::warn!(error = %crate::error::describe(&e), "the LISTEN connection stopped answering");
+                                            break;
+                                        }
+                                    }
                                 }
+                                _ = &mut ended => break,
+                                _ = shutdown.changed() => return,
                             }
-                            _ = &mut ended => break,
-                            _ = shutdown.changed() => return,
                         }
+                    }
+                    Err(e) => {
+                        metrics.count(metrics::DB_ERRORS, &[("op", "listen")]);
+                        tracing::warn!(
+                            channel = CHANNEL,
+                            error = %crate::error::describe(&e),
+                            "LISTEN failed; workers fall back to polling until it succeeds"
+                        );
                     }
                 }
                 tracing::warn!("lost the database connection; reconnecting");

@@ -1,7 +1,7 @@
 //! The database named by `DATABASE_URL`, and a small connection pool to it.
 
-use crate::error::{describe, CliError};
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use crate::error::CliError;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
@@ -131,12 +131,9 @@ pub fn pool(target: &Target) -> Result<Pool, CliError> {
 }
 
 pub async fn client(pool: &Pool, target: &Target) -> Result<Object, CliError> {
-    pool.get().await.map_err(|e| CliError::Connect {
+    pool.get().await.map_err(|source| CliError::Connect {
         target: target.shown.clone(),
-        reason: match &e {
-            PoolError::Backend(pg) => describe(pg),
-            other => other.to_string(),
-        },
+        source,
     })
 }
 

@@ -44,7 +44,7 @@ pub async fn seal_all_with(
         let n: i32 = client
             .query_one("select samia.audit_seal($1)", &[&BATCH])
             .await?
-            .get(0);
+            .try_get(0)?;
         total += i64::from(n);
         if n < BATCH {
             return Ok(total);
