@@ -278,7 +278,7 @@ fn basic(user: &str, password: &str) -> String {
     out
 }
 
-pub async fn run(args: FakeArgs) -> Result<ExitCode, CliError> {
+pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -5,4 +5,4 @@ mod client;
 pub mod fake;
 pub mod jobs;
 
-pub use client::{CallError, Twilio, TwilioConfig, Verification};
+pub use client::{CallError, Twilio, TwilioArgs, TwilioConfig, Verification};
