@@ -236,11 +236,14 @@ fn endpoint(m: &Metrics, path: &str, stopping: bool, stale_ms: u64) -> Response 
             Some(ms) => Response::text(503, format!("database silent for {ms} ms\n")),
             None => Response::text(503, "database not reached yet\n"),
         },
-        "/metrics" => Response {
-            status: 200,
-            content_type: "text/plain; version=0.0.4",
-            headers: Vec::new(),
-            body: m.render(),
+        "/metrics" => match m.render() {
+            Ok(body) => Response {
+                status: 200,
+                content_type: metrics::CONTENT_TYPE,
+                headers: Vec::new(),
+                body,
+            },
+            Err(_) => Response::text(500, "cannot render the metrics\n"),
         },
         _ => Response::text(404, "not found: try /healthz or /metrics\n"),
     }
@@ -334,7 +337,7 @@ async fn listen(
                                     match client.simple_query("select 1").await {
                                         Ok(_) => metrics.db_ok(),
                                         Err(e) => {
-                                            metrics.count(metrics::DB_ERRORS, &[("op", "ping")]);
+                                            metrics.db_error("ping");
                                             tracing::warn!(error = %crate::error::describe(&e), "the LISTEN connection stopped answering");
                                             break;
                                         }
@@ -346,7 +349,7 @@ async fn listen(
                         }
                     }
                     Err(e) => {
-                        metrics.count(metrics::DB_ERRORS, &[("op", "listen")]);
+                        metrics.db_error("listen");
                         tracing::warn!(
                             channel = CHANNEL,
                             error = %crate::error::describe(&e),
@@ -357,7 +360,7 @@ async fn listen(
                 tracing::warn!("lost the database connection; reconnecting");
             }
             Err(e) => {
-                metrics.count(metrics::DB_ERRORS, &[("op", "listen")]);
+                metrics.db_error("listen");
                 tracing::warn!(error = %crate::error::describe(&e), "cannot reach the database; retrying");
             }
         }

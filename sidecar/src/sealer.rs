@@ -26,7 +26,7 @@ pub async fn run(
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "sealed audit rows"),
             Err(reason) => {
-                metrics.count(crate::metrics::DB_ERRORS, &[("op", "audit_seal")]);
+                metrics.db_error("audit_seal");
                 tracing::warn!(error = %reason, "cannot seal audit rows; retrying later");
             }
         }
