@@ -4,10 +4,10 @@
 
 use crate::db::{self, DbArgs, Target};
 use crate::error::CliError;
-use crate::http::{self, Response};
+use crate::http;
 use crate::jobs::worker::{self, Context};
 use crate::jobs::Backoff;
-use crate::metrics::{self, Metrics};
+use crate::metrics::Metrics;
 use crate::twilio::jobs as phone_jobs;
 use crate::twilio::{Twilio, TwilioArgs, TwilioConfig};
 use std::process::ExitCode;
@@ -151,19 +151,18 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
             .local_addr()
             .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
         println!("listening on http://{addr}");
-        let m = metrics.clone();
-        let stopping = shutdown.clone();
-        // Healthy while the database answered within three poll intervals.
-        let stale_ms = (3 * args.poll_ms).max(3_000);
-        tokio::spawn(http::serve(
-            listener,
-            move |req| {
-                let m = m.clone();
-                let stopping = *stopping.borrow();
-                async move { endpoint(&m, &req.path, stopping, stale_ms) }
-            },
-            shutdown.clone(),
-        ));
+        let router = http::ops::router(http::ops::Ops {
+            metrics: metrics.clone(),
+            stopping: shutdown.clone(),
+            // Healthy while the database answered within three poll intervals.
+            stale_ms: (3 * args.poll_ms).max(3_000),
+        });
+        let stopped = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = http::serve(listener, router, stopped).await {
+                tracing::error!(error = %e, "the /healthz and /metrics server stopped");
+            }
+        });
     }
 
     let wake = Arc::new(Notify::new());
@@ -226,27 +225,6 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     }
     tracing::info!("samia run stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-fn endpoint(m: &Metrics, path: &str, stopping: bool, stale_ms: u64) -> Response {
-    match path {
-        "/healthz" => match m.db_silence_ms() {
-            _ if stopping => Response::text(503, "stopping\n"),
-            Some(ms) if ms <= stale_ms => Response::text(200, "ok\n"),
-            Some(ms) => Response::text(503, format!("database silent for {ms} ms\n")),
-            None => Response::text(503, "database not reached yet\n"),
-        },
-        "/metrics" => match m.render() {
-            Ok(body) => Response {
-                status: 200,
-                content_type: metrics::CONTENT_TYPE,
-                headers: Vec::new(),
-                body,
-            },
-            Err(_) => Response::text(500, "cannot render the metrics\n"),
-        },
-        _ => Response::text(404, "not found: try /healthz or /metrics\n"),
-    }
 }
 
 async fn wait_for_signal() -> &'static str {
