@@ -135,8 +135,8 @@ pub async fn stats(client: &Client, as_json: bool) -> Result<ExitCode, CliError>
     let rows = client
         .query(
             "select kind, status, count(*),
-                    coalesce(extract(epoch from clock_timestamp() - min(run_at))
-                               filter (where status = 'queued' and run_at <= clock_timestamp()), 0)::float8
+                    coalesce(extract(epoch from clock_timestamp() - min(run_at)
+                               filter (where status = 'queued' and run_at <= clock_timestamp())), 0)::float8
                from ops.jobs group by kind, status order by kind, status",
             &[],
         )
