@@ -103,7 +103,8 @@ async fn work(ctx: &Context, job: Job) {
             }
         }
     };
-    let result = settle(ctx, &job, &next, report.as_ref(), deadline).await;
+    // What was recorded, which may differ from what was planned.
+    let (result, next) = settle(ctx, &job, next, report, deadline).await;
     ctx.metrics.job_ended();
     let label = match (&next, result) {
         (_, Settled::LeaseLost) => "lease_lost",
@@ -136,22 +137,22 @@ enum Settled {
     GaveUp,
 }
 
+/// Records the end of the attempt; returns how that went and the end that
+/// was recorded (a refused outcome turns the job dead).
 async fn settle(
     ctx: &Context,
     job: &Job,
-    next: &Next,
-    report: Option<&Report>,
+    mut next: Next,
+    mut report: Option<Report>,
     deadline: Instant,
-) -> Settled {
-    let mut next = next.clone();
-    let mut report = report.cloned();
+) -> (Settled, Next) {
     let mut pause = Duration::from_millis(100);
     loop {
         match try_settle(ctx, job, &next, report.as_ref()).await {
-            Ok(true) => return Settled::Recorded,
+            Ok(true) => return (Settled::Recorded, next),
             Ok(false) => {
                 tracing::warn!(job = job.id, "lease lost: another worker has the job now");
-                return Settled::LeaseLost;
+                return (Settled::LeaseLost, next);
             }
             Err(Attempt::Refused(error)) if report.is_some() => {
                 // The database refused the report itself: keep the job for
@@ -164,7 +165,7 @@ async fn settle(
                 ctx.metrics.db_error("settle");
                 if Instant::now() + pause >= deadline {
                     tracing::error!(job = job.id, error = %error, "cannot record the job's end before its lease runs out");
-                    return Settled::GaveUp;
+                    return (Settled::GaveUp, next);
                 }
                 tracing::warn!(job = job.id, error = %error, "cannot record the job's end yet; retrying");
                 tokio::time::sleep(pause).await;
