@@ -325,17 +325,17 @@ async fn listen(
                                 _ = shutdown.changed() => return,
                             }
                         }
+                        tracing::warn!("lost the database connection; reconnecting");
                     }
                     Err(e) => {
                         metrics.db_error("listen");
                         tracing::warn!(
                             channel = CHANNEL,
                             error = %crate::error::describe(&e),
-                            "LISTEN failed; workers fall back to polling until it succeeds"
+                            "LISTEN failed; workers poll until it succeeds on a new connection"
                         );
                     }
                 }
-                tracing::warn!("lost the database connection; reconnecting");
             }
             Err(e) => {
                 metrics.db_error("listen");
