@@ -2,14 +2,14 @@
 //! `LISTEN samia_jobs`, polling as a fallback), `/healthz` and `/metrics`
 //! are served over HTTP, and SIGINT/SIGTERM stop it after the jobs in hand.
 
-use crate::db::{self, Target};
+use crate::db::{self, DbArgs, Target};
 use crate::error::CliError;
-use crate::http::{self, Response};
+use crate::http;
+use crate::jobs::worker::{self, Context};
 use crate::jobs::Backoff;
-use crate::metrics::{self, Metrics};
-use crate::phone_jobs;
-use crate::twilio::{Twilio, TwilioConfig};
-use crate::worker::{self, Context};
+use crate::metrics::Metrics;
+use crate::twilio::jobs as phone_jobs;
+use crate::twilio::{Twilio, TwilioArgs, TwilioConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +20,10 @@ const CHANNEL: &str = "samia_jobs";
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    twilio: TwilioArgs,
     /// Jobs worked on at once.
     #[arg(long, env = "SAMIA_CONCURRENCY", default_value_t = 4)]
     concurrency: usize,
@@ -39,23 +43,28 @@ pub struct RunArgs {
     /// Longest retry delay (milliseconds).
     #[arg(long, env = "SAMIA_BACKOFF_MAX_MS", default_value_t = 300_000)]
     backoff_max_ms: u64,
-    /// Address of /healthz and /metrics, or "off".
-    /// Seal new audit rows into the hash chain this often (0: never).
+    /// Seal new audit rows into the hash chain this often (milliseconds; 0: never).
     #[arg(long, env = "SAMIA_SEAL_MS", default_value_t = 5_000)]
     pub seal_ms: u64,
+    /// Address of /healthz and /metrics, or "off".
     #[arg(long, env = "SAMIA_LISTEN", default_value = "127.0.0.1:9187")]
     listen: String,
     /// Name of this sidecar in ops.jobs.locked_by (default: host name and process id).
     #[arg(long, env = "SAMIA_WORKER_ID")]
     worker_id: Option<String>,
-    /// Log lines as "text" or "json" (filter with RUST_LOG, default info).
+    /// Log lines as "text" or "json".
     #[arg(long, env = "SAMIA_LOG_FORMAT", default_value = "text")]
     log_format: String,
+    /// Which log lines to write, as tracing directives (e.g.
+    /// "info,samia=debug"); an invalid filter falls back to "info".
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    log_filter: String,
 }
 
-pub fn init_logging(format: &str) -> Result<(), CliError> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+pub fn init_logging(format: &str, directives: &str) -> Result<(), CliError> {
+    let parsed = tracing_subscriber::EnvFilter::try_new(directives);
+    let invalid = parsed.as_ref().err().map(|e| e.to_string());
+    let filter = parsed.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -69,7 +78,11 @@ pub fn init_logging(format: &str) -> Result<(), CliError> {
             )))
         }
     };
-    result.map_err(|e| CliError::Config(format!("cannot set up logging: {e}")))
+    result.map_err(|e| CliError::Config(format!("cannot set up logging: {e}")))?;
+    if let Some(reason) = invalid {
+        tracing::warn!(filter = directives, error = %reason, "RUST_LOG is not a valid filter; logging at info");
+    }
+    Ok(())
 }
 
 fn worker_id() -> String {
@@ -82,7 +95,7 @@ fn worker_id() -> String {
 }
 
 pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
-    init_logging(&args.log_format)?;
+    init_logging(&args.log_format, &args.log_filter)?;
     if !(1..=64).contains(&args.concurrency) {
         return Err(CliError::Config(format!(
             "SAMIA_CONCURRENCY {} must be between 1 and 64",
@@ -103,9 +116,10 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
                 .into(),
         ));
     }
-    let twilio = Twilio::new(TwilioConfig::from_env(Duration::from_millis(
-        args.provider_timeout_ms,
-    ))?)?;
+    let twilio = Twilio::new(TwilioConfig::from_args(
+        &args.twilio,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?)?;
 
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 1);
@@ -114,8 +128,8 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         let ready: bool = client
             .query_one("select to_regclass('ops.jobs') is not null", &[])
             .await
-            .map_err(|e| CliError::db("looking for ops.jobs", &e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| CliError::db("looking for ops.jobs", e))?;
         if !ready {
             return Err(CliError::Config(format!(
                 "{} has no ops.jobs table: run `samia migrate up` first",
@@ -137,25 +151,25 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
             .local_addr()
             .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
         println!("listening on http://{addr}");
-        let m = metrics.clone();
-        let stopping = shutdown.clone();
-        // Healthy while the database answered within three poll intervals.
-        let stale_ms = (3 * args.poll_ms).max(3_000);
-        tokio::spawn(http::serve(
-            listener,
-            move |req| {
-                let m = m.clone();
-                let stopping = *stopping.borrow();
-                async move { endpoint(&m, &req.path, stopping, stale_ms) }
-            },
-            shutdown.clone(),
-        ));
+        let router = http::ops::router(http::ops::Ops {
+            metrics: metrics.clone(),
+            stopping: shutdown.clone(),
+            // Healthy while the database answered within three poll intervals.
+            stale_ms: (3 * args.poll_ms).max(3_000),
+        });
+        let stopped = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = http::serve(listener, router, stopped).await {
+                tracing::error!(error = %e, "the /healthz and /metrics server stopped");
+            }
+        });
     }
 
     let wake = Arc::new(Notify::new());
     let listen_target = Target {
         config: target.config.clone(),
         shown: target.shown.clone(),
+        ca_file: target.ca_file.clone(),
     };
     tokio::spawn(listen(
         listen_target,
@@ -211,24 +225,6 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     }
     tracing::info!("samia run stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-fn endpoint(m: &Metrics, path: &str, stopping: bool, stale_ms: u64) -> Response {
-    match path {
-        "/healthz" => match m.db_silence_ms() {
-            _ if stopping => Response::text(503, "stopping\n"),
-            Some(ms) if ms <= stale_ms => Response::text(200, "ok\n"),
-            Some(ms) => Response::text(503, format!("database silent for {ms} ms\n")),
-            None => Response::text(503, "database not reached yet\n"),
-        },
-        "/metrics" => Response {
-            status: 200,
-            content_type: "text/plain; version=0.0.4",
-            headers: Vec::new(),
-            body: m.render(),
-        },
-        _ => Response::text(404, "not found: try /healthz or /metrics\n"),
-    }
 }
 
 async fn wait_for_signal() -> &'static str {
@@ -307,33 +303,42 @@ async fn listen(
         };
         match connected {
             Ok((client, mut ended)) => {
-                if client
-                    .batch_execute(&format!("listen {CHANNEL}"))
-                    .await
-                    .is_ok()
-                {
-                    pause = Duration::from_millis(200);
-                    metrics.db_ok();
-                    // Jobs queued while we were away.
-                    wake.notify_waiters();
-                    loop {
-                        tokio::select! {
-                            _ = tokio::time::sleep(poll) => {
-                                if client.simple_query("select 1").await.is_ok() {
-                                    metrics.db_ok();
-                                } else {
-                                    break;
+                match client.batch_execute(&format!("listen {CHANNEL}")).await {
+                    Ok(()) => {
+                        pause = Duration::from_millis(200);
+                        metrics.db_ok();
+                        // Jobs queued while we were away.
+                        wake.notify_waiters();
+                        loop {
+                            tokio::select! {
+                                _ = tokio::time::sleep(poll) => {
+                                    match client.simple_query("select 1").await {
+                                        Ok(_) => metrics.db_ok(),
+                                        Err(e) => {
+                                            metrics.db_error("ping");
+                                            tracing::warn!(error = %crate::error::describe(&e), "the LISTEN connection stopped answering");
+                                            break;
+                                        }
+                                    }
                                 }
+                                _ = &mut ended => break,
+                                _ = shutdown.changed() => return,
                             }
-                            _ = &mut ended => break,
-                            _ = shutdown.changed() => return,
                         }
+                        tracing::warn!("lost the database connection; reconnecting");
+                    }
+                    Err(e) => {
+                        metrics.db_error("listen");
+                        tracing::warn!(
+                            channel = CHANNEL,
+                            error = %crate::error::describe(&e),
+                            "LISTEN failed; workers poll until it succeeds on a new connection"
+                        );
                     }
                 }
-                tracing::warn!("lost the database connection; reconnecting");
             }
             Err(e) => {
-                metrics.count(metrics::DB_ERRORS, &[("op", "listen")]);
+                metrics.db_error("listen");
                 tracing::warn!(error = %crate::error::describe(&e), "cannot reach the database; retrying");
             }
         }

@@ -1,9 +1,11 @@
 //! The database named by `DATABASE_URL`, and a small connection pool to it.
 
-use crate::error::{describe, CliError};
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
+use crate::error::CliError;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use secrecy::{ExposeSecret, SecretString};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::config::Host;
@@ -11,24 +13,57 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+/// Where the database is: the settings of every command that connects.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// The database: a URL such as postgres://USER@HOST:5432/DBNAME (the
+    /// password after the user name) or a key=value string. Prefer the
+    /// environment: a command line is visible to other users of the machine.
+    #[arg(
+        long = "database-url",
+        env = "DATABASE_URL",
+        value_name = "URL",
+        value_parser = crate::secret_arg,
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<SecretString>,
+    /// PEM file of CA certificates trusted besides the Web PKI roots when the
+    /// URL says sslmode=require (Supabase publishes its own CA).
+    #[arg(
+        long = "db-ca-file",
+        env = "SAMIA_DB_CA_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub ca_file: Option<PathBuf>,
+}
+
 /// A parsed `DATABASE_URL` and a printable description of where it points
 /// (host, port and database, never the password).
 pub struct Target {
     pub config: Config,
     pub shown: String,
+    /// Extra CA certificates for TLS (`SAMIA_DB_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Target {
-    pub fn from_env() -> Result<Target, CliError> {
-        match std::env::var("DATABASE_URL") {
-            Ok(url) if !url.trim().is_empty() => Target::parse(&url),
-            Ok(_) | Err(std::env::VarError::NotPresent) => Err(CliError::Config(
-                "DATABASE_URL is not set: export it, e.g. DATABASE_URL=postgres://USER@HOST:5432/DBNAME".into(),
-            )),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(CliError::Config("DATABASE_URL is not valid UTF-8".into()))
-            }
-        }
+    pub fn from_args(args: &DbArgs) -> Result<Target, CliError> {
+        let url = args
+            .database_url
+            .as_ref()
+            .map(|u| u.expose_secret().trim())
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                CliError::Config(
+                    "DATABASE_URL is not set: export it, e.g. DATABASE_URL=postgres://USER@HOST:5432/DBNAME"
+                        .into(),
+                )
+            })?;
+        let mut target = Target::parse(url)?;
+        target.ca_file = args.ca_file.clone();
+        Ok(target)
     }
 
     pub fn parse(url: &str) -> Result<Target, CliError> {
@@ -45,7 +80,11 @@ impl Target {
             config.application_name("samia");
         }
         let shown = describe_target(&config);
-        Ok(Target { config, shown })
+        Ok(Target {
+            config,
+            shown,
+            ca_file: None,
+        })
     }
 }
 
@@ -80,8 +119,8 @@ fn describe_target(config: &Config) -> String {
 }
 
 /// The TLS connector for `sslmode=require`: the server's certificate must
-/// chain to the Web PKI roots or to the PEM certificates in
-/// `SAMIA_DB_CA_FILE` (Supabase publishes its own CA), and match the host.
+/// chain to the Web PKI roots or to the PEM certificates in the target's
+/// CA file (`SAMIA_DB_CA_FILE`), and match the host.
 /// `None` (plain TCP) for `sslmode=disable` or `prefer`, the default.
 pub fn tls(target: &Target) -> Result<Option<MakeRustlsConnect>, CliError> {
     if target.config.get_ssl_mode() != SslMode::Require {
@@ -89,9 +128,9 @@ pub fn tls(target: &Target) -> Result<Option<MakeRustlsConnect>, CliError> {
     }
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = std::env::var_os("SAMIA_DB_CA_FILE") {
-        let shown = std::path::Path::new(&path).display().to_string();
-        let certs = CertificateDer::pem_file_iter(&path)
+    if let Some(path) = &target.ca_file {
+        let shown = path.display().to_string();
+        let certs = CertificateDer::pem_file_iter(path)
             .map_err(|e| CliError::Config(format!("SAMIA_DB_CA_FILE {shown}: {e}")))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| CliError::Config(format!("SAMIA_DB_CA_FILE {shown}: {e}")))?;
@@ -131,12 +170,9 @@ pub fn pool(target: &Target) -> Result<Pool, CliError> {
 }
 
 pub async fn client(pool: &Pool, target: &Target) -> Result<Object, CliError> {
-    pool.get().await.map_err(|e| CliError::Connect {
+    pool.get().await.map_err(|source| CliError::Connect {
         target: target.shown.clone(),
-        reason: match &e {
-            PoolError::Backend(pg) => describe(pg),
-            other => other.to_string(),
-        },
+        source,
     })
 }
 

@@ -8,11 +8,28 @@ pub enum CliError {
     #[error("{0}")]
     Config(String),
     /// The database cannot be reached (exit 2).
-    #[error("cannot connect to the database at {target}: {reason}")]
-    Connect { target: String, reason: String },
-    /// A statement failed (exit 1).
+    #[error("cannot connect to the database at {target}: {}", pool_reason(.source))]
+    Connect {
+        target: String,
+        #[source]
+        source: deadpool_postgres::PoolError,
+    },
+    /// A statement failed, or its rows were not what was expected (exit 1).
+    #[error("{context}: {}", describe(.source))]
+    Database {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// Reading the migration history or applying a migration failed (exit 1).
     #[error("{context}: {reason}")]
-    Database { context: String, reason: String },
+    Migration {
+        context: String,
+        /// The database's own message when there is one (see `migrate`).
+        reason: String,
+        #[source]
+        source: refinery::Error,
+    },
     /// A check or a migration refused to go on (exit 1).
     #[error("{0}")]
     Refused(String),
@@ -22,16 +39,26 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Config(_) | CliError::Connect { .. } => ExitCode::from(2),
-            CliError::Database { .. } | CliError::Refused(_) => ExitCode::from(1),
+            CliError::Database { .. } | CliError::Migration { .. } | CliError::Refused(_) => {
+                ExitCode::from(1)
+            }
         }
     }
 
-    /// Wraps a failed statement with what was being done.
-    pub fn db(context: impl Into<String>, e: &tokio_postgres::Error) -> CliError {
+    /// Wraps a failed statement (or an unreadable row) with what was being done.
+    pub fn db(context: impl Into<String>, source: tokio_postgres::Error) -> CliError {
         CliError::Database {
             context: context.into(),
-            reason: describe(e),
+            source,
         }
+    }
+}
+
+/// Why the pool gave no connection: the server's or client's own reason.
+fn pool_reason(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(pg) => describe(pg),
+        other => other.to_string(),
     }
 }
 

@@ -1,27 +1,23 @@
 //! `samia`: the SAMIA-TAROT operator binary.
 //!
-//! Configuration comes from the environment only (`DATABASE_URL`). Exit codes:
+//! Configuration comes from the environment (`DATABASE_URL` and the
+//! variables each command's `--help` lists), read through clap. Exit codes:
 //! 0 success, 1 a check failed (unhealthy, QA findings, migration refused or
 //! failed), 2 configuration or connection problem.
 
-mod audit;
+mod cli;
 mod daemon;
 mod db;
 mod error;
-mod fake_twilio;
-mod health;
 mod http;
 mod jobs;
-mod jobs_cli;
 mod metrics;
-mod migrate;
-mod phone_jobs;
-mod qa;
 mod sealer;
 mod twilio;
-mod worker;
 
 use clap::{Parser, Subcommand};
+use cli::{audit, health, jobs as jobs_cli, migrate, qa};
+use db::DbArgs;
 use error::CliError;
 use std::process::ExitCode;
 
@@ -47,24 +43,32 @@ struct Cli {
 enum Command {
     /// Apply or inspect the schema migrations embedded in this binary.
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
         #[command(subcommand)]
         action: MigrateAction,
     },
     /// Check the database: server and extension versions, pending migrations,
     /// row counts. Exits 0 only when healthy.
     Health {
+        #[command(flatten)]
+        db: DbArgs,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
     },
     /// The tamper-evident audit chain: seal new rows, or verify every sealed row.
     Audit {
+        #[command(flatten)]
+        db: DbArgs,
         #[command(subcommand)]
         action: AuditAction,
     },
     /// Data-QA sweep: counts rows that break the data contract. Exits 1 when
     /// any check finds a problem.
     Qa {
+        #[command(flatten)]
+        db: DbArgs,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -75,12 +79,14 @@ enum Command {
     Run(daemon::RunArgs),
     /// Inspect the job queue and requeue dead-lettered jobs.
     Jobs {
+        #[command(flatten)]
+        db: DbArgs,
         #[command(subcommand)]
         action: JobsAction,
     },
     /// A fake Twilio Verify API on loopback for development and tests
     /// (no DATABASE_URL needed).
-    FakeTwilio(fake_twilio::FakeArgs),
+    FakeTwilio(twilio::fake::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -159,38 +165,48 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A secret setting, held so that it never reaches a log line or help text.
+fn secret_arg(value: &str) -> Result<secrecy::SecretString, std::convert::Infallible> {
+    Ok(secrecy::SecretString::from(value))
+}
+
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
-    let command = match cli.command {
-        Command::FakeTwilio(args) => return fake_twilio::run(args).await,
-        other => other,
+    let db_args = match &cli.command {
+        Command::FakeTwilio(args) => return twilio::fake::run(args).await,
+        Command::Migrate { db, .. }
+        | Command::Health { db, .. }
+        | Command::Audit { db, .. }
+        | Command::Qa { db, .. }
+        | Command::Jobs { db, .. } => db,
+        Command::Run(args) => &args.db,
     };
-    let target = db::Target::from_env()?;
+    let target = db::Target::from_args(db_args)?;
     let pool = db::pool(&target)?;
-    match command {
-        Command::Migrate { action } => {
+    match cli.command {
+        Command::Migrate { action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {
                 MigrateAction::Up => migrate::up(&mut client).await,
                 MigrateAction::Status => migrate::status(&mut client).await,
             }
         }
-        Command::Health { json } => {
+        Command::Health { json, .. } => {
             let mut client = db::client(&pool, &target).await?;
             health::run(&mut client, json).await
         }
-        Command::Audit { action } => {
+        Command::Audit { action, .. } => {
             let client = db::client(&pool, &target).await?;
             match action {
                 AuditAction::Seal => audit::seal(&client).await,
                 AuditAction::Verify { anchor } => audit::verify(&client, &anchor).await,
             }
         }
-        Command::Qa { json } => {
+        Command::Qa { json, .. } => {
             let client = db::client(&pool, &target).await?;
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, args).await,
-        Command::Jobs { action } => {
+        Command::Jobs { action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {
                 JobsAction::List {
@@ -208,7 +224,100 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             }
         }
-        // Returned above, before DATABASE_URL is read; kept total without a panic.
-        Command::FakeTwilio(args) => fake_twilio::run(args).await,
+        // Returned above, before the database settings are read.
+        Command::FakeTwilio(args) => twilio::fake::run(&args).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every variable `samia run` reads.
+    const RUN_VARIABLES: &[&str] = &[
+        "DATABASE_URL",
+        "SAMIA_DB_CA_FILE",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_VERIFY_SERVICE_SID",
+        "TWILIO_BASE_URL",
+        "SAMIA_CONCURRENCY",
+        "SAMIA_LEASE_MS",
+        "SAMIA_POLL_MS",
+        "SAMIA_PROVIDER_TIMEOUT_MS",
+        "SAMIA_BACKOFF_BASE_MS",
+        "SAMIA_BACKOFF_MAX_MS",
+        "SAMIA_SEAL_MS",
+        "SAMIA_LISTEN",
+        "SAMIA_WORKER_ID",
+        "SAMIA_LOG_FORMAT",
+        "RUST_LOG",
+    ];
+
+    const SECRETS: &[&str] = &["DATABASE_URL", "TWILIO_AUTH_TOKEN"];
+
+    #[test]
+    fn run_help_lists_every_variable() {
+        let mut cli = Cli::command();
+        cli.build();
+        let help = cli
+            .find_subcommand_mut("run")
+            .expect("run is a subcommand")
+            .render_long_help()
+            .to_string();
+        for var in RUN_VARIABLES {
+            assert!(
+                help.contains(&format!("[env: {var}")),
+                "{var} missing:\n{help}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_hide_their_values_and_have_no_default() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut seen = Vec::new();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                let Some(var) = arg.get_env().and_then(|v| v.to_str()) else {
+                    continue;
+                };
+                if SECRETS.contains(&var) {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{var} of {}",
+                        command.get_name()
+                    );
+                    assert!(arg.get_default_values().is_empty(), "{var} has a default");
+                    seen.push(var.to_string());
+                }
+            }
+        }
+        for secret in SECRETS {
+            assert!(seen.iter().any(|s| s == secret), "{secret} is not read");
+        }
+    }
+
+    #[test]
+    fn a_secret_given_as_a_flag_never_shows_in_debug_output() {
+        let cli = Cli::try_parse_from([
+            "samia",
+            "run",
+            "--database-url",
+            "postgres://app:hunter2@db/samia",
+            "--twilio-auth-token",
+            "tok-hunter3",
+        ])
+        .expect("parses");
+        let Command::Run(args) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
     }
 }

@@ -26,7 +26,7 @@ pub async fn run(
             Ok(0) => {}
             Ok(n) => tracing::debug!(rows = n, "sealed audit rows"),
             Err(reason) => {
-                metrics.count(crate::metrics::DB_ERRORS, &[("op", "audit_seal")]);
+                metrics.db_error("audit_seal");
                 tracing::warn!(error = %reason, "cannot seal audit rows; retrying later");
             }
         }
@@ -44,7 +44,7 @@ pub async fn seal_all_with(
         let n: i32 = client
             .query_one("select samia.audit_seal($1)", &[&BATCH])
             .await?
-            .get(0);
+            .try_get(0)?;
         total += i64::from(n);
         if n < BATCH {
             return Ok(total);

@@ -46,8 +46,10 @@ fn embedded() -> Result<Vec<Migration>, CliError> {
     MIGRATIONS
         .iter()
         .map(|(stem, sql)| {
-            Migration::unapplied(stem, sql).map_err(|e| {
-                CliError::Refused(format!("embedded migration {stem} is invalid: {e}"))
+            Migration::unapplied(stem, sql).map_err(|source| CliError::Migration {
+                context: format!("embedded migration {stem} is invalid"),
+                reason: source.to_string(),
+                source,
             })
         })
         .collect()
@@ -67,13 +69,17 @@ pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
     let history_exists: bool = client
         .query_one("select to_regclass($1) is not null", &[&HISTORY_TABLE])
         .await
-        .map_err(|e| CliError::db("reading the migration history", &e))?
-        .get(0);
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| CliError::db("reading the migration history", e))?;
     let applied = if history_exists {
         runner(&migrations)
             .get_applied_migrations_async(client)
             .await
-            .map_err(|e| CliError::Refused(format!("cannot read {HISTORY_TABLE}: {e}")))?
+            .map_err(|source| CliError::Migration {
+                context: format!("cannot read {HISTORY_TABLE}"),
+                reason: source.to_string(),
+                source,
+            })?
     } else {
         Vec::new()
     };
@@ -155,16 +161,22 @@ pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
     client
         .batch_execute("create schema if not exists ops")
         .await
-        .map_err(|e| CliError::db("creating schema ops", &e))?;
+        .map_err(|e| CliError::db("creating schema ops", e))?;
     client
         .execute("select pg_advisory_lock($1)", &[&LOCK_KEY])
         .await
-        .map_err(|e| CliError::db("taking the migration lock", &e))?;
+        .map_err(|e| CliError::db("taking the migration lock", e))?;
     let result = apply_pending(client).await;
     // The lock is per session; release it even when a migration failed.
-    let _ = client
+    if let Err(e) = client
         .execute("select pg_advisory_unlock($1)", &[&LOCK_KEY])
-        .await;
+        .await
+    {
+        eprintln!(
+            "samia: warning: cannot release the migration lock (it ends with this session): {}",
+            crate::error::describe(&e)
+        );
+    }
     result
 }
 
@@ -206,13 +218,13 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
                 println!("skipped  {}  (applied concurrently)", entry.label());
                 skipped += 1;
             }
-            Err(e) => {
+            Err(source) => {
                 println!("FAILED   {}", entry.label());
-                return Err(CliError::Refused(format!(
-                    "migration {} failed and was rolled back: {}",
-                    entry.label(),
-                    refinery_reason(&e, &entry.label())
-                )));
+                return Err(CliError::Migration {
+                    context: format!("migration {} failed and was rolled back", entry.label()),
+                    reason: refinery_reason(&source, &entry.label()),
+                    source,
+                });
             }
         }
     }

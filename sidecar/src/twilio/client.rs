@@ -1,12 +1,51 @@
 //! The Twilio Verify v2 client: start a verification (send a code) and check
-//! a code. Credentials come from the environment, are held as secrets and
-//! never appear in a log line or an error.
+//! a code. Credentials come from the environment (through `TwilioArgs`), the
+//! auth token is held as a secret and never appears in help, a log line or
+//! an error.
 
 use crate::error::CliError;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://verify.twilio.com";
+
+/// Twilio's settings of `samia run`.
+#[derive(clap::Args, Debug)]
+pub struct TwilioArgs {
+    /// The Twilio account SID (AC...).
+    #[arg(
+        long = "twilio-account-sid",
+        env = "TWILIO_ACCOUNT_SID",
+        value_name = "SID"
+    )]
+    account_sid: Option<String>,
+    /// The Twilio auth token. Prefer the environment: a command line is
+    /// visible to other users of the machine.
+    #[arg(
+        long = "twilio-auth-token",
+        env = "TWILIO_AUTH_TOKEN",
+        value_name = "TOKEN",
+        value_parser = crate::secret_arg,
+        hide_env_values = true
+    )]
+    auth_token: Option<SecretString>,
+    /// The Verify service SID (VA...).
+    #[arg(
+        long = "twilio-verify-service-sid",
+        env = "TWILIO_VERIFY_SERVICE_SID",
+        value_name = "SID"
+    )]
+    service_sid: Option<String>,
+    /// Where Twilio Verify answers: https://, or plain http on loopback for a
+    /// fake Twilio (`samia fake-twilio`).
+    #[arg(
+        long = "twilio-base-url",
+        env = "TWILIO_BASE_URL",
+        value_name = "URL",
+        default_value = DEFAULT_BASE_URL
+    )]
+    base_url: String,
+}
 
 /// Where and as whom to call Twilio.
 pub struct TwilioConfig {
@@ -19,22 +58,21 @@ pub struct TwilioConfig {
 
 impl TwilioConfig {
     /// From `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_VERIFY_SERVICE_SID`
-    /// and (optionally) `TWILIO_BASE_URL`.
-    pub fn from_env(timeout: Duration) -> Result<TwilioConfig, CliError> {
-        let var = |name: &str| -> Result<String, CliError> {
-            match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+    /// and `TWILIO_BASE_URL` (or their flags).
+    pub fn from_args(args: &TwilioArgs, timeout: Duration) -> Result<TwilioConfig, CliError> {
+        let required = |name: &str, value: Option<&str>| -> Result<String, CliError> {
+            match value.map(str::trim) {
+                Some(v) if !v.is_empty() => Ok(v.to_string()),
                 _ => Err(CliError::Config(format!(
                     "{name} is not set: export TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and \
                      TWILIO_VERIFY_SERVICE_SID (or TWILIO_BASE_URL of a fake Twilio for development)"
                 ))),
             }
         };
-        let base_url = std::env::var("TWILIO_BASE_URL")
-            .ok()
-            .map(|u| u.trim().trim_end_matches('/').to_string())
+        let base_url = Some(args.base_url.trim().trim_end_matches('/'))
             .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+            .unwrap_or(DEFAULT_BASE_URL)
+            .to_string();
         if !(base_url.starts_with("https://")
             || base_url.starts_with("http://127.0.0.1")
             || base_url.starts_with("http://localhost")
@@ -46,9 +84,12 @@ impl TwilioConfig {
         }
         Ok(TwilioConfig {
             base_url,
-            account_sid: var("TWILIO_ACCOUNT_SID")?,
-            auth_token: SecretString::from(var("TWILIO_AUTH_TOKEN")?),
-            service_sid: var("TWILIO_VERIFY_SERVICE_SID")?,
+            account_sid: required("TWILIO_ACCOUNT_SID", args.account_sid.as_deref())?,
+            auth_token: SecretString::from(required(
+                "TWILIO_AUTH_TOKEN",
+                args.auth_token.as_ref().map(|t| t.expose_secret()),
+            )?),
+            service_sid: required("TWILIO_VERIFY_SERVICE_SID", args.service_sid.as_deref())?,
             timeout,
         })
     }

@@ -4,8 +4,8 @@
 //! the server has available, every embedded migration applied and none
 //! changed. Row counts are printed for the operator, not judged.
 
+use crate::cli::migrate::{self, State};
 use crate::error::CliError;
-use crate::migrate::{self, State};
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::Client;
@@ -18,8 +18,10 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
             &[],
         )
         .await
-        .map_err(|e| CliError::db("reading the server version", &e))?;
-    let (server, tls): (String, Option<String>) = (row.get(0), row.get(1));
+        .map_err(|e| CliError::db("reading the server version", e))?;
+    let read = |e| CliError::db("reading the server version", e);
+    let server: String = row.try_get(0).map_err(read)?;
+    let tls: Option<String> = row.try_get(1).map_err(read)?;
     let ext = client
         .query_opt(
             "select e.extversion, a.default_version
@@ -29,9 +31,12 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
             &[],
         )
         .await
-        .map_err(|e| CliError::db("reading the extension version", &e))?;
+        .map_err(|e| CliError::db("reading the extension version", e))?;
     let (installed, available): (Option<String>, Option<String>) = match ext {
-        Some(row) => (row.get(0), row.get(1)),
+        Some(row) => {
+            let read = |e| CliError::db("reading the extension version", e);
+            (row.try_get(0).map_err(read)?, row.try_get(1).map_err(read)?)
+        }
         None => (None, None),
     };
 
@@ -133,16 +138,18 @@ async fn row_counts(client: &Client) -> Result<Vec<(String, i64)>, CliError> {
             &[],
         )
         .await
-        .map_err(|e| CliError::db("listing tables", &e))?;
+        .map_err(|e| CliError::db("listing tables", e))?;
     let mut counts = Vec::with_capacity(tables.len());
     for row in tables {
-        let table: String = row.get(0);
+        let table: String = row
+            .try_get(0)
+            .map_err(|e| CliError::db("listing tables", e))?;
         // The name comes from the catalog, quoted with format('%I').
         let n: i64 = client
             .query_one(&format!("select count(*) from {table}"), &[])
             .await
-            .map_err(|e| CliError::db(format!("counting {table}"), &e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| CliError::db(format!("counting {table}"), e))?;
         counts.push((table, n));
     }
     Ok(counts)

@@ -6,6 +6,8 @@
 //! `attempts`), so a worker whose lease ran out and whose job was claimed
 //! again can no longer change it.
 
+pub mod worker;
+
 use std::time::Duration;
 use tokio_postgres::{Client, GenericClient};
 
@@ -54,12 +56,14 @@ pub async fn claim(
             &[&kinds, &worker, &lease.as_secs_f64()],
         )
         .await?;
-    Ok(row.map(|r| Job {
-        id: r.get(0),
-        kind: r.get(1),
-        payload: serde_json::from_str(r.get::<_, &str>(2)).unwrap_or(serde_json::Value::Null),
-        attempt: r.get(3),
-        max_attempts: r.get(4),
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Job {
+        id: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        // A payload that is not JSON fails the job as malformed, in its handler.
+        payload: serde_json::from_str(r.try_get::<_, &str>(2)?).unwrap_or(serde_json::Value::Null),
+        attempt: r.try_get(3)?,
+        max_attempts: r.try_get(4)?,
         worker: worker.to_string(),
     }))
 }

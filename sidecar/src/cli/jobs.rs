@@ -3,9 +3,65 @@
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
 const STATUSES: &[&str] = &["queued", "running", "done", "dead", "cancelled"];
+
+/// One row of `jobs list`, in the order of its query's columns.
+struct JobRow {
+    id: i64,
+    kind: String,
+    status: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: String,
+    locked_by: Option<String>,
+    last_error: Option<String>,
+    created_at: String,
+}
+
+impl JobRow {
+    fn read(r: &Row) -> Result<JobRow, tokio_postgres::Error> {
+        Ok(JobRow {
+            id: r.try_get(0)?,
+            kind: r.try_get(1)?,
+            status: r.try_get(2)?,
+            attempts: r.try_get(3)?,
+            max_attempts: r.try_get(4)?,
+            run_at: r.try_get(5)?,
+            locked_by: r.try_get(6)?,
+            last_error: r.try_get(7)?,
+            created_at: r.try_get(8)?,
+        })
+    }
+}
+
+/// One row of `jobs stats`.
+struct StatsRow {
+    kind: String,
+    status: String,
+    count: i64,
+    oldest_ready_seconds: f64,
+}
+
+impl StatsRow {
+    fn read(r: &Row) -> Result<StatsRow, tokio_postgres::Error> {
+        Ok(StatsRow {
+            kind: r.try_get(0)?,
+            status: r.try_get(1)?,
+            count: r.try_get(2)?,
+            oldest_ready_seconds: r.try_get(3)?,
+        })
+    }
+}
+
+/// The `id` column (the first) of every row.
+fn ids_of(rows: &[Row], context: &str) -> Result<Vec<i64>, CliError> {
+    rows.iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::db(context, e))
+}
 
 pub async fn list(
     client: &Client,
@@ -30,18 +86,21 @@ pub async fn list(
             &[&status, &kind, &limit.clamp(1, 10_000)],
         )
         .await
-        .map_err(|e| CliError::db("listing jobs", &e))?;
+        .map_err(|e| CliError::db("listing jobs", e))?;
+    let jobs = rows
+        .iter()
+        .map(JobRow::read)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::db("reading the listed jobs", e))?;
     if as_json {
-        let items: Vec<_> = rows
+        let items: Vec<_> = jobs
             .iter()
-            .map(|r| {
+            .map(|j| {
                 json!({
-                    "id": r.get::<_, i64>(0), "kind": r.get::<_, String>(1),
-                    "status": r.get::<_, String>(2), "attempts": r.get::<_, i32>(3),
-                    "max_attempts": r.get::<_, i32>(4), "run_at": r.get::<_, String>(5),
-                    "locked_by": r.get::<_, Option<String>>(6),
-                    "last_error": r.get::<_, Option<String>>(7),
-                    "created_at": r.get::<_, String>(8),
+                    "id": j.id, "kind": j.kind, "status": j.status, "attempts": j.attempts,
+                    "max_attempts": j.max_attempts, "run_at": j.run_at,
+                    "locked_by": j.locked_by, "last_error": j.last_error,
+                    "created_at": j.created_at,
                 })
             })
             .collect();
@@ -52,17 +111,17 @@ pub async fn list(
         "{:>8}  {:<18} {:<8} {:>8}  {:<32} last error",
         "id", "kind", "status", "attempts", "run at"
     );
-    for r in &rows {
-        let error: Option<String> = r.get(7);
+    for j in &jobs {
         println!(
             "{:>8}  {:<18} {:<8} {:>4}/{:<3}  {:<32} {}",
-            r.get::<_, i64>(0),
-            r.get::<_, String>(1),
-            r.get::<_, String>(2),
-            r.get::<_, i32>(3),
-            r.get::<_, i32>(4),
-            r.get::<_, String>(5),
-            error
+            j.id,
+            j.kind,
+            j.status,
+            j.attempts,
+            j.max_attempts,
+            j.run_at,
+            j.last_error
+                .as_deref()
                 .unwrap_or_default()
                 .chars()
                 .take(120)
@@ -76,18 +135,25 @@ pub async fn stats(client: &Client, as_json: bool) -> Result<ExitCode, CliError>
     let rows = client
         .query(
             "select kind, status, count(*),
-                    coalesce(extract(epoch from clock_timestamp() - min(run_at))
-                               filter (where status = 'queued' and run_at <= clock_timestamp()), 0)::float8
+                    coalesce(extract(epoch from clock_timestamp() - min(run_at)
+                               filter (where status = 'queued' and run_at <= clock_timestamp())), 0)::float8
                from ops.jobs group by kind, status order by kind, status",
             &[],
         )
         .await
-        .map_err(|e| CliError::db("counting jobs", &e))?;
+        .map_err(|e| CliError::db("counting jobs", e))?;
+    let stats = rows
+        .iter()
+        .map(StatsRow::read)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::db("reading the job counts", e))?;
     if as_json {
-        let items: Vec<_> = rows
+        let items: Vec<_> = stats
             .iter()
-            .map(|r| json!({ "kind": r.get::<_, String>(0), "status": r.get::<_, String>(1),
-                             "count": r.get::<_, i64>(2), "oldest_ready_seconds": r.get::<_, f64>(3) }))
+            .map(|s| {
+                json!({ "kind": s.kind, "status": s.status,
+                             "count": s.count, "oldest_ready_seconds": s.oldest_ready_seconds })
+            })
             .collect();
         println!("{}", json!(items));
         return Ok(ExitCode::SUCCESS);
@@ -96,13 +162,10 @@ pub async fn stats(client: &Client, as_json: bool) -> Result<ExitCode, CliError>
         "{:<18} {:<8} {:>8}  oldest ready",
         "kind", "status", "count"
     );
-    for r in &rows {
+    for s in &stats {
         println!(
             "{:<18} {:<8} {:>8}  {:.1} s",
-            r.get::<_, String>(0),
-            r.get::<_, String>(1),
-            r.get::<_, i64>(2),
-            r.get::<_, f64>(3)
+            s.kind, s.status, s.count, s.oldest_ready_seconds
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -125,12 +188,12 @@ pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitC
             &[&ids, &all_dead],
         )
         .await
-        .map_err(|e| CliError::db("requeueing dead jobs", &e))?;
-    let requeued: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        .map_err(|e| CliError::db("requeueing dead jobs", e))?;
+    let requeued = ids_of(&rows, "reading the requeued jobs")?;
     client
         .execute("select pg_notify('samia_jobs', 'retry')", &[])
         .await
-        .map_err(|e| CliError::db("waking the workers", &e))?;
+        .map_err(|e| CliError::db("waking the workers", e))?;
     println!("requeued {} dead jobs", requeued.len());
     let missing: Vec<String> = ids
         .iter()
@@ -164,7 +227,7 @@ pub async fn cancel(
     let tx = client
         .transaction()
         .await
-        .map_err(|e| CliError::db("starting a transaction", &e))?;
+        .map_err(|e| CliError::db("starting a transaction", e))?;
     let rows = tx
         .query(
             "update ops.jobs set status = 'cancelled', locked_by = null, last_error = $2,
@@ -174,22 +237,26 @@ pub async fn cancel(
             &[&ids, &reason],
         )
         .await
-        .map_err(|e| CliError::db("cancelling jobs", &e))?;
+        .map_err(|e| CliError::db("cancelling jobs", e))?;
+    let mut cancelled = Vec::with_capacity(rows.len());
     for row in &rows {
-        let (kind, verification): (String, Option<i64>) = (row.get(1), row.get(2));
+        let read = |e| CliError::db("reading the cancelled jobs", e);
+        let id: i64 = row.try_get(0).map_err(read)?;
+        let kind: String = row.try_get(1).map_err(read)?;
+        let verification: Option<i64> = row.try_get(2).map_err(read)?;
+        cancelled.push(id);
         if let (true, Some(id)) = (kind == "phone.send_code", verification) {
             tx.execute(
                 "select samia.phone_verification_outcome($1, 'canceled', null, 'canceled_by_operator')",
                 &[&id],
             )
             .await
-            .map_err(|e| CliError::db(format!("cancelling phone verification {id}"), &e))?;
+            .map_err(|e| CliError::db(format!("cancelling phone verification {id}"), e))?;
         }
     }
     tx.commit()
         .await
-        .map_err(|e| CliError::db("committing the cancellation", &e))?;
-    let cancelled: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        .map_err(|e| CliError::db("committing the cancellation", e))?;
     println!("cancelled {} jobs", cancelled.len());
     let missing: Vec<String> = ids
         .iter()

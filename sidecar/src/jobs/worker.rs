@@ -6,8 +6,8 @@
 //! claim, and retried until the lease runs out if the database is away.
 
 use crate::jobs::{self, Backoff, Job, Next};
-use crate::metrics::{self, Metrics};
-use crate::phone_jobs::{self, Failure, Report};
+use crate::metrics::Metrics;
+use crate::twilio::jobs::{self as phone_jobs, Failure, Report};
 use crate::twilio::Twilio;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
                 }
             }
             Err(e) => {
-                ctx.metrics.count(metrics::DB_ERRORS, &[("op", "claim")]);
+                ctx.metrics.db_error("claim");
                 tracing::warn!(worker = %me, error = %e, "cannot claim jobs; retrying");
                 tokio::select! {
                     _ = tokio::time::sleep(ctx.poll.max(Duration::from_millis(250))) => {}
@@ -72,7 +72,7 @@ async fn work(ctx: &Context, job: Job) {
     let started = Instant::now();
     // Leave a margin so a write that succeeds is never after the lease end.
     let deadline = started + ctx.lease.mul_f64(0.9);
-    ctx.metrics.count(metrics::CLAIMED, &[("kind", &job.kind)]);
+    ctx.metrics.claimed(&job.kind);
     ctx.metrics.job_started();
     let (next, report) = if job.attempt > job.max_attempts {
         (
@@ -86,17 +86,11 @@ async fn work(ctx: &Context, job: Job) {
     } else {
         match phone_jobs::perform(&ctx.twilio, &job).await {
             Ok((report, result)) => {
-                ctx.metrics.count(
-                    metrics::PROVIDER,
-                    &[("kind", &job.kind), ("result", result)],
-                );
+                ctx.metrics.provider_call(&job.kind, result);
                 (Next::Done, Some(report))
             }
             Err(Failure::Transient { error, retry_after }) => {
-                ctx.metrics.count(
-                    metrics::PROVIDER,
-                    &[("kind", &job.kind), ("result", "retryable")],
-                );
+                ctx.metrics.provider_call(&job.kind, "retryable");
                 if job.is_last_attempt() {
                     (Next::Dead { error }, phone_jobs::report_when_dead(&job))
                 } else {
@@ -109,7 +103,8 @@ async fn work(ctx: &Context, job: Job) {
             }
         }
     };
-    let result = settle(ctx, &job, &next, report.as_ref(), deadline).await;
+    // What was recorded, which may differ from what was planned.
+    let (result, next) = settle(ctx, &job, next, report, deadline).await;
     ctx.metrics.job_ended();
     let label = match (&next, result) {
         (_, Settled::LeaseLost) => "lease_lost",
@@ -118,8 +113,7 @@ async fn work(ctx: &Context, job: Job) {
         (Next::Retry { .. }, Settled::Recorded) => "retry",
         (Next::Dead { .. }, Settled::Recorded) => "dead",
     };
-    ctx.metrics
-        .count(metrics::FINISHED, &[("kind", &job.kind), ("result", label)]);
+    ctx.metrics.finished(&job.kind, label);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &next {
         Next::Done => {
@@ -143,22 +137,22 @@ enum Settled {
     GaveUp,
 }
 
+/// Records the end of the attempt; returns how that went and the end that
+/// was recorded (a refused outcome turns the job dead).
 async fn settle(
     ctx: &Context,
     job: &Job,
-    next: &Next,
-    report: Option<&Report>,
+    mut next: Next,
+    mut report: Option<Report>,
     deadline: Instant,
-) -> Settled {
-    let mut next = next.clone();
-    let mut report = report.cloned();
+) -> (Settled, Next) {
     let mut pause = Duration::from_millis(100);
     loop {
         match try_settle(ctx, job, &next, report.as_ref()).await {
-            Ok(true) => return Settled::Recorded,
+            Ok(true) => return (Settled::Recorded, next),
             Ok(false) => {
                 tracing::warn!(job = job.id, "lease lost: another worker has the job now");
-                return Settled::LeaseLost;
+                return (Settled::LeaseLost, next);
             }
             Err(Attempt::Refused(error)) if report.is_some() => {
                 // The database refused the report itself: keep the job for
@@ -168,10 +162,10 @@ async fn settle(
                 report = None;
             }
             Err(Attempt::Refused(error)) | Err(Attempt::Unreachable(error)) => {
-                ctx.metrics.count(metrics::DB_ERRORS, &[("op", "settle")]);
+                ctx.metrics.db_error("settle");
                 if Instant::now() + pause >= deadline {
                     tracing::error!(job = job.id, error = %error, "cannot record the job's end before its lease runs out");
-                    return Settled::GaveUp;
+                    return (Settled::GaveUp, next);
                 }
                 tracing::warn!(job = job.id, error = %error, "cannot record the job's end yet; retrying");
                 tokio::time::sleep(pause).await;

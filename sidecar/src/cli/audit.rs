@@ -9,7 +9,7 @@ use crate::error::CliError;
 use samia_core::audit::{self, AuditRow, Seal, GENESIS};
 use std::process::ExitCode;
 use std::time::Instant;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Row};
 
 const BATCH: i64 = 10_000;
 
@@ -17,7 +17,7 @@ pub async fn seal(client: &Client) -> Result<ExitCode, CliError> {
     let started = Instant::now();
     let total = crate::sealer::seal_all_with(client, |n| eprintln!("sealed {n} rows so far"))
         .await
-        .map_err(|e| CliError::db("sealing audit rows", &e))?;
+        .map_err(|e| CliError::db("sealing audit rows", e))?;
     println!(
         "sealed {total} audit rows in {} ms",
         started.elapsed().as_millis()
@@ -36,6 +36,42 @@ fn parse_anchor(text: &str) -> Result<(i64, audit::Hash), CliError> {
     let seq: i64 = seq.trim().parse().map_err(|_| bad())?;
     let hash = audit::from_hex(hash.trim()).ok_or_else(bad)?;
     Ok((seq, hash))
+}
+
+/// A seal and, unless it was deleted, the audit row it covers (the columns
+/// of `verify`'s query).
+fn sealed_row(r: &Row) -> Result<(Seal, Option<AuditRow>), CliError> {
+    let read = |e| CliError::db("reading seals", e);
+    let seq: i64 = r.try_get(0).map_err(read)?;
+    let hash = |i: usize| -> Result<audit::Hash, CliError> {
+        let bytes: Vec<u8> = r.try_get(i).map_err(read)?;
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| CliError::Refused(format!("seal {seq} has a malformed hash")))
+    };
+    let seal = Seal {
+        seq,
+        audit_id: r.try_get(1).map_err(read)?,
+        prev_hash: hash(2)?,
+        row_hash: hash(3)?,
+    };
+    let present: bool = r.try_get(4).map_err(read)?;
+    let row = if present {
+        Some(AuditRow {
+            id: r.try_get(5).map_err(read)?,
+            actor: r.try_get(6).map_err(read)?,
+            actor_role: r.try_get(7).map_err(read)?,
+            event: r.try_get(8).map_err(read)?,
+            entity: r.try_get(9).map_err(read)?,
+            entity_id: r.try_get(10).map_err(read)?,
+            meta: r.try_get(11).map_err(read)?,
+            created_at_us: r.try_get(12).map_err(read)?,
+        })
+    } else {
+        None
+    };
+    Ok((seal, row))
 }
 
 pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, CliError> {
@@ -58,37 +94,11 @@ pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, Cli
         let rows = client
             .query(&sql, &[&(next_seq - 1), &BATCH])
             .await
-            .map_err(|e| CliError::db("reading seals", &e))?;
+            .map_err(|e| CliError::db("reading seals", e))?;
         if rows.is_empty() {
             break;
         }
-        let mut batch: Vec<(Seal, Option<AuditRow>)> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let hash = |i: usize| -> Result<audit::Hash, CliError> {
-                let bytes: Vec<u8> = r.get(i);
-                bytes.as_slice().try_into().map_err(|_| {
-                    CliError::Refused(format!("seal {} has a malformed hash", r.get::<_, i64>(0)))
-                })
-            };
-            let seal = Seal {
-                seq: r.get(0),
-                audit_id: r.get(1),
-                prev_hash: hash(2)?,
-                row_hash: hash(3)?,
-            };
-            let present: bool = r.get(4);
-            let row = present.then(|| AuditRow {
-                id: r.get(5),
-                actor: r.get(6),
-                actor_role: r.get(7),
-                event: r.get(8),
-                entity: r.get(9),
-                entity_id: r.get(10),
-                meta: r.get(11),
-                created_at_us: r.get(12),
-            });
-            batch.push((seal, row));
-        }
+        let batch = rows.iter().map(sealed_row).collect::<Result<Vec<_>, _>>()?;
         for (seal, _) in &batch {
             if let Some((_, expected)) = anchors.iter().find(|(seq, _)| *seq == seal.seq) {
                 if seal.row_hash != *expected {
@@ -132,9 +142,11 @@ pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, Cli
             &[],
         )
         .await
-        .map_err(|e| CliError::db("counting unsealed rows", &e))?;
-    let (unsealed, behind, first_behind): (i64, i64, Option<i64>) =
-        (row.get(0), row.get(1), row.get(2));
+        .map_err(|e| CliError::db("counting unsealed rows", e))?;
+    let read = |e| CliError::db("counting unsealed rows", e);
+    let unsealed: i64 = row.try_get(0).map_err(read)?;
+    let behind: i64 = row.try_get(1).map_err(read)?;
+    let first_behind: Option<i64> = row.try_get(2).map_err(read)?;
     println!(
         "audit chain intact: {sealed} sealed rows, head {sealed}:{} ({} ms)",
         audit::to_hex(&prev),

@@ -84,12 +84,10 @@ pub async fn run(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
                     array(select id from bad order by id limit {SAMPLE})",
             check.sql
         );
-        let row = client
-            .query_one(&sql, &[])
-            .await
-            .map_err(|e| CliError::db(format!("QA check {}", check.name), &e))?;
-        let count: i64 = row.get(0);
-        let sample: Vec<String> = row.get(1);
+        let failed = |e| CliError::db(format!("QA check {}", check.name), e);
+        let row = client.query_one(&sql, &[]).await.map_err(failed)?;
+        let count: i64 = row.try_get(0).map_err(failed)?;
+        let sample: Vec<String> = row.try_get(1).map_err(failed)?;
         results.push((check, count, sample));
     }
     let failing = results.iter().filter(|(_, n, _)| *n > 0).count();

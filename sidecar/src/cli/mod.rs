@@ -1,0 +1,8 @@
+//! The operator commands that work on the database once and exit:
+//! `migrate`, `health`, `qa`, `audit` and `jobs`.
+
+pub mod audit;
+pub mod health;
+pub mod jobs;
+pub mod migrate;
+pub mod qa;
