@@ -5,6 +5,8 @@
 
 pub mod astro;
 pub mod audit;
+pub mod jobs;
+pub mod media;
 pub mod migrations;
 pub mod order_flow;
 pub mod phone;

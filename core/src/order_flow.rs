@@ -275,6 +275,72 @@ pub fn markdown_table() -> String {
     out
 }
 
+/// A change to an order other than its status, checked by [`may_change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// `status_reason`.
+    Reason,
+    /// `assigned_reader`.
+    Reader,
+    /// `output_media_id`, the recorded answer.
+    Answer,
+    /// `archived_at`.
+    Archive,
+    /// `scheduled_at`.
+    Schedule,
+}
+
+/// Why a [`Change`] is refused, each with its own message in the trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeRefusal {
+    /// Not together with the transition it belongs to (23514).
+    OnlyWithTransition,
+    /// An approved answer is final (23514).
+    Final,
+    /// Not in the order's state, or not by this caller (23514).
+    NotNow,
+    /// Not this caller's to make (42501).
+    NotYours,
+}
+
+/// May `standing` make `change` to an order that is `from` (and `to` after
+/// this update)? `transition` says whether the update is a transition whose
+/// table row carries the change (a reason given with it, a reader with an
+/// assignment). The values themselves (is the reader a reader, is the
+/// answer the reader's upload, is the time past) are checked apart.
+pub fn may_change(
+    change: Change,
+    from: Status,
+    to: Status,
+    standing: &Standing,
+    transition: bool,
+) -> Result<(), ChangeRefusal> {
+    let system = standing.is(Who::System);
+    match change {
+        Change::Reason | Change::Reader if transition || system => Ok(()),
+        Change::Reason | Change::Reader => Err(ChangeRefusal::OnlyWithTransition),
+        Change::Answer if matches!(from, Status::Approved | Status::Delivered) => {
+            Err(ChangeRefusal::Final)
+        }
+        Change::Answer
+            if from == Status::InProgress
+                && (standing.is(Who::AssignedReader) || standing.is(Who::Admin)) =>
+        {
+            Ok(())
+        }
+        Change::Answer => Err(ChangeRefusal::NotNow),
+        Change::Archive if !standing.is(Who::Admin) => Err(ChangeRefusal::NotYours),
+        Change::Archive if to.is_terminal() => Ok(()),
+        Change::Archive => Err(ChangeRefusal::NotNow),
+        Change::Schedule if system => Ok(()),
+        Change::Schedule if !(standing.is(Who::Owner) || standing.is(Who::Admin)) => {
+            Err(ChangeRefusal::NotYours)
+        }
+        Change::Schedule if matches!(from, Status::New | Status::Assigned) => Ok(()),
+        Change::Schedule => Err(ChangeRefusal::NotNow),
+    }
+}
+
 /// How long before now a call's `scheduled_at` may lie when it is booked or
 /// moved: an immediate call is booked at the current time, and clocks differ.
 pub const SCHEDULE_SLACK_MICROS: i64 = 5 * 60 * 1_000_000;
@@ -418,6 +484,100 @@ mod tests {
         assert!(markdown_table().contains(
             "| awaiting_approval | approved | audio | a monitor or admin | output_media_id |"
         ));
+    }
+
+    #[test]
+    fn changes_beyond_the_status() {
+        use Change::*;
+        use ChangeRefusal::*;
+        use Status::*;
+        let client = user(AppRole::Client, true, false);
+        let reader = user(AppRole::Reader, false, true);
+        let other_reader = user(AppRole::Reader, false, false);
+        let monitor = user(AppRole::Monitor, false, false);
+        let admin = user(AppRole::Admin, false, false);
+        let system = Standing {
+            actor: Actor::System,
+            is_owner: false,
+            is_assigned_reader: false,
+        };
+        // Reasons and readers come with their transition, except from system.
+        assert_eq!(
+            may_change(Reason, New, New, &admin, false),
+            Err(OnlyWithTransition)
+        );
+        assert_eq!(may_change(Reason, New, Cancelled, &admin, true), Ok(()));
+        assert_eq!(
+            may_change(Reader, Assigned, Assigned, &admin, false),
+            Err(OnlyWithTransition)
+        );
+        assert_eq!(may_change(Reader, New, Assigned, &admin, true), Ok(()));
+        assert_eq!(
+            may_change(Reader, Assigned, Assigned, &system, false),
+            Ok(())
+        );
+        // The answer: while in progress, by its reader or an admin; final once approved.
+        assert_eq!(
+            may_change(Answer, InProgress, InProgress, &reader, false),
+            Ok(())
+        );
+        assert_eq!(
+            may_change(Answer, InProgress, AwaitingApproval, &admin, true),
+            Ok(())
+        );
+        assert_eq!(
+            may_change(Answer, InProgress, InProgress, &other_reader, false),
+            Err(NotNow)
+        );
+        assert_eq!(
+            may_change(Answer, InProgress, InProgress, &monitor, false),
+            Err(NotNow)
+        );
+        assert_eq!(
+            may_change(Answer, Assigned, Assigned, &reader, false),
+            Err(NotNow)
+        );
+        assert_eq!(
+            may_change(Answer, Delivered, Delivered, &admin, false),
+            Err(Final)
+        );
+        assert_eq!(
+            may_change(Answer, Approved, Delivered, &system, false),
+            Err(Final)
+        );
+        // Archiving: admins, terminal orders only.
+        assert_eq!(
+            may_change(Archive, Delivered, Delivered, &admin, false),
+            Ok(())
+        );
+        assert_eq!(may_change(Archive, New, Cancelled, &admin, true), Ok(()));
+        assert_eq!(may_change(Archive, New, New, &admin, false), Err(NotNow));
+        assert_eq!(
+            may_change(Archive, Delivered, Delivered, &monitor, false),
+            Err(NotYours)
+        );
+        assert_eq!(
+            may_change(Archive, Delivered, Delivered, &client, false),
+            Err(NotYours)
+        );
+        // Rescheduling: the client or an admin, before the order starts.
+        assert_eq!(may_change(Schedule, New, New, &client, false), Ok(()));
+        assert_eq!(
+            may_change(Schedule, Assigned, Assigned, &admin, false),
+            Ok(())
+        );
+        assert_eq!(
+            may_change(Schedule, InProgress, InProgress, &client, false),
+            Err(NotNow)
+        );
+        assert_eq!(
+            may_change(Schedule, New, New, &reader, false),
+            Err(NotYours)
+        );
+        assert_eq!(
+            may_change(Schedule, InProgress, InProgress, &system, false),
+            Ok(())
+        );
     }
 
     #[test]

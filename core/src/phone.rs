@@ -257,6 +257,10 @@ pub fn normalize_code(input: &str) -> Result<String, String> {
     Ok(folded)
 }
 
+/// How long a sent code stays valid unless `app_config`
+/// `otp.code_ttl_minutes` says otherwise.
+pub const DEFAULT_CODE_TTL_MINUTES: i64 = 10;
+
 /// The cost guards, from `app_config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendLimits {

@@ -124,6 +124,22 @@ impl fmt::Display for Denied {
     }
 }
 
+/// The columns of `public.profiles` a user changes on their own profile
+/// only (CONTRACT.md section 3); V7 grants UPDATE on exactly these and
+/// [`STAFF_COLUMNS`] to `authenticated` (checked by a test).
+pub const PERSONAL_COLUMNS: [&str; 7] = [
+    "first_name",
+    "last_name",
+    "dob",
+    "country",
+    "birth_place",
+    "birth_time",
+    "phone",
+];
+
+/// The columns of `public.profiles` staff change on another user's profile.
+pub const STAFF_COLUMNS: [&str; 3] = ["role_id", "is_blocked", "blocked_reason"];
+
 /// Who acts as `system`, in words for refusals and docs.
 pub const SYSTEM_ROLES: &str =
     "only the sidecar's role samia_sidecar (and its members), the database owner and superusers act without a user";

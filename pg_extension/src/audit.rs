@@ -44,13 +44,7 @@ pub fn record(
     meta: serde_json::Value,
     moderation: Option<Moderation<'_>>,
 ) {
-    append(
-        caller,
-        event,
-        entity,
-        entity_id,
-        crate::jsonb::from_value(&meta),
-    );
+    append(caller, event, entity, entity_id, meta);
     if let Some(m) = moderation {
         let text = PgOid::from(pg_sys::TEXTOID);
         errors::spi(
@@ -67,9 +61,14 @@ pub fn record(
     }
 }
 
-/// Appends one `audit_log` row, `meta` given as a `jsonb` datum (see
-/// `crate::jsonb`), through a kept plan.
-pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta: pg_sys::Datum) {
+/// Appends one `audit_log` row through a kept plan.
+pub fn append(
+    caller: &Caller,
+    event: &str,
+    entity: &str,
+    entity_id: &str,
+    meta: serde_json::Value,
+) {
     let role = caller.actor.role_name();
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
@@ -91,8 +90,7 @@ pub fn append(caller: &Caller, event: &str, entity: &str, entity_id: &str, meta:
                     event.into(),
                     entity.into(),
                     entity_id.into(),
-                    // SAFETY: the caller passes a jsonb datum.
-                    unsafe { pgrx::datum::DatumWithOid::new(meta, pg_sys::JSONBOID) },
+                    pgrx::JsonB(meta).into(),
                 ],
             )
         }),
@@ -143,7 +141,7 @@ const LATE_WINDOW: i64 = 10_000;
 /// returns how many it sealed. Safe to call from several sessions at once:
 /// they take turns on an advisory lock.
 #[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn audit_seal(max_rows: default!(i32, 10000)) -> i32 {
     errors::spi(
         Spi::run_with_args("select pg_advisory_xact_lock($1)", &[SEAL_LOCK.into()]),

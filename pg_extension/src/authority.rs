@@ -22,7 +22,7 @@ const PROFILES: &str = "public.profiles";
 /// BEFORE INSERT OR UPDATE ON public.profiles (runs before `profiles_derive`).
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."profiles_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'profiles_authority_wrapper';
 "#)]
 fn profiles_authority<'a>(
@@ -53,13 +53,11 @@ fn profiles_authority<'a>(
 
     // Someone else's profile: only the role and block columns.
     if !caller.actor.is_system() && !own {
-        let personal = changed::<String>(&old, &new, PROFILES, "first_name")
-            || changed::<String>(&old, &new, PROFILES, "last_name")
-            || changed::<Date>(&old, &new, PROFILES, "dob")
-            || changed::<String>(&old, &new, PROFILES, "country")
-            || changed::<String>(&old, &new, PROFILES, "birth_place")
-            || changed::<Time>(&old, &new, PROFILES, "birth_time")
-            || changed::<String>(&old, &new, PROFILES, "phone");
+        let personal = roles::PERSONAL_COLUMNS.iter().any(|&column| match column {
+            "dob" => changed::<Date>(&old, &new, PROFILES, column),
+            "birth_time" => changed::<Time>(&old, &new, PROFILES, column),
+            _ => changed::<String>(&old, &new, PROFILES, column),
+        });
         if personal {
             errors::denied_with_hint(
                 "you may change only your own personal details",
@@ -163,7 +161,7 @@ const HOROSCOPES: &str = "public.horoscopes";
 /// approver whatever the client wrote into `approved_by`.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."horoscopes_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'horoscopes_authority_wrapper';
 "#)]
 fn horoscopes_authority<'a>(
@@ -243,7 +241,7 @@ const APP_CONFIG: &str = "public.app_config";
 /// BEFORE INSERT OR UPDATE ON public.app_config: admins only, recorded.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."app_config_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'app_config_authority_wrapper';
 "#)]
 fn app_config_authority<'a>(

@@ -231,21 +231,21 @@ pub fn profile_standing(uid: pgrx::Uuid) -> Option<(i16, bool)> {
 /// `system`, `unknown`. Blocked users keep their role here; see
 /// `samia.caller_is_blocked()`.
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn caller_role() -> &'static str {
     Caller::current().actor.role_name()
 }
 
 /// Is the caller a blocked user?
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn caller_is_blocked() -> bool {
     matches!(Caller::current().actor, Actor::User { blocked: true, .. })
 }
 
 /// Is the caller an unblocked monitor, admin or superadmin (or system)?
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn is_staff() -> bool {
     Caller::current()
         .actor
@@ -255,7 +255,7 @@ fn is_staff() -> bool {
 
 /// Is the caller an unblocked admin or superadmin (or system)?
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn is_admin() -> bool {
     Caller::current()
         .actor
@@ -265,7 +265,7 @@ fn is_admin() -> bool {
 
 /// Is the caller the reader assigned to this order?
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn is_assigned_reader(order_id: i64) -> bool {
     let found = errors::spi_optional(
         Spi::get_one_with_args::<bool>(
@@ -290,7 +290,7 @@ pub fn current_uid() -> Option<pgrx::Uuid> {
 /// the planner estimates a one-sided bound over a parameter at a third of
 /// the table, two at 0.5%.
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn staff_uuid_floor() -> Option<pgrx::Uuid> {
     is_staff().then(|| pgrx::Uuid::from_bytes([0x00; 16]))
 }
@@ -298,7 +298,7 @@ fn staff_uuid_floor() -> Option<pgrx::Uuid> {
 /// For staff, the largest uuid; NULL for anyone else. The policies use a
 /// constant ceiling instead, which costs no call (V13).
 #[pg_extern(stable, parallel_safe, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn staff_uuid_ceiling() -> Option<pgrx::Uuid> {
     is_staff().then(|| pgrx::Uuid::from_bytes([0xff; 16]))
 }

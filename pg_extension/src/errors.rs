@@ -17,6 +17,15 @@ pub fn invalid_value(message: impl Into<String>, hint: Option<&str>) -> ! {
     )
 }
 
+/// Raises `23514 check_violation`: the change is not allowed in this state.
+pub fn not_allowed(message: impl Into<String>, hint: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+        message.into(),
+        Some(hint),
+    )
+}
+
 /// Raises `42501 insufficient_privilege`: the caller's role may not do this.
 pub fn denied(message: impl Into<String>) -> ! {
     raise(

@@ -10,11 +10,11 @@
 mod astro;
 mod audit;
 mod authority;
-mod cache;
 mod caller;
 mod errors;
-mod jsonb;
+mod jobs;
 mod malloc;
+mod media;
 mod order_flow;
 mod orders;
 mod phone;
@@ -328,60 +328,6 @@ mod tests {
             .expect("sqlstate");
             assert_eq!(state.as_deref(), Some("22023"), "{statement}");
         }
-    }
-
-    /// The audit meta builder makes the very value jsonb_in makes from the
-    /// same JSON text: equal as jsonb and printed alike (the audit chain
-    /// hashes the printed form).
-    #[pg_test]
-    fn jsonb_builder_matches_jsonb_in() {
-        use crate::jsonb::{self, Scalar};
-        let same = |datum: pg_sys::Datum, text: &str| -> (bool, Option<String>) {
-            // SAFETY: the datum is a jsonb made by crate::jsonb.
-            let built = unsafe { pgrx::datum::DatumWithOid::new(datum, pg_sys::JSONBOID) };
-            let row = Spi::get_two_with_args::<bool, String>(
-                "select $1 = $2::jsonb and $1::text = $2::jsonb::text, $1::text",
-                &[built, text.into()],
-            )
-            .expect("compare");
-            (row.0 == Some(true), row.1)
-        };
-        let values = [
-            r#"{"to": "approved", "from": "awaiting_approval", "reason": null, "actor_role": "monitor"}"#,
-            r#"{"b": [1, -2, 9223372036854775807, -9223372036854775808, 18446744073709551615, 0.5, 1e-7, 12345678901234567890.125], "a": {"z": true, "y": false, "x": {}}, "c": []}"#,
-            r#"{"dup": 1, "dup": 2, "long key first": "\u00e9\u0634 \"quoted\" \\ tab\t line\n", "k": "\ud83d\ude00"}"#,
-            r#"[null, "s", [[], {}], 3.25]"#,
-            r#""a scalar""#,
-            "42",
-            "null",
-            "true",
-        ];
-        for text in values {
-            let value: serde_json::Value = serde_json::from_str(text).expect(text);
-            let (equal, printed) = same(jsonb::from_value(&value), &value.to_string());
-            assert!(equal, "{text} built as {printed:?}");
-        }
-        let user = "30000000-0000-4000-8000-000000000001";
-        let flat = jsonb::object(&[
-            ("status", Scalar::Str("new")),
-            ("is_gold", Scalar::Bool(false)),
-            ("user_id", Scalar::Str(user)),
-            ("service_id", Scalar::Int(7)),
-            ("missing", Scalar::Null),
-        ]);
-        let (equal, printed) = same(
-            flat,
-            &format!(
-                r#"{{"status": "new", "is_gold": false, "user_id": "{user}", "service_id": 7, "missing": null}}"#
-            ),
-        );
-        assert!(equal, "{printed:?}");
-        assert_eq!(
-            printed.as_deref(),
-            Some(
-                r#"{"status": "new", "is_gold": false, "missing": null, "user_id": "30000000-0000-4000-8000-000000000001", "service_id": 7}"#
-            )
-        );
     }
 
     #[pg_test]

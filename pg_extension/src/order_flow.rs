@@ -11,7 +11,9 @@ use pgrx::datum::TimestampWithTimeZone;
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use pgrx::PgOid;
-use samia_core::order_flow::{self, Delivery, Needs, Refusal, ScheduleProblem, Standing, Status};
+use samia_core::order_flow::{
+    self, Change, ChangeRefusal, Delivery, Needs, Refusal, ScheduleProblem, Standing, Status,
+};
 use samia_core::roles::{Actor, AppRole};
 use serde_json::json;
 use std::cell::RefCell;
@@ -34,11 +36,9 @@ thread_local! {
         RefCell::new((pg_sys::InvalidOid, HashMap::new()));
 }
 
+/// The service of an order, read through a kept plan (a primary-key lookup
+/// in a handful of rows; a per-session cache of it bought too little to keep).
 pub fn service(id: i64) -> Option<Service> {
-    crate::cache::service(id, || load_service(id))
-}
-
-fn load_service(id: i64) -> Option<Service> {
     let found = errors::spi(
         plans::select(
             "select code, delivery, is_active from public.services where id = $1",
@@ -158,20 +158,13 @@ fn not_allowed(id: i64, from: Status, to: Status, delivery: Delivery, standing: 
 }
 
 fn raise_check(message: String, hint: &str) -> ! {
-    pgrx::pg_sys::panic::ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-        message,
-        "samia",
-    )
-    .set_hint(hint)
-    .report(PgLogLevel::ERROR);
-    unreachable!("an ERROR report does not return")
+    errors::not_allowed(message, hint)
 }
 
 /// BEFORE INSERT OR UPDATE ON public.orders.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'orders_authority_wrapper';
 "#)]
 fn orders_authority<'a>(
@@ -374,6 +367,14 @@ fn on_update(
                 _ => {}
             }
         }
+        if matches!(to, Status::AwaitingApproval | Status::Approved) {
+            if let Some(Err(why)) = new_output.map(crate::media::answer_ready) {
+                raise_check(
+                    format!("order {id} cannot go to {to}: {why}"),
+                    "submit an answer whose media_assets.status is ready",
+                );
+            }
+        }
         // The reason belongs to the latest transition only.
         set(new, ORDERS, "status_reason", given_reason.clone());
         record_transition(
@@ -407,40 +408,58 @@ fn on_update(
             }
             _ => {}
         }
-    } else if given_reason.is_some() && !caller.actor.is_system() {
-        raise_check(
-            format!("order {id}: status_reason changes only together with status"),
-            "give the reason with the transition it explains",
-        );
     }
-
-    if new_reader != old_reader {
-        if !needs_reader && !caller.actor.is_system() {
-            raise_check(
+    // The rules for the rest are `order_flow::may_change`; this reads the
+    // row and raises.
+    let check = |change: Change, transition: bool| {
+        let Err(refusal) = order_flow::may_change(change, from, to, &standing, transition) else {
+            return;
+        };
+        let (message, hint) = match (change, refusal) {
+            (Change::Reason, _) => (
+                format!("order {id}: status_reason changes only together with status"),
+                "give the reason with the transition it explains",
+            ),
+            (Change::Reader, _) => (
                 format!("order {id}: the reader changes only when an admin assigns the order"),
                 "set status = 'assigned' together with assigned_reader",
-            );
-        }
+            ),
+            (Change::Answer, ChangeRefusal::Final) => (
+                format!("the approved audio of order {id} cannot be replaced"),
+                "an approved answer is final",
+            ),
+            (Change::Answer, _) => (
+                format!("order {id}: the recorded answer changes only while the order is in progress, by its reader"),
+                "start the order (status in_progress), then set output_media_id",
+            ),
+            (Change::Archive, ChangeRefusal::NotYours) => {
+                errors::denied(format!("only an admin may archive order {id}"))
+            }
+            (Change::Archive, _) => (
+                format!("order {id} is {to}: only delivered or cancelled orders are archived"),
+                "cancel the order first, or wait until it is delivered",
+            ),
+            (Change::Schedule, ChangeRefusal::NotYours) => errors::denied(format!(
+                "only the client or an admin may reschedule order {id}"
+            )),
+            (Change::Schedule, _) => (
+                format!("order {id} is {from}: it can be rescheduled only before it starts"),
+                "reschedule while the order is new or assigned",
+            ),
+        };
+        raise_check(message, hint)
+    };
+    if from == to && !reassigning && given_reason.is_some() {
+        check(Change::Reason, false);
+    }
+    if new_reader != old_reader {
+        check(Change::Reader, needs_reader);
         if let Some(reader) = new_reader {
             check_reader(reader);
         }
     }
-
     if new_output != old_output {
-        if matches!(from, Status::Approved | Status::Delivered) {
-            raise_check(
-                format!("the approved audio of order {id} cannot be replaced"),
-                "an approved answer is final",
-            );
-        }
-        let reader_or_admin = standing.is(order_flow::Who::AssignedReader)
-            || caller.actor.active_role().is_some_and(AppRole::is_admin);
-        if from != Status::InProgress || !reader_or_admin {
-            raise_check(
-                format!("order {id}: the recorded answer changes only while the order is in progress, by its reader"),
-                "start the order (status in_progress), then set output_media_id",
-            );
-        }
+        check(Change::Answer, from != to);
         if let Some(media) = new_output {
             let reader = new_reader.or(old_reader);
             if media_owner(media) != Some(reader) || reader.is_none() {
@@ -451,40 +470,14 @@ fn on_update(
             }
         }
     }
-
     let archived = get::<TimestampWithTimeZone>(new, ORDERS, "archived_at");
-    let was_archived = get_old::<TimestampWithTimeZone>(old, ORDERS, "archived_at");
-    if archived != was_archived {
-        if !caller.actor.active_role().is_some_and(AppRole::is_admin) {
-            errors::denied(format!("only an admin may archive order {id}"));
-        }
-        let status_now = if from != to { to } else { from };
-        if !status_now.is_terminal() {
-            raise_check(
-                format!(
-                    "order {id} is {status_now}: only delivered or cancelled orders are archived"
-                ),
-                "cancel the order first, or wait until it is delivered",
-            );
-        }
+    if archived != get_old::<TimestampWithTimeZone>(old, ORDERS, "archived_at") {
+        check(Change::Archive, from != to);
     }
-
     let scheduled = get::<TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
     let was_scheduled = get_old::<TimestampWithTimeZone>(old, ORDERS, "scheduled_at");
-    if scheduled != was_scheduled && !caller.actor.is_system() {
-        let may = standing.is(order_flow::Who::Owner)
-            || caller.actor.active_role().is_some_and(AppRole::is_admin);
-        if !may {
-            errors::denied(format!(
-                "only the client or an admin may reschedule order {id}"
-            ));
-        }
-        if !matches!(from, Status::New | Status::Assigned) {
-            raise_check(
-                format!("order {id} is {from}: it can be rescheduled only before it starts"),
-                "reschedule while the order is new or assigned",
-            );
-        }
+    if scheduled != was_scheduled {
+        check(Change::Schedule, from != to);
     }
     if scheduled != was_scheduled {
         check_schedule(&service, scheduled, Some(id));
@@ -603,4 +596,15 @@ fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>) {
         ),
         "notifying the client",
     );
+}
+
+/// Migration V11 made this the trigger that told other sessions to drop
+/// their cached services; V14 drops that trigger, since services are no
+/// longer cached. The function stays so that V11 still applies to a new
+/// database; it changes nothing.
+#[pg_trigger]
+fn invalidate_caches<'a>(
+    _trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    Ok(None)
 }

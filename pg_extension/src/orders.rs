@@ -23,7 +23,7 @@ fn id_of(new: &PgHeapTuple<'_, AllocatedByPostgres>) -> i64 {
 /// with the real caller as actor.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_audit_created"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'orders_audit_created_wrapper';
 "#)]
 fn orders_audit_created<'a>(
@@ -34,24 +34,20 @@ fn orders_audit_created<'a>(
         errors::misconfigured("orders_audit_created must run AFTER INSERT FOR EACH ROW")
     };
     let id = get_old::<i64>(&new, ORDERS, "id");
-    let user_id = get_old::<pgrx::Uuid>(&new, ORDERS, "user_id").map(|u| *u.as_bytes());
+    let user_id = get_old::<pgrx::Uuid>(&new, ORDERS, "user_id")
+        .map(|u| samia_core::uuid::text(u.as_bytes()));
     let service_id = get_old::<i64>(&new, ORDERS, "service_id");
     let is_gold = get_old::<bool>(&new, ORDERS, "is_gold");
     let Some(id) = id else {
         errors::misconfigured("an order without an id")
     };
     // Every order starts at new (orders_authority), so the status is not read back.
-    use crate::jsonb::Scalar;
-    let user_id = user_id.map(|u| samia_core::uuid::text(&u));
-    let meta = crate::jsonb::object(&[
-        ("status", Scalar::Str("new")),
-        ("is_gold", is_gold.map_or(Scalar::Null, Scalar::Bool)),
-        (
-            "user_id",
-            user_id.as_deref().map_or(Scalar::Null, Scalar::Str),
-        ),
-        ("service_id", service_id.map_or(Scalar::Null, Scalar::Int)),
-    ]);
+    let meta = serde_json::json!({
+        "status": "new",
+        "is_gold": is_gold,
+        "user_id": user_id,
+        "service_id": service_id,
+    });
     crate::audit::append(&caller, "order.created", "orders", &id.to_string(), meta);
     Ok(None)
 }
@@ -66,7 +62,7 @@ fn is_astro(service_id: i64) -> bool {
 /// an unknown place lists the closest matches.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_astro_chart"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'orders_astro_chart_wrapper';
 "#)]
 fn orders_astro_chart<'a>(
@@ -167,7 +163,7 @@ fn orders_astro_chart<'a>(
 /// bucket and path no longer change.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."media_pinned"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'media_pinned_wrapper';
 "#)]
 fn media_pinned<'a>(
@@ -191,18 +187,7 @@ fn media_pinned<'a>(
         return Ok(Some(new));
     }
     let id = errors::column(old.get_by_name::<i64>("id"), MEDIA, "id").unwrap_or_default();
-    let pinned_by = errors::spi(
-        plans::value::<String>(
-            "select coalesce(
-               (select 'the approved audio of order ' || o.id from public.orders o
-                 where o.output_media_id = $1 and o.status in ('approved', 'delivered') limit 1),
-               (select 'the audio of published horoscope ' || h.id from public.horoscopes h
-                 where h.audio_media_id = $1 and h.approved_at is not null limit 1))",
-            &[PgOid::from(pg_sys::INT8OID)],
-            &[id.into()],
-        ),
-        "checking whether the media is pinned",
-    );
+    let pinned_by = crate::media::pinned_by(id);
     if let Some(what) = pinned_by {
         pgrx::pg_sys::panic::ErrorReport::new(
             PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,

@@ -17,13 +17,12 @@
 use crate::audit;
 use crate::caller::Caller;
 use crate::errors;
+use crate::jobs::enqueue;
 use pgrx::prelude::*;
+use samia_core::jobs;
 use samia_core::phone::{self, SendCounts, SendLimits};
 use samia_core::roles::Actor;
 use serde_json::json;
-
-/// The notification channel the sidecar listens on for new jobs.
-const JOBS_CHANNEL: &str = "samia_jobs";
 
 /// The signed-in, unblocked user making this request.
 fn requesting_user(caller: &Caller) -> pgrx::Uuid {
@@ -72,28 +71,10 @@ fn lock(key: String) {
     );
 }
 
-/// Queues a job for the sidecar in the current transaction and wakes it at commit.
-fn enqueue(kind: &str, payload: serde_json::Value) {
-    errors::spi(
-        Spi::run_with_args(
-            "insert into ops.jobs (kind, payload) values ($1, $2)",
-            &[kind.into(), pgrx::JsonB(payload).into()],
-        ),
-        "queueing the sidecar job",
-    );
-    errors::spi(
-        Spi::run_with_args(
-            "select pg_catalog.pg_notify($1, $2)",
-            &[JOBS_CHANNEL.into(), kind.into()],
-        ),
-        "waking the sidecar",
-    );
-}
-
 /// Starts verifying `phone` for the caller; returns the new
 /// `phone_verifications` id (status `queued`, `sent` once the code is out).
 #[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn request_phone_verification(phone: Option<&str>) -> i64 {
     let caller = Caller::current();
     let uid = requesting_user(&caller);
@@ -151,9 +132,9 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
                returning id)
              update ops.jobs set status = 'done', last_error = 'superseded by a newer request',
                     finished_at = pg_catalog.now(), updated_at = pg_catalog.now()
-              where kind = 'phone.send_code' and status = 'queued'
+              where kind = $2 and status = 'queued'
                 and (payload ->> 'verification_id')::bigint in (select id from superseded)",
-            &[uid.into()],
+            &[uid.into(), jobs::PHONE_SEND_CODE.into()],
         ),
         "superseding the pending verification",
     );
@@ -167,7 +148,7 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
     )
     .unwrap_or_else(|| errors::misconfigured("insert into phone_verifications returned no id"));
     enqueue(
-        "phone.send_code",
+        jobs::PHONE_SEND_CODE,
         json!({ "verification_id": id, "phone": e164 }),
     );
     audit::record(
@@ -185,14 +166,14 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
 /// outcome (`verified`, or `error_code` `incorrect_code`) appears on the
 /// `phone_verifications` row once the sidecar has checked it.
 #[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn confirm_phone_verification(code: Option<&str>) -> i64 {
     let caller = Caller::current();
     let uid = requesting_user(&caller);
     let code = phone::normalize_code(code.unwrap_or("")).unwrap_or_else(|m| {
         errors::invalid_value(m, Some("type the digits of the SMS you received"))
     });
-    let ttl = config_i64("otp.code_ttl_minutes", 10);
+    let ttl = config_i64("otp.code_ttl_minutes", phone::DEFAULT_CODE_TTL_MINUTES);
     let pending = errors::spi(
         Spi::connect_mut(|client| {
             let table = client.update(
@@ -237,8 +218,8 @@ fn confirm_phone_verification(code: Option<&str>) -> i64 {
     }
     let checks = count(
         "select count(*) from ops.jobs
-          where kind = 'phone.check_code' and (payload ->> 'verification_id')::bigint = $1",
-        &[id.into()],
+          where kind = $2 and (payload ->> 'verification_id')::bigint = $1",
+        &[id.into(), jobs::PHONE_CHECK_CODE.into()],
     );
     if checks >= phone::MAX_CHECKS_PER_CODE {
         errors::denied_with_hint(
@@ -250,7 +231,7 @@ fn confirm_phone_verification(code: Option<&str>) -> i64 {
         );
     }
     enqueue(
-        "phone.check_code",
+        jobs::PHONE_CHECK_CODE,
         json!({ "verification_id": id, "phone": e164, "code": code }),
     );
     id
@@ -261,7 +242,7 @@ fn confirm_phone_verification(code: Option<&str>) -> i64 {
 /// apply to the row's current status (a superseded verification) changes
 /// nothing.
 #[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog)]
+#[search_path(pg_catalog, pg_temp)]
 fn phone_verification_outcome(
     verification_id: i64,
     outcome: &str,

@@ -115,11 +115,11 @@ fn dial_code_of(code: &str) -> String {
 
 /// AFTER INSERT OR UPDATE ON auth.users: create or update the profile.
 ///
-/// Security definer with an empty search_path: GoTrue's database role writes
+/// Security definer with a fixed search_path: GoTrue's database role writes
 /// `auth.users` and has no rights on `public.profiles`.
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."sync_profile_from_auth"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = ''
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'MODULE_PATHNAME', 'sync_profile_from_auth_wrapper';
 "#)]
 fn sync_profile_from_auth<'a>(

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 use tokio_postgres::AsyncMessage;
 
-const CHANNEL: &str = "samia_jobs";
+const CHANNEL: &str = samia_core::jobs::CHANNEL;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {

@@ -23,3 +23,18 @@ $$;
 drop trigger if exists profiles_authority on public.profiles;
 create trigger profiles_authority before insert or update on public.profiles
   for each row execute function samia.profiles_authority();
+
+-- 3. No policy helper runs once per row: the reader's arm of astro_charts
+--    reads the order as the other arms do (V7 called
+--    samia.is_assigned_reader(order_id) for every chart).
+alter policy astro_charts_reader_read on public.astro_charts
+  using (exists (select 1 from public.orders o
+                  where o.id = astro_charts.order_id and o.assigned_reader = (select auth.uid())));
+
+-- 4. SECURITY DEFINER functions name pg_temp last: with it left out,
+--    PostgreSQL searches a session's temporary tables first.
+alter function public.custom_access_token_hook(jsonb) set search_path = pg_catalog, pg_temp;
+
+-- 5. Sessions no longer cache services (the order trigger reads them
+--    through a kept plan), so nothing needs telling when they change.
+drop trigger if exists services_invalidate_caches on public.services;

@@ -16,12 +16,19 @@ update public.profiles set dob = '1990-05-15', birth_time = '14:30', birth_place
 
 insert into public.services (code, name, delivery, is_active) values ('retired', 'Retired', 'audio', false);
 
-insert into public.media_assets (id, owner_id, kind, url) values
-  (1, '10000000-0000-4000-8000-000000000001', 'image', 'in.jpg'),
-  (2, '10000000-0000-4000-8000-000000000004', 'audio', 'out.mp3'),
-  (3, null, 'audio', 'published.mp3'),
-  (4, null, 'audio', 'unpublished.mp3'),
-  (5, '10000000-0000-4000-8000-000000000005', 'audio', 'reader2.mp3');
+-- Media made as system (a reader's answers and horoscope audio already
+-- probed), and one object per user in order-inputs/<uid>/ for the matrix's
+-- registration case.
+insert into public.media_assets (id, owner_id, kind, url, status) values
+  (1, '10000000-0000-4000-8000-000000000001', 'image', 'in.jpg', 'pending'),
+  (2, '10000000-0000-4000-8000-000000000004', 'audio', 'out.mp3', 'ready'),
+  (3, null, 'audio', 'published.mp3', 'ready'),
+  (4, null, 'audio', 'unpublished.mp3', 'ready'),
+  (5, '10000000-0000-4000-8000-000000000005', 'audio', 'reader2.mp3', 'ready');
+insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
+  select 'order-inputs', u.id || '/new.jpg', u.id, u.id::text,
+         '{"size": 1234, "mimetype": "image/jpeg", "eTag": "\"0\""}', gen_random_uuid()::text
+    from auth.users u where u.email like 'user%@example.com';
 
 -- Orders start at new; each then moves through the state machine as the
 -- person entitled to move it (claims set for the session, as a DBA

@@ -4,6 +4,7 @@
 use samia_core::order_flow::{self, Delivery, Refusal, Standing, Status};
 use samia_core::roles::{Actor, AppRole};
 use samia_tests::fixture::{self, ADMIN, MONITOR, OTHER, OWNER, READER, READER2, SUPERADMIN};
+use samia_tests::media;
 use samia_tests::postgrest::{refused, request, try_request, Caller};
 use samia_tests::{connect, one_text, sqlstate, TestDb};
 use tokio_postgres::Client;
@@ -196,8 +197,11 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
     for service in ["tarot", "coffee", "astro"] {
         let input = if service == "coffee" {
-            let rows = rpc(&mut c, OWNER, &format!("insert into public.media_assets (owner_id, kind, url) values ('{OWNER}', 'image', 'cup.jpg') returning id")).await?;
-            rows[0].get::<_, i64>(0).to_string()
+            let path = format!("{OWNER}/cup.jpg");
+            media::stored(&mut c, OWNER, "order-inputs", &path, "image/jpeg", 90_000).await?;
+            media::register(&mut c, OWNER, "image", "order-inputs", &path)
+                .await?
+                .to_string()
         } else {
             "null".into()
         };
@@ -219,9 +223,8 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
         ] {
             rpc(&mut c, who, &sql).await?;
         }
-        let media: i64 = rpc(&mut c, READER, &format!(
-            "insert into public.media_assets (owner_id, kind, url, sha256) values ('{READER}', 'audio', 'answer-{service}.mp3', 'aaaa') returning id"
-        )).await?[0].get(0);
+        let media: i64 =
+            media::ready_answer(&mut c, READER, &format!("answer-{service}.m4a"), "aaaa").await?;
         let rows = rpc(
             &mut c,
             READER,
@@ -236,9 +239,8 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
         );
         // Rework: a better recording, submitted again.
         rpc(&mut c, READER, &format!("select public.start_order({id})")).await?;
-        let better: i64 = rpc(&mut c, READER, &format!(
-            "insert into public.media_assets (owner_id, kind, url, sha256) values ('{READER}', 'audio', 'answer-{service}-2.mp3', 'bbbb') returning id"
-        )).await?[0].get(0);
+        let better: i64 =
+            media::ready_answer(&mut c, READER, &format!("answer-{service}-2.m4a"), "bbbb").await?;
         rpc(
             &mut c,
             READER,
@@ -304,14 +306,36 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
             ))
         );
 
-        // The approved audio is pinned, and cannot be swapped.
+        // The approved audio is pinned: its file cannot be replaced in
+        // storage, nor its row pointed elsewhere.
+        let replaced = media::stored(
+            &mut c,
+            READER,
+            "readings",
+            &format!("{READER}/answer-{service}-2.m4a"),
+            "audio/mp4",
+            1,
+        )
+        .await;
+        assert_eq!(
+            replaced.as_ref().err().and_then(sqlstate),
+            Some("23514"),
+            "{replaced:?}"
+        );
         let (state, _) = refused(
             &mut c,
             READER,
             &format!("update public.media_assets set url = 'other.mp3' where id = {better}"),
         )
         .await;
-        assert_eq!(state, "23514");
+        assert_eq!(state, "42501");
+        let e = c
+            .batch_execute(&format!(
+                "update public.media_assets set url = 'other.mp3' where id = {better}"
+            ))
+            .await
+            .expect_err("a pinned row changed");
+        assert_eq!(sqlstate(&e), Some("23514"));
         let (state, _) = refused(
             &mut c,
             ADMIN,
@@ -535,12 +559,12 @@ async fn two_monitors_approving_at_once_deliver_once() -> anyhow::Result<()> {
 }
 
 /// A service deactivated in one session is refused at once in another that
-/// had it cached.
+/// has just used it.
 #[tokio::test]
 async fn a_deactivated_service_is_refused_in_every_session() -> anyhow::Result<()> {
     let (db, c) = fixture_db().await?;
     let mut session = connect(&db.url).await?;
-    // This session reads (and caches) the tarot service.
+    // This session has just placed a tarot order.
     rpc(&mut session, OWNER, "select public.place_order('tarot')").await?;
     c.batch_execute("update public.services set is_active = false where code = 'tarot'")
         .await?;

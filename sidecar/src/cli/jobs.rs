@@ -191,7 +191,10 @@ pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitC
         .map_err(|e| CliError::db("requeueing dead jobs", e))?;
     let requeued = ids_of(&rows, "reading the requeued jobs")?;
     client
-        .execute("select pg_notify('samia_jobs', 'retry')", &[])
+        .execute(
+            "select pg_notify($1, 'retry')",
+            &[&samia_core::jobs::CHANNEL],
+        )
         .await
         .map_err(|e| CliError::db("waking the workers", e))?;
     println!("requeued {} dead jobs", requeued.len());
@@ -245,7 +248,7 @@ pub async fn cancel(
         let kind: String = row.try_get(1).map_err(read)?;
         let verification: Option<i64> = row.try_get(2).map_err(read)?;
         cancelled.push(id);
-        if let (true, Some(id)) = (kind == "phone.send_code", verification) {
+        if let (true, Some(id)) = (kind == samia_core::jobs::PHONE_SEND_CODE, verification) {
             tx.execute(
                 "select samia.phone_verification_outcome($1, 'canceled', null, 'canceled_by_operator')",
                 &[&id],

@@ -7,8 +7,8 @@ use crate::twilio::{CallError, Twilio, Verification};
 use std::time::Duration;
 use tokio_postgres::GenericClient;
 
-pub const SEND: &str = "phone.send_code";
-pub const CHECK: &str = "phone.check_code";
+pub const SEND: &str = samia_core::jobs::PHONE_SEND_CODE;
+pub const CHECK: &str = samia_core::jobs::PHONE_CHECK_CODE;
 /// The job kinds this module does.
 pub const KINDS: &[&str] = &[SEND, CHECK];
 
