@@ -11,7 +11,7 @@ pub mod migrations;
 pub mod order_flow;
 pub mod phone;
 pub mod roles;
-pub mod uuid;
+
 pub mod zodiac;
 
 pub use zodiac::{Sign, ZODIAC_TABLE};

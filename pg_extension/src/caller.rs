@@ -159,11 +159,11 @@ impl Caller {
             .filter(|s| !s.is_empty())
             .or_else(|| parsed.get("role").and_then(|v| v.as_str()))
             .unwrap_or("");
-        let uid = sub.map(|s| {
-            pgrx::Uuid::from_slice(&samia_core::uuid::parse(s).unwrap_or_else(|| {
+        let uid = sub.map(|s| match uuid::Uuid::parse_str(s) {
+            Ok(u) => pgrx::Uuid::from_bytes(*u.as_bytes()),
+            Err(_) => {
                 errors::invalid_value(format!("the JWT sub claim {s:?} is not a user id"), None)
-            }))
-            .unwrap_or_else(|e| errors::misconfigured(e))
+            }
         });
         let api_role = matches!(session_role, "anon" | "authenticated");
         let actor = match uid {

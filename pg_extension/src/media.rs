@@ -95,7 +95,7 @@ fn media_register<'a>(
             Some("upload the file to Storage first, then insert bucket and path (url, bytes and mime_type are filled in)"),
         )
     };
-    let uid_text = samia_core::uuid::text(uid.as_bytes());
+    let uid_text = uuid::Uuid::from_bytes(*uid.as_bytes()).to_string();
     let kind = get::<String>(&new, MEDIA, "kind").unwrap_or_default();
     let Some(found) = object(&bucket, &path) else {
         errors::invalid_value(

@@ -35,7 +35,7 @@ fn orders_audit_created<'a>(
     };
     let id = get_old::<i64>(&new, ORDERS, "id");
     let user_id = get_old::<pgrx::Uuid>(&new, ORDERS, "user_id")
-        .map(|u| samia_core::uuid::text(u.as_bytes()));
+        .map(|u| uuid::Uuid::from_bytes(*u.as_bytes()).to_string());
     let service_id = get_old::<i64>(&new, ORDERS, "service_id");
     let is_gold = get_old::<bool>(&new, ORDERS, "is_gold");
     let Some(id) = id else {

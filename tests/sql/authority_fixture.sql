@@ -16,19 +16,33 @@ update public.profiles set dob = '1990-05-15', birth_time = '14:30', birth_place
 
 insert into public.services (code, name, delivery, is_active) values ('retired', 'Retired', 'audio', false);
 
--- Media made as system (a reader's answers and horoscope audio already
--- probed), and one object per user in order-inputs/<uid>/ for the matrix's
+-- Files: objects as Storage records them (version 'v1'), registered as media
+-- by system with the probe already done for the audio; and one unregistered
+-- object per user in order-inputs/<uid>/new.jpg for the matrix's
 -- registration case.
-insert into public.media_assets (id, owner_id, kind, url, status) values
-  (1, '10000000-0000-4000-8000-000000000001', 'image', 'in.jpg', 'pending'),
-  (2, '10000000-0000-4000-8000-000000000004', 'audio', 'out.mp3', 'ready'),
-  (3, null, 'audio', 'published.mp3', 'ready'),
-  (4, null, 'audio', 'unpublished.mp3', 'ready'),
-  (5, '10000000-0000-4000-8000-000000000005', 'audio', 'reader2.mp3', 'ready');
+insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
+  select v.bucket, v.name, v.owner::uuid, v.owner, jsonb_build_object('size', 1234, 'mimetype', v.mime), 'v1'
+    from (values
+      ('order-inputs', '10000000-0000-4000-8000-000000000001/in.jpg', '10000000-0000-4000-8000-000000000001', 'image/jpeg'),
+      ('readings', '10000000-0000-4000-8000-000000000004/out.m4a', '10000000-0000-4000-8000-000000000004', 'audio/mp4'),
+      ('horoscopes', 'daily/published.m4a', null, 'audio/mp4'),
+      ('horoscopes', 'daily/unpublished.m4a', null, 'audio/mp4'),
+      ('readings', '10000000-0000-4000-8000-000000000005/reader2.m4a', '10000000-0000-4000-8000-000000000005', 'audio/mp4')
+    ) as v(bucket, name, owner, mime);
 insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
   select 'order-inputs', u.id || '/new.jpg', u.id, u.id::text,
-         '{"size": 1234, "mimetype": "image/jpeg", "eTag": "\"0\""}', gen_random_uuid()::text
+         '{"size": 1234, "mimetype": "image/jpeg"}', 'v1'
     from auth.users u where u.email like 'user%@example.com';
+insert into public.media_assets (id, owner_id, kind, bucket, path, status, sha256, meta)
+  select v.id, v.owner::uuid, v.kind, v.bucket, v.path, v.status, v.sha256,
+         case when v.status = 'ready' then '{"probe": {"object_version": "v1"}}'::jsonb else '{}'::jsonb end
+    from (values
+      (1, '10000000-0000-4000-8000-000000000001', 'image', 'order-inputs', '10000000-0000-4000-8000-000000000001/in.jpg', 'pending', null),
+      (2, '10000000-0000-4000-8000-000000000004', 'audio', 'readings', '10000000-0000-4000-8000-000000000004/out.m4a', 'ready', 'a1'),
+      (3, null, 'audio', 'horoscopes', 'daily/published.m4a', 'ready', 'a3'),
+      (4, null, 'audio', 'horoscopes', 'daily/unpublished.m4a', 'ready', 'a4'),
+      (5, '10000000-0000-4000-8000-000000000005', 'audio', 'readings', '10000000-0000-4000-8000-000000000005/reader2.m4a', 'ready', 'a5')
+    ) as v(id, owner, kind, bucket, path, status, sha256);
 
 -- Orders start at new; each then moves through the state machine as the
 -- person entitled to move it (claims set for the session, as a DBA

@@ -170,9 +170,9 @@ struct Uuid([u8; 16]);
 
 impl Uuid {
     fn parse(text: &str) -> anyhow::Result<Uuid> {
-        samia_core::uuid::parse(text)
-            .map(Uuid)
-            .ok_or_else(|| anyhow::anyhow!("not a uuid: {text}"))
+        uuid::Uuid::parse_str(text)
+            .map(|u| Uuid(*u.as_bytes()))
+            .map_err(|e| anyhow::anyhow!("not a uuid: {text}: {e}"))
     }
 }
 
