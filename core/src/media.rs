@@ -14,64 +14,42 @@ pub struct Bucket {
     pub name: &'static str,
     /// `storage.buckets.file_size_limit`, in bytes.
     pub max_bytes: i64,
-    /// `storage.buckets.allowed_mime_types`.
-    pub mime_types: &'static [&'static str],
     /// Who uploads into `<their uid>/...` of the bucket through the API
     /// (nobody for `horoscopes`: the sidecar writes it).
     pub writer: Option<AppRole>,
-    /// The `media_assets.kind`s its objects may be registered as.
+    /// The `media_assets.kind`s its objects may be registered as; its
+    /// allowed MIME types (`storage.buckets.allowed_mime_types`) are theirs.
     pub kinds: &'static [Kind],
 }
 
-const AUDIO_TYPES: &[&str] = &[
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/aac",
-    "audio/ogg",
-    "audio/opus",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/webm",
-    "audio/flac",
-];
-
-const INPUT_TYPES: &[&str] = &[
-    "image/jpeg",
-    "image/png",
-    "image/webp",
-    "image/heic",
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/x-m4a",
-    "audio/aac",
-    "audio/ogg",
-    "audio/opus",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/webm",
-];
+impl Bucket {
+    /// `storage.buckets.allowed_mime_types`: the types of its kinds.
+    pub fn mime_types(&self) -> Vec<&'static str> {
+        self.kinds
+            .iter()
+            .flat_map(|k| k.mime_types())
+            .copied()
+            .collect()
+    }
+}
 
 /// The product's buckets.
 pub const BUCKETS: [Bucket; 3] = [
     Bucket {
         name: "order-inputs",
         max_bytes: 20 * 1024 * 1024,
-        mime_types: INPUT_TYPES,
         writer: Some(AppRole::Client),
         kinds: &[Kind::Image, Kind::Audio],
     },
     Bucket {
         name: "readings",
         max_bytes: 100 * 1024 * 1024,
-        mime_types: AUDIO_TYPES,
         writer: Some(AppRole::Reader),
         kinds: &[Kind::Audio],
     },
     Bucket {
         name: "horoscopes",
         max_bytes: 100 * 1024 * 1024,
-        mime_types: AUDIO_TYPES,
         writer: None,
         kinds: &[Kind::Audio],
     },
@@ -105,6 +83,27 @@ impl Kind {
 
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The MIME types a bucket accepts for this kind.
+    pub const fn mime_types(self) -> &'static [&'static str] {
+        match self {
+            Kind::Audio => &[
+                "audio/mpeg",
+                "audio/mp4",
+                "audio/x-m4a",
+                "audio/aac",
+                "audio/ogg",
+                "audio/opus",
+                "audio/wav",
+                "audio/x-wav",
+                "audio/webm",
+                "audio/flac",
+            ],
+            Kind::Image => &["image/jpeg", "image/png", "image/webp", "image/heic"],
+            Kind::Pdf => &["application/pdf"],
+            Kind::Other => &[],
+        }
     }
 
     /// Does a MIME type fit this kind?
@@ -379,7 +378,7 @@ mod tests {
     #[test]
     fn bucket_types_fit_their_kinds() {
         for b in BUCKETS {
-            for mime in b.mime_types {
+            for mime in b.mime_types() {
                 assert!(
                     b.kinds.iter().any(|k| k.accepts(mime)),
                     "{}: {mime}",

@@ -182,9 +182,8 @@ fn orders_authority<'a>(
         ),
         Actor::Untrusted => errors::denied(samia_core::roles::untrusted().0),
         Actor::User { .. } | Actor::System => {}
-        Actor::Anon | Actor::Unknown => {
-            errors::denied("orders are placed and changed by signed-in users only")
-        }
+        Actor::Unknown => errors::denied("your profile does not exist yet; sign in again"),
+        Actor::Anon => errors::denied("orders are placed and changed by signed-in users only"),
     }
     let column = StatusColumn::of(trigger);
     let data = trigger.trigger_data();

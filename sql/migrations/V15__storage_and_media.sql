@@ -67,7 +67,7 @@ $$;
 insert into storage.buckets (id, name, public, file_size_limit, allowed_mime_types) values
   ('order-inputs', 'order-inputs', false, 20971520,
    array['image/jpeg','image/png','image/webp','image/heic','audio/mpeg','audio/mp4','audio/x-m4a',
-         'audio/aac','audio/ogg','audio/opus','audio/wav','audio/x-wav','audio/webm']),
+         'audio/aac','audio/ogg','audio/opus','audio/wav','audio/x-wav','audio/webm','audio/flac']),
   ('readings', 'readings', false, 104857600,
    array['audio/mpeg','audio/mp4','audio/x-m4a','audio/aac','audio/ogg','audio/opus','audio/wav',
          'audio/x-wav','audio/webm','audio/flac']),
@@ -154,3 +154,9 @@ create trigger samia_object_changed after update or delete on storage.objects
 -- 6. Limits of the probe (section 9), admin-editable.
 insert into public.app_config (key, value) values ('media.max_audio_seconds', '3600')
   on conflict (key) do nothing;
+
+-- 7. The sidecar probes: it reads the rows it needs and reports through
+--    samia.media_probe_outcome.
+grant usage on schema storage to samia_sidecar;
+grant select on public.media_assets, public.app_config, storage.objects, storage.buckets to samia_sidecar;
+grant execute on function samia.media_probe_outcome(bigint, text, jsonb) to samia_sidecar;

@@ -121,3 +121,32 @@ async fn profile_update_grants_are_the_core_columns() -> anyhow::Result<()> {
     assert_eq!(granted, core);
     Ok(())
 }
+
+#[tokio::test]
+async fn buckets_are_the_core_buckets() -> anyhow::Result<()> {
+    let db = TestDb::migrated().await?;
+    let c = db.system().await?;
+    for bucket in samia_core::media::BUCKETS {
+        let row = c
+            .query_one(
+                "select public, file_size_limit, allowed_mime_types from storage.buckets where id = $1",
+                &[&bucket.name],
+            )
+            .await?;
+        assert_eq!(
+            row.get::<_, Option<bool>>(0),
+            Some(false),
+            "{} is private",
+            bucket.name
+        );
+        assert_eq!(
+            row.get::<_, Option<i64>>(1),
+            Some(bucket.max_bytes),
+            "{}",
+            bucket.name
+        );
+        let types: Vec<String> = row.get(2);
+        assert_eq!(types, bucket.mime_types(), "{}", bucket.name);
+    }
+    Ok(())
+}

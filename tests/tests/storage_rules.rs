@@ -18,6 +18,30 @@ async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
     Ok((db, client))
 }
 
+/// A tarot order of the owner, placed, assigned to the reader and started.
+async fn order_in_progress(c: &mut Client) -> anyhow::Result<i64> {
+    let id: i64 = request(
+        c,
+        Caller::User(OWNER),
+        "select id from public.place_order('tarot')",
+    )
+    .await?[0]
+        .get(0);
+    request(
+        c,
+        Caller::User(ADMIN),
+        &format!("select public.assign_order({id}, '{READER}')"),
+    )
+    .await?;
+    request(
+        c,
+        Caller::User(READER),
+        &format!("select public.start_order({id})"),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// The fixture's objects and who may read each (in `fixture::ACTORS` order:
 /// anon, client owner, other client, blocked client, assigned reader, other
 /// reader, monitor, admin, superadmin). Reads mirror the media row: an
@@ -394,26 +418,7 @@ async fn every_registration_refusal_and_its_sqlstate() -> anyhow::Result<()> {
 #[tokio::test]
 async fn only_ready_unchanged_audio_is_submitted_or_approved() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
-    // Order 3 of the fixture is a call; place a tarot order and walk it to in_progress.
-    let id: i64 = request(
-        &mut c,
-        Caller::User(OWNER),
-        "select id from public.place_order('tarot')",
-    )
-    .await?[0]
-        .get(0);
-    request(
-        &mut c,
-        Caller::User(ADMIN),
-        &format!("select public.assign_order({id}, '{READER}')"),
-    )
-    .await?;
-    request(
-        &mut c,
-        Caller::User(READER),
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
+    let id = order_in_progress(&mut c).await?;
     let path = format!("{READER}/answer.m4a");
     stored(&mut c, READER, "readings", &path, "audio/mp4", 48_000).await?;
     let answer = register(&mut c, READER, "audio", "readings", &path).await?;
@@ -513,25 +518,7 @@ async fn only_ready_unchanged_audio_is_submitted_or_approved() -> anyhow::Result
 #[tokio::test]
 async fn a_client_hears_the_reading_only_once_delivered() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
-    let id: i64 = request(
-        &mut c,
-        Caller::User(OWNER),
-        "select id from public.place_order('tarot')",
-    )
-    .await?[0]
-        .get(0);
-    request(
-        &mut c,
-        Caller::User(ADMIN),
-        &format!("select public.assign_order({id}, '{READER}')"),
-    )
-    .await?;
-    request(
-        &mut c,
-        Caller::User(READER),
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
+    let id = order_in_progress(&mut c).await?;
     let answer = media::ready_answer(&mut c, READER, "reading.m4a", "abcd").await?;
     request(
         &mut c,
