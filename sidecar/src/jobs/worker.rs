@@ -265,3 +265,16 @@ async fn try_settle(
     ctx.metrics.db_ok();
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daemon_claims_phone_and_media_jobs() {
+        let kinds = kinds();
+        for kind in samia_core::jobs::KINDS {
+            assert!(kinds.contains(&kind), "{kind} is not claimed");
+        }
+    }
+}

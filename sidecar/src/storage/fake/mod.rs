@@ -207,7 +207,7 @@ impl Fake {
             "method": method.as_str(),
             "path": uri.path(),
             "status": response.status().as_u16(),
-            "at_us": token::now_secs() * 1_000_000,
+            "at_us": now_us(),
         }));
         response
     }
@@ -267,6 +267,13 @@ impl Fake {
         };
         outcome.unwrap_or_else(IntoResponse::into_response)
     }
+}
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 fn split(rest: &str) -> (&str, &str) {
@@ -428,8 +435,9 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     let fake = Arc::new(Fake::new(pool, root, secret, args.file_size_limit));
     let (stop, shutdown) = watch::channel(false);
     let mut server = tokio::spawn(http::serve(listener, router(fake), shutdown));
+    // SIGINT or SIGTERM: stop, and remove a temporary root.
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = crate::daemon::wait_for_signal() => {}
         ended = &mut server => {
             return Err(CliError::Config(match ended {
                 Ok(Ok(())) => format!("the fake Storage on {addr} stopped by itself"),
