@@ -153,6 +153,24 @@ async fn uploads_write_rows_as_storage_does_and_refusals_map_to_errors() {
         .upload("tiny", "a/b", vec![0u8; 1001].into(), "audio/mp4", false)
         .await;
     assert!(matches!(big, Err(StorageError::TooLarge { .. })), "{big:?}");
+    let huge = client
+        .upload(
+            "tiny",
+            "a/b",
+            vec![0u8; 8 * 1024 * 1024].into(),
+            "audio/mp4",
+            false,
+        )
+        .await;
+    assert!(
+        matches!(huge, Err(StorageError::TooLarge { .. })),
+        "{huge:?}"
+    );
+    assert_eq!(
+        served.blobs().len(),
+        1,
+        "nothing of the refused uploads is kept"
+    );
     client
         .upload("tiny", "a/b", vec![0u8; 1000].into(), "audio/mp4", false)
         .await
