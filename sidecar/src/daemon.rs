@@ -130,10 +130,15 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         &args.probe,
         Duration::from_millis(args.provider_timeout_ms),
     )?;
-    if prober.is_none() {
-        tracing::warn!(
+    match &prober {
+        None => tracing::warn!(
             "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are not set: media.probe jobs will fail until they are"
-        );
+        ),
+        Some(p) => {
+            if let Err(e) = p.tools.check().await {
+                tracing::warn!(error = %e, "media.probe jobs will fail until ffmpeg works");
+            }
+        }
     }
 
     let pool = db::pool(target)?;

@@ -33,6 +33,28 @@ impl Tools {
     }
 }
 
+impl Tools {
+    /// Runs both tools once (`-version`), so a missing ffmpeg is reported
+    /// when the daemon starts rather than at the first probe.
+    pub async fn check(&self) -> Result<(), ToolError> {
+        for program in [&self.ffprobe, &self.ffmpeg] {
+            let ran = run(
+                program,
+                &["-version"],
+                self.timeout.min(Duration::from_secs(10)),
+            )
+            .await?;
+            if !ran.success {
+                return Err(ToolError::Failed {
+                    program: program.display().to_string(),
+                    reason: "`-version` failed: reinstall Debian's ffmpeg package".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a tool gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ToolError {
@@ -310,6 +332,14 @@ mod tests {
     #[tokio::test]
     async fn a_missing_tool_names_the_package_and_a_slow_one_is_stopped() {
         let tools = Tools::new(Some(Path::new("/nonexistent")), Duration::from_secs(5));
+        assert!(matches!(
+            tools.check().await,
+            Err(ToolError::Missing { .. })
+        ));
+        Tools::new(None, Duration::from_secs(5))
+            .check()
+            .await
+            .expect("ffmpeg and ffprobe are installed (apt-get install ffmpeg)");
         let missing = inspect(
             &tools,
             Path::new("/dev/null"),
