@@ -8,7 +8,8 @@ use crate::http;
 use crate::jobs::worker::{self, Context};
 use crate::jobs::Backoff;
 use crate::metrics::Metrics;
-use crate::twilio::jobs as phone_jobs;
+use crate::storage::jobs::{ProbeArgs, Prober};
+use crate::storage::StorageArgs;
 use crate::twilio::{Twilio, TwilioArgs, TwilioConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -24,6 +25,10 @@ pub struct RunArgs {
     pub db: DbArgs,
     #[command(flatten)]
     twilio: TwilioArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(flatten)]
+    probe: ProbeArgs,
     /// Jobs worked on at once.
     #[arg(long, env = "SAMIA_CONCURRENCY", default_value_t = 4)]
     concurrency: usize,
@@ -120,6 +125,21 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         &args.twilio,
         Duration::from_millis(args.provider_timeout_ms),
     )?)?;
+    let prober = Prober::from_args(
+        &args.storage,
+        &args.probe,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?;
+    match &prober {
+        None => tracing::warn!(
+            "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY are not set: media.probe jobs will fail until they are"
+        ),
+        Some(p) => {
+            if let Err(e) = p.tools.check().await {
+                tracing::warn!(error = %e, "media.probe jobs will fail until ffmpeg works");
+            }
+        }
+    }
 
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 1);
@@ -182,6 +202,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let ctx = Arc::new(Context {
         pool,
         twilio,
+        prober,
         metrics,
         wake,
         shutdown: shutdown.clone(),
@@ -196,7 +217,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     tracing::info!(
         worker = %ctx.worker_id,
         database = %target.shown,
-        kinds = ?phone_jobs::KINDS,
+        kinds = ?worker::kinds(),
         concurrency = args.concurrency,
         lease_ms = args.lease_ms,
         "samia run started"
@@ -227,7 +248,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() -> &'static str {
+pub async fn wait_for_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -13,10 +13,11 @@ mod http;
 mod jobs;
 mod metrics;
 mod sealer;
+mod storage;
 mod twilio;
 
 use clap::{Parser, Subcommand};
-use cli::{audit, health, jobs as jobs_cli, migrate, qa};
+use cli::{audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli};
 use db::DbArgs;
 use error::CliError;
 use std::process::ExitCode;
@@ -73,10 +74,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The job daemon: works the ops.jobs queue (Twilio Verify) until
-    /// SIGINT/SIGTERM, serving /healthz and /metrics. Twilio credentials come
-    /// from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID.
-    Run(daemon::RunArgs),
+    /// The job daemon: works the ops.jobs queue (Twilio Verify, media probes
+    /// of files in Supabase Storage) until SIGINT/SIGTERM, serving /healthz
+    /// and /metrics. Twilio credentials come from TWILIO_ACCOUNT_SID,
+    /// TWILIO_AUTH_TOKEN, TWILIO_VERIFY_SERVICE_SID; Storage's from
+    /// SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (without them media.probe
+    /// jobs fail, the rest runs).
+    Run(Box<daemon::RunArgs>),
     /// Inspect the job queue and requeue dead-lettered jobs.
     Jobs {
         #[command(flatten)]
@@ -87,6 +91,53 @@ enum Command {
     /// A fake Twilio Verify API on loopback for development and tests
     /// (no DATABASE_URL needed).
     FakeTwilio(twilio::fake::FakeArgs),
+    /// Files in Supabase Storage as the service role: upload, a signed URL to
+    /// share, delete (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; no
+    /// DATABASE_URL needed).
+    Storage {
+        #[command(flatten)]
+        storage: storage::StorageArgs,
+        #[command(subcommand)]
+        action: StorageAction,
+    },
+    /// A fake Supabase Storage API on loopback for development and tests: files
+    /// on local disk, storage.objects rows written through DATABASE_URL under
+    /// the caller's role and JWT claims, as the real service does.
+    FakeStorage(storage::fake::FakeArgs),
+}
+
+#[derive(Subcommand)]
+enum StorageAction {
+    /// Upload a file to BUCKET at PATH.
+    Upload {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        path: String,
+        /// The stored content type (default: from the file's extension).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Replace an object already at PATH (otherwise that is refused).
+        #[arg(long)]
+        upsert: bool,
+    },
+    /// Print a URL that serves BUCKET/PATH to anyone until it expires.
+    Sign {
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        path: String,
+        /// Seconds the URL works.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
+    },
+    /// Delete objects of BUCKET (exit 1 when one of them did not exist).
+    Delete {
+        #[arg(long)]
+        bucket: String,
+        paths: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -173,6 +224,8 @@ fn secret_arg(value: &str) -> Result<secrecy::SecretString, std::convert::Infall
 async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let db_args = match &cli.command {
         Command::FakeTwilio(args) => return twilio::fake::run(args).await,
+        Command::FakeStorage(args) => return storage::fake::run(args).await,
+        Command::Storage { storage, action } => return storage_command(storage, action).await,
         Command::Migrate { db, .. }
         | Command::Health { db, .. }
         | Command::Audit { db, .. }
@@ -205,7 +258,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let client = db::client(&pool, &target).await?;
             qa::run(&client, json).await
         }
-        Command::Run(args) => daemon::run(&target, args).await,
+        Command::Run(args) => daemon::run(&target, *args).await,
         Command::Jobs { action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {
@@ -226,6 +279,41 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         }
         // Returned above, before the database settings are read.
         Command::FakeTwilio(args) => twilio::fake::run(&args).await,
+        Command::FakeStorage(args) => storage::fake::run(&args).await,
+        Command::Storage { storage, action } => storage_command(&storage, &action).await,
+    }
+}
+
+async fn storage_command(
+    storage: &storage::StorageArgs,
+    action: &StorageAction,
+) -> Result<ExitCode, CliError> {
+    match action {
+        StorageAction::Upload {
+            file,
+            bucket,
+            path,
+            content_type,
+            upsert,
+        } => {
+            storage_cli::upload(
+                storage,
+                file,
+                bucket,
+                path,
+                content_type.as_deref(),
+                *upsert,
+            )
+            .await
+        }
+        StorageAction::Sign {
+            bucket,
+            path,
+            expires_in,
+        } => storage_cli::sign(storage, bucket, path, *expires_in).await,
+        StorageAction::Delete { bucket, paths } => {
+            storage_cli::delete(storage, bucket, paths).await
+        }
     }
 }
 
@@ -242,6 +330,11 @@ mod tests {
         "TWILIO_AUTH_TOKEN",
         "TWILIO_VERIFY_SERVICE_SID",
         "TWILIO_BASE_URL",
+        "SUPABASE_URL",
+        "SUPABASE_SERVICE_ROLE_KEY",
+        "SAMIA_MEDIA_TIMEOUT_MS",
+        "SAMIA_FFMPEG_DIR",
+        "SAMIA_MEDIA_TMPDIR",
         "SAMIA_CONCURRENCY",
         "SAMIA_LEASE_MS",
         "SAMIA_POLL_MS",
@@ -255,7 +348,12 @@ mod tests {
         "RUST_LOG",
     ];
 
-    const SECRETS: &[&str] = &["DATABASE_URL", "TWILIO_AUTH_TOKEN"];
+    const SECRETS: &[&str] = &[
+        "DATABASE_URL",
+        "TWILIO_AUTH_TOKEN",
+        "SUPABASE_SERVICE_ROLE_KEY",
+        "SUPABASE_JWT_SECRET",
+    ];
 
     #[test]
     fn run_help_lists_every_variable() {
@@ -309,6 +407,8 @@ mod tests {
             "postgres://app:hunter2@db/samia",
             "--twilio-auth-token",
             "tok-hunter3",
+            "--supabase-service-role-key",
+            "key-hunter4",
         ])
         .expect("parses");
         let Command::Run(args) = cli.command else {
@@ -316,7 +416,7 @@ mod tests {
         };
         let shown = format!("{args:?}");
         assert!(
-            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            !shown.contains("hunter2") && !shown.contains("hunter3") && !shown.contains("hunter4"),
             "{shown}"
         );
     }

@@ -1,8 +1,9 @@
 //! The operator commands that work on the database once and exit:
-//! `migrate`, `health`, `qa`, `audit` and `jobs`.
+//! `migrate`, `health`, `qa`, `audit`, `jobs` and `storage`.
 
 pub mod audit;
 pub mod health;
 pub mod jobs;
 pub mod migrate;
 pub mod qa;
+pub mod storage;

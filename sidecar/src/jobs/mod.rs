@@ -68,6 +68,18 @@ pub async fn claim(
     }))
 }
 
+/// Why an attempt did not produce a report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Worth another attempt (outage, rate limit, timeout, configuration).
+    Transient {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    /// Will never work (a malformed job).
+    Permanent(String),
+}
+
 /// Where a job ends up after an attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {

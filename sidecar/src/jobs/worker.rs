@@ -5,9 +5,10 @@
 //! and the job's new state are written in one transaction, guarded by the
 //! claim, and retried until the lease runs out if the database is away.
 
-use crate::jobs::{self, Backoff, Job, Next};
+use crate::jobs::{self, Backoff, Failure, Job, Next};
 use crate::metrics::Metrics;
-use crate::twilio::jobs::{self as phone_jobs, Failure, Report};
+use crate::storage::jobs::{self as media_jobs, Prober};
+use crate::twilio::jobs as phone_jobs;
 use crate::twilio::Twilio;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use tokio::sync::{watch, Notify};
 pub struct Context {
     pub pool: Pool,
     pub twilio: Twilio,
+    /// Storage and ffmpeg for `media.probe` (None: not configured).
+    pub prober: Option<Prober>,
     pub metrics: Arc<Metrics>,
     /// Woken when a job is queued (LISTEN samia_jobs).
     pub wake: Arc<Notify>,
@@ -25,6 +28,49 @@ pub struct Context {
     pub poll: Duration,
     pub backoff: Backoff,
     pub worker_id: String,
+}
+
+/// Every job kind the daemon does.
+pub fn kinds() -> Vec<&'static str> {
+    [phone_jobs::KINDS, media_jobs::KINDS].concat()
+}
+
+/// What an attempt asks to record with the job's end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    Phone(phone_jobs::Report),
+    Media(media_jobs::Report),
+}
+
+impl Report {
+    async fn apply<C: tokio_postgres::GenericClient>(
+        &self,
+        client: &C,
+    ) -> Result<(), tokio_postgres::Error> {
+        match self {
+            Report::Phone(r) => phone_jobs::apply(client, r).await,
+            Report::Media(r) => media_jobs::apply(client, r).await,
+        }
+    }
+}
+
+/// What the client sees of a job that is dead-lettered.
+fn report_when_dead(job: &Job) -> Option<Report> {
+    phone_jobs::report_when_dead(job).map(Report::Phone)
+}
+
+/// Does one attempt; returns the report (if any) and the provider result
+/// for the metrics.
+async fn perform(ctx: &Context, job: &Job) -> Result<(Option<Report>, &'static str), Failure> {
+    if media_jobs::KINDS.contains(&job.kind.as_str()) {
+        // The probe's share of the lease; the rest is for recording it.
+        let report =
+            media_jobs::perform(ctx.prober.as_ref(), &ctx.pool, job, ctx.lease.mul_f64(0.8))
+                .await?;
+        return Ok((report.map(Report::Media), "ok"));
+    }
+    let (report, result) = phone_jobs::perform(&ctx.twilio, job).await?;
+    Ok((Some(Report::Phone(report)), result))
 }
 
 /// Runs until shutdown, finishing the job in hand first.
@@ -61,7 +107,7 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
 
 async fn claim(ctx: &Context, me: &str) -> Result<Option<Job>, String> {
     let client = ctx.pool.get().await.map_err(|e| e.to_string())?;
-    let job = jobs::claim(&client, phone_jobs::KINDS, me, ctx.lease)
+    let job = jobs::claim(&client, &kinds(), me, ctx.lease)
         .await
         .map_err(|e| crate::error::describe(&e))?;
     ctx.metrics.db_ok();
@@ -81,26 +127,24 @@ async fn work(ctx: &Context, job: Job) {
                     "the lease ran out during the last attempt (the worker stopped or was too slow)"
                         .into(),
             },
-            phone_jobs::report_when_dead(&job),
+            report_when_dead(&job),
         )
     } else {
-        match phone_jobs::perform(&ctx.twilio, &job).await {
+        match perform(ctx, &job).await {
             Ok((report, result)) => {
                 ctx.metrics.provider_call(&job.kind, result);
-                (Next::Done, Some(report))
+                (Next::Done, report)
             }
             Err(Failure::Transient { error, retry_after }) => {
                 ctx.metrics.provider_call(&job.kind, "retryable");
                 if job.is_last_attempt() {
-                    (Next::Dead { error }, phone_jobs::report_when_dead(&job))
+                    (Next::Dead { error }, report_when_dead(&job))
                 } else {
                     let after = ctx.backoff.delay(job.id, job.attempt, retry_after);
                     (Next::Retry { after, error }, None)
                 }
             }
-            Err(Failure::Permanent(error)) => {
-                (Next::Dead { error }, phone_jobs::report_when_dead(&job))
-            }
+            Err(Failure::Permanent(error)) => (Next::Dead { error }, report_when_dead(&job)),
         }
     };
     // What was recorded, which may differ from what was planned.
@@ -215,11 +259,22 @@ async fn try_settle(
         return Ok(false);
     }
     if let Some(report) = report {
-        phone_jobs::apply(&*tx, report)
-            .await
-            .map_err(|e| classify(&e))?;
+        report.apply(&*tx).await.map_err(|e| classify(&e))?;
     }
     tx.commit().await.map_err(|e| classify(&e))?;
     ctx.metrics.db_ok();
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daemon_claims_phone_and_media_jobs() {
+        let kinds = kinds();
+        for kind in samia_core::jobs::KINDS {
+            assert!(kinds.contains(&kind), "{kind} is not claimed");
+        }
+    }
 }

@@ -2,9 +2,9 @@
 //! Each asks Twilio Verify and turns the answer into an outcome that
 //! `samia.phone_verification_outcome` records (rules in `samia_core::phone`).
 
+pub use crate::jobs::Failure;
 use crate::jobs::Job;
 use crate::twilio::{CallError, Twilio, Verification};
-use std::time::Duration;
 use tokio_postgres::GenericClient;
 
 pub const SEND: &str = samia_core::jobs::PHONE_SEND_CODE;
@@ -19,18 +19,6 @@ pub struct Report {
     pub outcome: &'static str,
     pub provider_ref: Option<String>,
     pub error_code: Option<String>,
-}
-
-/// Why an attempt did not produce a report.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
-    /// Worth another attempt (outage, rate limit, timeout, configuration).
-    Transient {
-        error: String,
-        retry_after: Option<Duration>,
-    },
-    /// Will never work (a malformed job).
-    Permanent(String),
 }
 
 /// Twilio error codes that answer the question rather than fail to: per

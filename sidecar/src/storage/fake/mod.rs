@@ -1,0 +1,452 @@
+//! `samia fake-storage`: a stand-in for Supabase Storage on loopback, for
+//! `make up` and the tests. Files are kept under `--root`, one file per
+//! written version; `storage.objects` rows are written through
+//! `DATABASE_URL` as the real service writes them: each request's
+//! statements run in one transaction with the caller's role and JWT claims
+//! (`set_config('role', ...)`, `request.jwt.claims`), so the policies of
+//! `storage.objects` decide who may write, read and delete.
+//!
+//! - `POST /storage/v1/object/{bucket}/{path}` (create; `x-upsert: true`
+//!   replaces) and `PUT` (update): `{"Id", "Key"}`; refused with 404
+//!   NoSuchBucket, 413 EntityTooLarge, 415 InvalidMimeType, 409
+//!   KeyAlreadyExists, 403 AccessDenied (a policy), 400 InvalidKey.
+//! - `GET /storage/v1/object/{bucket}/{path}` and
+//!   `/storage/v1/object/authenticated/{bucket}/{path}`: the bytes, or 404
+//!   NoSuchKey when the row is missing or not visible to the caller.
+//! - `POST /storage/v1/object/sign/{bucket}/{path}` `{"expiresIn": secs}`:
+//!   `{"signedURL": "/object/sign/{bucket}/{path}?token=..."}`; `GET` on it
+//!   serves the object until the token expires (400 InvalidJWT "jwt expired").
+//! - `DELETE /storage/v1/object/{bucket}` `{"prefixes": [...]}`: the objects
+//!   deleted (those the caller may delete).
+//! - `GET /_fake/requests`: every API request, `[{method, path, status, at_us}]`.
+//! - `POST /_fake/faults` `{"faults": [{"status": 429, "retry_after": 1},
+//!   {"status": 500}, {"delay_ms": 3000, "pass": true}]}`: the next API
+//!   requests, one fault each, in order.
+//!
+//! Error bodies are Storage's (see `answers`): HTTP 400 with the real status
+//! as text in `statusCode`. The bearer token is an HS256 JWT signed with
+//! `SUPABASE_JWT_SECRET`; its `role` claim (`anon`, `authenticated`,
+//! `service_role`) is the database role of the request.
+
+mod objects;
+
+use super::answers::{self, Refusal};
+use super::token;
+use crate::db::{self, DbArgs, Target};
+use crate::error::CliError;
+use crate::http::{self, ApiError, Body};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use deadpool_postgres::Pool;
+use objects::Write;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Map, Value};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+#[derive(clap::Args, Debug)]
+pub struct FakeArgs {
+    /// The database whose storage.objects the fake writes: the owner of the
+    /// storage schema (or a superuser), a member of anon, authenticated and
+    /// service_role.
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on (port 0 picks a free port; the first line printed names it).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Where the files are kept (default: a new temporary directory, removed at exit).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The project's JWT secret: tokens (the service key included) must be
+    /// HS256-signed with it, and signed URLs are.
+    #[arg(
+        long = "jwt-secret",
+        env = "SUPABASE_JWT_SECRET",
+        value_name = "SECRET",
+        value_parser = crate::secret_arg,
+        hide_env_values = true
+    )]
+    jwt_secret: Option<SecretString>,
+    /// The project's largest upload in bytes, whatever a bucket allows.
+    #[arg(long, value_name = "BYTES", default_value_t = 500 * 1024 * 1024)]
+    file_size_limit: u64,
+}
+
+/// What the fake has been asked, and the faults still to inject.
+#[derive(Default)]
+struct Ledger {
+    requests: Vec<Value>,
+    faults: VecDeque<Value>,
+}
+
+pub struct Fake {
+    pool: Pool,
+    root: PathBuf,
+    secret: SecretString,
+    file_size_limit: u64,
+    ledger: Mutex<Ledger>,
+}
+
+/// Who is asking: the database role and the claims of the bearer token.
+struct Caller {
+    role: String,
+    claims: Map<String, Value>,
+}
+
+impl Caller {
+    fn sub(&self) -> Option<&str> {
+        self.claims.get("sub").and_then(|s| s.as_str())
+    }
+}
+
+const ROLES: &[&str] = &["anon", "authenticated", "service_role"];
+
+impl Fake {
+    pub fn new(pool: Pool, root: PathBuf, secret: SecretString, file_size_limit: u64) -> Fake {
+        Fake {
+            pool,
+            root,
+            secret,
+            file_size_limit,
+            ledger: Mutex::new(Ledger::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn secret(&self) -> &[u8] {
+        self.secret.expose_secret().as_bytes()
+    }
+
+    fn caller(&self, headers: &HeaderMap) -> Result<Caller, Refusal> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let token = value
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("bearer "))
+            .map(|_| &value[7..])
+            .unwrap_or("");
+        let claims = token::verify(self.secret(), token)
+            .map_err(|e| Refusal::access_denied(e.to_string()))?;
+        let role = claims
+            .get("role")
+            .and_then(|r| r.as_str())
+            .unwrap_or("anon")
+            .to_string();
+        if !ROLES.contains(&role.as_str()) {
+            return Err(Refusal::access_denied(format!(
+                "role \"{role}\" does not exist"
+            )));
+        }
+        Ok(Caller { role, claims })
+    }
+
+    fn blob(&self, version: &str) -> PathBuf {
+        self.root.join("blobs").join(version)
+    }
+
+    /// A transaction acting as the caller, as Storage opens one per request.
+    async fn begin<'a>(
+        client: &'a mut deadpool_postgres::Client,
+        caller: &Caller,
+    ) -> Result<deadpool_postgres::Transaction<'a>, Refusal> {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(|e| Refusal::from_db(&e))?;
+        let claims = Value::Object(caller.claims.clone()).to_string();
+        tx.execute(
+            "select set_config('role', $1, true), set_config('request.jwt.claim.role', $1, true),
+                    set_config('request.jwt.claims', $2, true),
+                    set_config('request.jwt.claim.sub', $3, true)",
+            &[&caller.role, &claims, &caller.sub().unwrap_or("")],
+        )
+        .await
+        .map_err(|e| Refusal::from_db(&e))?;
+        Ok(tx)
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, Refusal> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| Refusal::internal(format!("the database is unavailable: {e}")))
+    }
+
+    /// One API request: faults first, then the operation, then the log.
+    async fn api(
+        self: &Arc<Self>,
+        method: Method,
+        uri: &Uri,
+        rest: &str,
+        headers: HeaderMap,
+        body: axum::body::Body,
+    ) -> Response {
+        let fault = self.lock().faults.pop_front();
+        let response = match fault {
+            Some(f) if f.get("pass").and_then(|p| p.as_bool()) == Some(true) => {
+                let ms = f.get("delay_ms").and_then(|d| d.as_u64()).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                self.dispatch(&method, uri, rest, &headers, body).await
+            }
+            Some(f) => inject(&f).await,
+            None => self.dispatch(&method, uri, rest, &headers, body).await,
+        };
+        self.lock().requests.push(json!({
+            "method": method.as_str(),
+            "path": uri.path(),
+            "status": response.status().as_u16(),
+            "at_us": now_us(),
+        }));
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        rest: &str,
+        headers: &HeaderMap,
+        body: axum::body::Body,
+    ) -> Response {
+        let (first, remainder) = rest.split_once('/').unwrap_or((rest, ""));
+        let outcome = match (first, method) {
+            ("sign", &Method::GET) => {
+                let (bucket, name) = split(remainder);
+                self.signed_download(bucket, name, uri.query().unwrap_or(""))
+                    .await
+            }
+            ("sign", &Method::POST) => {
+                let (bucket, name) = split(remainder);
+                match read_json(body).await {
+                    Ok(json) => self.sign(headers, bucket, name, &json).await,
+                    Err(r) => return r,
+                }
+            }
+            ("authenticated", &Method::GET) => {
+                let (bucket, name) = split(remainder);
+                self.download(headers, bucket, name).await
+            }
+            (bucket, &Method::DELETE) if remainder.is_empty() => match read_json(body).await {
+                Ok(json) => self.delete(headers, bucket, &json).await,
+                Err(r) => return r,
+            },
+            (bucket, &Method::GET) if !remainder.is_empty() => {
+                self.download(headers, bucket, remainder).await
+            }
+            (bucket, &Method::POST) if !remainder.is_empty() => {
+                let upsert = headers
+                    .get("x-upsert")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v == "true");
+                let write = if upsert { Write::Upsert } else { Write::Create };
+                self.upload(headers, bucket, remainder, body, write).await
+            }
+            (bucket, &Method::PUT) if !remainder.is_empty() => {
+                self.upload(headers, bucket, remainder, body, Write::Update)
+                    .await
+            }
+            _ => {
+                return answers::framework(
+                    StatusCode::NOT_FOUND,
+                    "Not Found",
+                    &format!("Route {method}:{} not found", uri.path()),
+                )
+            }
+        };
+        outcome.unwrap_or_else(IntoResponse::into_response)
+    }
+}
+
+fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn split(rest: &str) -> (&str, &str) {
+    rest.split_once('/').unwrap_or((rest, ""))
+}
+
+async fn read_json(body: axum::body::Body) -> Result<Value, Response> {
+    let bytes = axum::body::to_bytes(body, http::MAX_BODY)
+        .await
+        .map_err(|_| {
+            answers::framework(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                "Request body is too large",
+            )
+        })?;
+    serde_json::from_slice(&bytes).map_err(|_| {
+        answers::framework(
+            StatusCode::BAD_REQUEST,
+            "Bad Request",
+            "Body is not valid JSON",
+        )
+    })
+}
+
+async fn inject(fault: &Value) -> Response {
+    if let Some(ms) = fault.get("delay_ms").and_then(|d| d.as_u64()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    // A missing or impossible status is an outage.
+    let status = fault
+        .get("status")
+        .and_then(|s| s.as_u64())
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    answers::fault(status, fault.get("retry_after").and_then(|s| s.as_u64()))
+}
+
+type Shared = Arc<Fake>;
+
+async fn requests(State(fake): State<Shared>) -> Response {
+    let requests = fake.lock().requests.clone();
+    Json(Value::Array(requests)).into_response()
+}
+
+async fn faults(State(fake): State<Shared>, Body(body): Body) -> Result<&'static str, ApiError> {
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let Some(faults) = parsed
+        .as_ref()
+        .and_then(|v| v.get("faults"))
+        .and_then(|f| f.as_array())
+    else {
+        return Err(ApiError::bad_request("expected {\"faults\": [...]}"));
+    };
+    fake.lock().faults.extend(faults.iter().cloned());
+    Ok("ok\n")
+}
+
+async fn object(
+    State(fake): State<Shared>,
+    method: Method,
+    uri: Uri,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    fake.api(method, &uri, &rest, headers, body).await
+}
+
+async fn unknown(method: Method, uri: Uri) -> Response {
+    answers::framework(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        &format!("Route {method}:{} not found", uri.path()),
+    )
+}
+
+pub fn router(fake: Shared) -> Router {
+    http::finish(
+        Router::new()
+            .route("/_fake/requests", get(requests))
+            .route("/_fake/faults", post(faults))
+            .route("/healthz", get(|| async { "ok\n" }))
+            .route("/storage/v1/object/{*rest}", any(object))
+            .fallback(unknown)
+            .with_state(fake),
+    )
+}
+
+/// Starts the fake on `listener` in the background (for tests).
+#[cfg(test)]
+pub fn spawn(
+    listener: tokio::net::TcpListener,
+    fake: Fake,
+) -> (
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (stop, shutdown) = watch::channel(false);
+    let server = tokio::spawn(http::serve(listener, router(Arc::new(fake)), shutdown));
+    (stop, server)
+}
+
+pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
+    let secret = args
+        .jwt_secret
+        .as_ref()
+        .filter(|s| s.expose_secret().len() >= 32)
+        .cloned()
+        .ok_or_else(|| {
+            CliError::Config(
+                "SUPABASE_JWT_SECRET is not set or shorter than 32 characters: export the \
+                 secret the fake's tokens are signed with (the service key is an HS256 JWT \
+                 with \"role\": \"service_role\" signed with it)"
+                    .into(),
+            )
+        })?;
+    let target = Target::from_args(&args.db)?;
+    let pool = db::pool(&target)?;
+    {
+        let client = db::client(&pool, &target).await?;
+        let ready: bool = client
+            .query_one("select to_regclass('storage.objects') is not null", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| CliError::db("looking for storage.objects", e))?;
+        if !ready {
+            return Err(CliError::Config(format!(
+                "{} has no storage.objects table: run `samia migrate up` first",
+                target.shown
+            )));
+        }
+    }
+    let (_temp, root) = match &args.root {
+        Some(root) => (None, root.clone()),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("samia-fake-storage-")
+                .tempdir()
+                .map_err(|e| {
+                    CliError::Config(format!("cannot create a temporary directory: {e}"))
+                })?;
+            let root = temp.path().to_path_buf();
+            (Some(temp), root)
+        }
+    };
+    std::fs::create_dir_all(root.join("blobs"))
+        .map_err(|e| CliError::Config(format!("cannot use {} as --root: {e}", root.display())))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
+    println!("fake storage listening on http://{addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let fake = Arc::new(Fake::new(pool, root, secret, args.file_size_limit));
+    let (stop, shutdown) = watch::channel(false);
+    let mut server = tokio::spawn(http::serve(listener, router(fake), shutdown));
+    // SIGINT or SIGTERM: stop, and remove a temporary root.
+    tokio::select! {
+        _ = crate::daemon::wait_for_signal() => {}
+        ended = &mut server => {
+            return Err(CliError::Config(match ended {
+                Ok(Ok(())) => format!("the fake Storage on {addr} stopped by itself"),
+                Ok(Err(e)) => format!("the fake Storage on {addr} failed: {e}"),
+                Err(e) => format!("the fake Storage on {addr} failed: {e}"),
+            }));
+        }
+    }
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+    Ok(ExitCode::SUCCESS)
+}

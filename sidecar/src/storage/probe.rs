@@ -1,0 +1,361 @@
+//! What ffmpeg says about a file: its streams and length (`ffprobe`),
+//! whether its first audio stream decodes to the end without an error, and
+//! its integrated loudness (EBU R128). Each tool runs as a child process
+//! with a timeout (killed when it runs out), never through a shell.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+use tokio::time::Instant;
+
+/// Where ffmpeg and ffprobe are, and how long each may run.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+    pub timeout: Duration,
+}
+
+impl Tools {
+    /// The tools in `dir`, or found on PATH.
+    pub fn new(dir: Option<&Path>, timeout: Duration) -> Tools {
+        let at = |name: &str| {
+            dir.map(|d| d.join(name))
+                .unwrap_or_else(|| PathBuf::from(name))
+        };
+        Tools {
+            ffmpeg: at("ffmpeg"),
+            ffprobe: at("ffprobe"),
+            timeout,
+        }
+    }
+}
+
+impl Tools {
+    /// Runs both tools once (`-version`), so a missing ffmpeg is reported
+    /// when the daemon starts rather than at the first probe.
+    pub async fn check(&self) -> Result<(), ToolError> {
+        for program in [&self.ffprobe, &self.ffmpeg] {
+            let ran = run(
+                program,
+                &["-version"],
+                self.timeout.min(Duration::from_secs(10)),
+            )
+            .await?;
+            if !ran.success {
+                return Err(ToolError::Failed {
+                    program: program.display().to_string(),
+                    reason: "`-version` failed: reinstall Debian's ffmpeg package".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a tool gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    #[error(
+        "{program} was not found: install Debian's ffmpeg package (apt-get install ffmpeg), \
+         or set SAMIA_FFMPEG_DIR to the directory holding ffmpeg and ffprobe"
+    )]
+    Missing { program: String },
+    #[error("{program} did not finish within {ms} ms (it was stopped): raise SAMIA_MEDIA_TIMEOUT_MS or SAMIA_LEASE_MS")]
+    TimedOut { program: String, ms: u128 },
+    #[error("cannot run {program}: {reason}")]
+    Failed { program: String, reason: String },
+}
+
+struct Ran {
+    success: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+async fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, ToolError> {
+    let name = program.display().to_string();
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ToolError::Missing {
+                program: name.clone(),
+            },
+            _ => ToolError::Failed {
+                program: name.clone(),
+                reason: e.to_string(),
+            },
+        })?;
+    // Dropping the unfinished wait kills the child (kill_on_drop).
+    let output = tokio::time::timeout(timeout, child.wait_with_output())
+        .await
+        .map_err(|_| ToolError::TimedOut {
+            program: name.clone(),
+            ms: timeout.as_millis(),
+        })?
+        .map_err(|e| ToolError::Failed {
+            program: name,
+            reason: e.to_string(),
+        })?;
+    Ok(Ran {
+        success: output.status.success(),
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    })
+}
+
+/// The time left before `deadline`, at most `cap`.
+pub fn budget(deadline: Instant, cap: Duration) -> Duration {
+    deadline.saturating_duration_since(Instant::now()).min(cap)
+}
+
+/// The streams of a file as ffprobe reports them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Streams {
+    pub audio_codec: Option<String>,
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u32>,
+    /// A video stream other than an attached cover picture.
+    pub has_video: bool,
+    pub duration_sec: Option<f64>,
+    pub format: Option<String>,
+    pub bit_rate: Option<u64>,
+}
+
+/// Reads `ffprobe -show_streams -show_format -of json` output.
+pub fn parse_streams(json: &Value) -> Streams {
+    let streams = json
+        .get("streams")
+        .and_then(|s| s.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    fn of_type<'a>(streams: &'a [Value], t: &'a str) -> impl Iterator<Item = &'a Value> {
+        streams
+            .iter()
+            .filter(move |s| s.get("codec_type").and_then(|c| c.as_str()) == Some(t))
+    }
+    let number = |v: Option<&Value>| -> Option<f64> {
+        match v? {
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        }
+        .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    let audio = of_type(streams, "audio").next();
+    let has_video = of_type(streams, "video").any(|s| {
+        s.get("disposition")
+            .and_then(|d| d.get("attached_pic"))
+            .and_then(|a| a.as_i64())
+            != Some(1)
+    });
+    let format = json.get("format");
+    let duration_sec = number(format.and_then(|f| f.get("duration")))
+        .or_else(|| number(audio.and_then(|a| a.get("duration"))));
+    Streams {
+        audio_codec: audio
+            .and_then(|a| a.get("codec_name"))
+            .and_then(|c| c.as_str())
+            .map(str::to_string),
+        sample_rate: number(audio.and_then(|a| a.get("sample_rate"))).map(|r| r as u32),
+        channels: number(audio.and_then(|a| a.get("channels"))).map(|c| c as u32),
+        has_video,
+        duration_sec,
+        format: format
+            .and_then(|f| f.get("format_name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_string),
+        bit_rate: number(format.and_then(|f| f.get("bit_rate"))).map(|b| b as u64),
+    }
+}
+
+/// The integrated loudness in the summary ffmpeg's ebur128 filter prints
+/// (`I: -23.0 LUFS`).
+pub fn parse_loudness(stderr: &str) -> Option<f64> {
+    let summary = &stderr[stderr.rfind("Summary:")?..];
+    summary
+        .lines()
+        .map(str::trim)
+        .find_map(|line| {
+            let rest = line.strip_prefix("I:")?;
+            let mut words = rest.split_whitespace();
+            let value = words.next()?.parse::<f64>().ok()?;
+            (words.next() == Some("LUFS")).then_some(value)
+        })
+        .filter(|v| v.is_finite())
+}
+
+fn input(file: &Path) -> String {
+    // The file: protocol keeps ffmpeg from reading a colon as a protocol name.
+    format!("file:{}", file.display())
+}
+
+/// The streams of `file`, or `None` when ffprobe cannot read it as media.
+pub async fn inspect(
+    tools: &Tools,
+    file: &Path,
+    deadline: Instant,
+) -> Result<Option<Streams>, ToolError> {
+    let file = input(file);
+    let ran = run(
+        &tools.ffprobe,
+        &[
+            "-v",
+            "error",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+            &file,
+        ],
+        budget(deadline, tools.timeout),
+    )
+    .await?;
+    if !ran.success {
+        return Ok(None);
+    }
+    Ok(serde_json::from_slice::<Value>(&ran.stdout)
+        .ok()
+        .map(|json| parse_streams(&json)))
+}
+
+/// Whether the first audio stream decodes to its end without an error.
+pub async fn decodes(tools: &Tools, file: &Path, deadline: Instant) -> Result<bool, ToolError> {
+    let file = input(file);
+    let ran = run(
+        &tools.ffmpeg,
+        &[
+            "-nostdin",
+            "-hide_banner",
+            "-v",
+            "error",
+            "-xerror",
+            "-i",
+            &file,
+            "-map",
+            "0:a:0",
+            "-f",
+            "null",
+            "-",
+        ],
+        budget(deadline, tools.timeout),
+    )
+    .await?;
+    Ok(ran.success && ran.stderr.trim().is_empty())
+}
+
+/// The integrated loudness of the first audio stream, in LUFS.
+pub async fn loudness(
+    tools: &Tools,
+    file: &Path,
+    deadline: Instant,
+) -> Result<Option<f64>, ToolError> {
+    let file = input(file);
+    let ran = run(
+        &tools.ffmpeg,
+        &[
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            &file,
+            "-map",
+            "0:a:0",
+            "-af",
+            "ebur128=framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ],
+        budget(deadline, tools.timeout),
+    )
+    .await?;
+    Ok(ran.success.then(|| parse_loudness(&ran.stderr)).flatten())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn streams_are_read_from_ffprobe_json() {
+        let audio = parse_streams(&json!({
+            "streams": [
+                {"codec_type": "video", "codec_name": "mjpeg", "disposition": {"attached_pic": 1}},
+                {"codec_type": "audio", "codec_name": "aac", "sample_rate": "44100", "channels": 2, "duration": "2.1"}
+            ],
+            "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": "2.020000", "bit_rate": "130000"}
+        }));
+        assert_eq!(
+            audio,
+            Streams {
+                audio_codec: Some("aac".into()),
+                sample_rate: Some(44100),
+                channels: Some(2),
+                has_video: false,
+                duration_sec: Some(2.02),
+                format: Some("mov,mp4,m4a,3gp,3g2,mj2".into()),
+                bit_rate: Some(130000),
+            }
+        );
+        let video = parse_streams(&json!({
+            "streams": [{"codec_type": "video", "codec_name": "h264"}, {"codec_type": "audio", "codec_name": "aac", "duration": "3.5"}],
+            "format": {"duration": "N/A"}
+        }));
+        assert!(video.has_video);
+        assert_eq!(video.duration_sec, Some(3.5));
+        assert_eq!(parse_streams(&json!({})), Streams::default());
+    }
+
+    #[test]
+    fn loudness_comes_from_the_summary() {
+        let stderr = "[Parsed_ebur128_0 @ 0x1] t: 0.1 M: -120.7 S: -120.7 I: -70.0 LUFS\n\
+            [Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -20.6 LUFS\n    \
+            Threshold: -30.7 LUFS\n\n  Loudness range:\n    LRA:         0.0 LU\n";
+        assert_eq!(parse_loudness(stderr), Some(-20.6));
+        assert_eq!(parse_loudness("no summary here"), None);
+        assert_eq!(
+            parse_loudness("Summary:\n  I:  -inf LUFS\n"),
+            None,
+            "silence has no finite loudness"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_missing_tool_names_the_package_and_a_slow_one_is_stopped() {
+        let tools = Tools::new(Some(Path::new("/nonexistent")), Duration::from_secs(5));
+        assert!(matches!(
+            tools.check().await,
+            Err(ToolError::Missing { .. })
+        ));
+        Tools::new(None, Duration::from_secs(5))
+            .check()
+            .await
+            .expect("ffmpeg and ffprobe are installed (apt-get install ffmpeg)");
+        let missing = inspect(
+            &tools,
+            Path::new("/dev/null"),
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await
+        .expect_err("no ffprobe there");
+        assert!(
+            missing.to_string().contains("apt-get install ffmpeg"),
+            "{missing}"
+        );
+        let started = std::time::Instant::now();
+        let slow = run(Path::new("sleep"), &["30"], Duration::from_millis(200))
+            .await
+            .err();
+        assert!(matches!(slow, Some(ToolError::TimedOut { .. })), "{slow:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
