@@ -235,6 +235,33 @@ async fn empty_random_and_video_files_are_refused_with_a_reason() {
     assert!(error_of(&recorded).contains("is a video"), "{recorded}");
     assert_eq!(recorded["outcome"]["probe"]["has_video"], true);
 
+    // Cut short after its index: ffprobe reads it, decoding fails.
+    let whole = make(
+        bench.work.path(),
+        "cut.m4a",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=3",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+    );
+    let bytes = std::fs::read(&whole).expect("the file");
+    let cut = bench
+        .register("audio", "cut.m4a", &bytes[..bytes.len() / 2], "audio/mp4")
+        .await;
+    let (_, recorded) = bench.probe(cut).await;
+    assert_eq!(recorded["outcome"]["status"], "invalid");
+    assert!(
+        error_of(&recorded).contains("cannot be decoded"),
+        "{recorded}"
+    );
+    assert_eq!(recorded["outcome"]["probe"]["codec"], "aac");
+
     // A photo is judged by its size only.
     let photo = bench
         .register("image", "cup.bin", &noise, "application/octet-stream")
