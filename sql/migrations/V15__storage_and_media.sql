@@ -160,3 +160,12 @@ insert into public.app_config (key, value) values ('media.max_audio_seconds', '3
 grant usage on schema storage to samia_sidecar;
 grant select on public.media_assets, public.app_config, storage.objects, storage.buckets to samia_sidecar;
 grant execute on function samia.media_probe_outcome(bigint, text, jsonb) to samia_sidecar;
+-- Row-level security is on for all four tables; the sidecar reads every row.
+drop policy if exists samia_sidecar_read on public.media_assets;
+create policy samia_sidecar_read on public.media_assets for select to samia_sidecar using (true);
+drop policy if exists samia_sidecar_read on public.app_config;
+create policy samia_sidecar_read on public.app_config for select to samia_sidecar using (true);
+drop policy if exists samia_sidecar_read on storage.objects;
+create policy samia_sidecar_read on storage.objects for select to samia_sidecar using (true);
+drop policy if exists samia_sidecar_read on storage.buckets;
+create policy samia_sidecar_read on storage.buckets for select to samia_sidecar using (true);

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
-fn samia_bin() -> String {
+pub(crate) fn samia_bin() -> String {
     std::env::var("SAMIA_BIN")
         .expect("SAMIA_BIN is not set: run the integration tests with `make test`")
 }
@@ -196,7 +196,7 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> Result<(u16, St
 }
 
 /// A child process whose first stdout line names its address.
-fn spawn_listening(mut cmd: Command, prefix: &str) -> Result<(Child, String)> {
+pub(crate) fn spawn_listening(mut cmd: Command, prefix: &str) -> Result<(Child, String)> {
     // Logs go to a file (a pipe nobody reads would fill up and stall the child).
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let log = std::env::temp_dir().join(format!(

@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod fixture;
 pub mod media;
 pub mod postgrest;
+pub mod storage;
 
 pub const TEMPLATE: &str = "samia_template";
 

@@ -307,6 +307,10 @@ pub async fn perform(
         target(&**client, media_id).await?
     };
     let Some(target) = found else {
+        tracing::info!(
+            media_id,
+            "media row not found (deleted, or not readable by this role): nothing to probe"
+        );
         return Ok(None);
     };
     probe_target(prober, &target, deadline, budget.as_millis())

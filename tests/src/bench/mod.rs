@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod jobs;
 pub mod lifecycle;
+pub mod media;
 pub mod rls;
 pub mod zodiac;
 

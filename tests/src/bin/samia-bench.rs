@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-const BENCHES: &[&str] = &["zodiac", "rls", "audit", "lifecycle", "jobs"];
+const BENCHES: &[&str] = &["zodiac", "rls", "audit", "lifecycle", "media", "jobs"];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -46,6 +46,7 @@ async fn main() -> ExitCode {
             "audit" => samia_tests::bench::audit::run_all(&client, &url).await,
             "jobs" => samia_tests::bench::jobs::run(&url).await,
             "lifecycle" => samia_tests::bench::lifecycle::run_all(&client, &url).await,
+            "media" => samia_tests::bench::media::run_all(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
