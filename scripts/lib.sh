@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_CONFIG=$PG_BIN/pg_config
 PGRX_VERSION=0.18.0
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg openssl)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -88,4 +88,15 @@ psql_in() {
   local url=$1
   shift
   psql "$url" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# An HS256 JWT of the JSON claims $2, signed with secret $1 (for the local
+# stack's fake Storage: its service key).
+jwt_hs256() {
+  local b64url='base64 -w0 | tr "+/" "-_" | tr -d "="'
+  local header payload signature
+  header=$(printf '%s' '{"alg":"HS256","typ":"JWT"}' | eval "$b64url")
+  payload=$(printf '%s' "$2" | eval "$b64url")
+  signature=$(printf '%s' "$header.$payload" | openssl dgst -sha256 -hmac "$1" -binary | eval "$b64url")
+  printf '%s.%s.%s' "$header" "$payload" "$signature"
 }

@@ -72,6 +72,27 @@ else
   export TWILIO_BASE_URL=$FAKE_URL TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=fake-token TWILIO_VERIFY_SERVICE_SID=VAfake
   TWILIO_MODE="fake Twilio at $FAKE_URL (codes: curl $FAKE_URL/_fake/messages)"
 fi
+# Files: the real Supabase Storage when SUPABASE_URL and
+# SUPABASE_SERVICE_ROLE_KEY are set, otherwise the fake one, keeping files in
+# .local/storage and signing tokens with a local JWT secret made on the first
+# run (.local/jwt-secret, a development value that never leaves this folder).
+if [ -n "${SUPABASE_URL:-}" ] && [ -n "${SUPABASE_SERVICE_ROLE_KEY:-}" ]; then
+  STORAGE_MODE="Supabase Storage at $SUPABASE_URL"
+else
+  [ -s "$ROOT/.local/jwt-secret" ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$ROOT/.local/jwt-secret")
+  export SUPABASE_JWT_SECRET
+  SUPABASE_JWT_SECRET=$(cat "$ROOT/.local/jwt-secret")
+  mkdir -p "$ROOT/.local/storage"
+  DATABASE_URL=$URL "$SAMIA" fake-storage --listen "127.0.0.1:${SAMIA_STORAGE_PORT:-54330}" --root "$ROOT/.local/storage" \
+    >"$ROOT/.local/fake-storage.out" 2>"$ROOT/.local/fake-storage.log" &
+  SIDECAR_PIDS+=($!)
+  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-storage.out" 2>/dev/null && break; sleep 0.1; done
+  SUPABASE_URL=$(sed -n 's/^fake storage listening on //p' "$ROOT/.local/fake-storage.out")
+  [ -n "$SUPABASE_URL" ] || die "the fake Storage did not start; see .local/fake-storage.log"
+  SUPABASE_SERVICE_ROLE_KEY=$(jwt_hs256 "$SUPABASE_JWT_SECRET" '{"role":"service_role","iss":"samia-local"}')
+  export SUPABASE_URL SUPABASE_SERVICE_ROLE_KEY
+  STORAGE_MODE="fake Storage at $SUPABASE_URL (files in .local/storage; tokens signed with .local/jwt-secret)"
+fi
 DATABASE_URL=$SIDECAR_URL SAMIA_LISTEN=$SIDECAR_LISTEN "$SAMIA" run >"$ROOT/.local/sidecar.out" 2>"$ROOT/.local/sidecar.log" &
 SIDECAR_PIDS+=($!)
 
@@ -85,6 +106,7 @@ SAMIA-TAROT is up.
   operator   DATABASE_URL=$URL $SAMIA health
   sidecar    http://$SIDECAR_LISTEN/healthz and /metrics; logs in .local/sidecar.log
              phone codes go to the $TWILIO_MODE
+  files      $STORAGE_MODE
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin

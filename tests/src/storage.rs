@@ -191,8 +191,13 @@ pub mod files {
 
     /// `seconds` of a 440 Hz tone as AAC in an m4a container.
     pub fn tone_m4a(seconds: u32) -> Result<Vec<u8>> {
-        let out = scratch(&format!("tone-{seconds}.m4a"));
-        let source = format!("sine=frequency=440:duration={seconds}");
+        tone_m4a_at(seconds, 440)
+    }
+
+    /// `seconds` of a tone of `hz` as AAC in an m4a container.
+    pub fn tone_m4a_at(seconds: u32, hz: u32) -> Result<Vec<u8>> {
+        let out = scratch(&format!("tone-{seconds}-{hz}.m4a"));
+        let source = format!("sine=frequency={hz}:duration={seconds}");
         let bytes = ffmpeg(
             &["-f", "lavfi", "-i", &source, "-c:a", "aac", "-b:a", "64k"],
             &out,

@@ -405,14 +405,12 @@ async fn inspect_audio(
             loudness: None,
         }));
     };
-    let decodes = streams.audio_codec.is_some()
-        && probe::decodes(tools, file, deadline).await.map_err(timed)?;
-    let loudness = if decodes {
-        probe::loudness(tools, file, deadline)
+    let (decodes, loudness) = if streams.audio_codec.is_some() {
+        probe::decode_and_measure(tools, file, deadline)
             .await
             .map_err(timed)?
     } else {
-        None
+        (false, None)
     };
     Ok(Some(Audio {
         streams,

@@ -226,37 +226,15 @@ pub async fn inspect(
         .map(|json| parse_streams(&json)))
 }
 
-/// Whether the first audio stream decodes to its end without an error.
-pub async fn decodes(tools: &Tools, file: &Path, deadline: Instant) -> Result<bool, ToolError> {
-    let file = input(file);
-    let ran = run(
-        &tools.ffmpeg,
-        &[
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-xerror",
-            "-i",
-            &file,
-            "-map",
-            "0:a:0",
-            "-f",
-            "null",
-            "-",
-        ],
-        budget(deadline, tools.timeout),
-    )
-    .await?;
-    Ok(ran.success && ran.stderr.trim().is_empty())
-}
-
-/// The integrated loudness of the first audio stream, in LUFS.
-pub async fn loudness(
+/// One pass over the first audio stream: whether it decodes to its end
+/// without an error, and its integrated loudness in LUFS (read from the
+/// ebur128 filter's summary). Decoding once for both halves the probe's
+/// time on long files.
+pub async fn decode_and_measure(
     tools: &Tools,
     file: &Path,
     deadline: Instant,
-) -> Result<Option<f64>, ToolError> {
+) -> Result<(bool, Option<f64>), ToolError> {
     let file = input(file);
     let ran = run(
         &tools.ffmpeg,
@@ -264,6 +242,9 @@ pub async fn loudness(
             "-nostdin",
             "-hide_banner",
             "-nostats",
+            "-loglevel",
+            "level+info",
+            "-xerror",
             "-i",
             &file,
             "-map",
@@ -277,7 +258,18 @@ pub async fn loudness(
         budget(deadline, tools.timeout),
     )
     .await?;
-    Ok(ran.success.then(|| parse_loudness(&ran.stderr)).flatten())
+    let decodes = ran.success && !has_errors(&ran.stderr);
+    Ok((
+        decodes,
+        decodes.then(|| parse_loudness(&ran.stderr)).flatten(),
+    ))
+}
+
+/// Does ffmpeg's log (with `-loglevel level+...`) report an error?
+pub fn has_errors(stderr: &str) -> bool {
+    stderr
+        .lines()
+        .any(|l| l.contains("[error]") || l.contains("[fatal]") || l.contains("[panic]"))
 }
 
 #[cfg(test)]
@@ -322,6 +314,10 @@ mod tests {
             Threshold: -30.7 LUFS\n\n  Loudness range:\n    LRA:         0.0 LU\n";
         assert_eq!(parse_loudness(stderr), Some(-20.6));
         assert_eq!(parse_loudness("no summary here"), None);
+        assert!(has_errors("[aac @ 0x1] [error] Input buffer exhausted"));
+        assert!(!has_errors(
+            "[info] video:0kB audio:5168kB\n[Parsed_ebur128_0 @ 0x1] [info] Summary:"
+        ));
         assert_eq!(
             parse_loudness("Summary:\n  I:  -inf LUFS\n"),
             None,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod jobs;
 pub mod lifecycle;
 pub mod media;
+pub mod probe;
 pub mod rls;
 pub mod zodiac;
 

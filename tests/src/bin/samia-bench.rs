@@ -4,7 +4,15 @@
 
 use std::process::ExitCode;
 
-const BENCHES: &[&str] = &["zodiac", "rls", "audit", "lifecycle", "media", "jobs"];
+const BENCHES: &[&str] = &[
+    "zodiac",
+    "rls",
+    "audit",
+    "lifecycle",
+    "media",
+    "probe",
+    "jobs",
+];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -47,6 +55,7 @@ async fn main() -> ExitCode {
             "jobs" => samia_tests::bench::jobs::run(&url).await,
             "lifecycle" => samia_tests::bench::lifecycle::run_all(&client, &url).await,
             "media" => samia_tests::bench::media::run_all(&client, &url).await,
+            "probe" => samia_tests::bench::probe::run(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
