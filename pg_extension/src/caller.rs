@@ -82,7 +82,7 @@ fn gucs<'a>() -> [&'a [u8]; 4] {
     })
 }
 
-fn local_transaction_id() -> u32 {
+pub fn local_transaction_id() -> u32 {
     // SAFETY: MyProc is this backend's PGPROC, set for the life of the backend.
     unsafe {
         #[cfg(not(feature = "pg17"))]

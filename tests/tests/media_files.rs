@@ -259,6 +259,22 @@ async fn bad_files_end_invalid_with_a_reason_a_person_can_act_on() -> anyhow::Re
         (400, Some("413")),
         "{body}"
     );
+    // A file over a limit lowered after it was uploaded: the probe judges it.
+    let path = format!("{READER}/kept.m4a");
+    s.storage
+        .put(READER, "readings", &path, "audio/mp4", files::tone_m4a(1)?)
+        .await?;
+    s.c.batch_execute("update storage.buckets set file_size_limit = 1000 where id = 'readings'")
+        .await?;
+    let id = register(&mut s.c, READER, "audio", "readings", &path).await?;
+    let (status, error) = probed(&s.c, id).await?;
+    let error = error.unwrap_or_default();
+    assert_eq!(status, "invalid");
+    assert!(error.contains("over the limit of 1000 bytes"), "{error}");
+    s.c.batch_execute(
+        "update storage.buckets set file_size_limit = 104857600 where id = 'readings'",
+    )
+    .await?;
     // And a type the bucket does not take.
     let (status, body) = s
         .storage

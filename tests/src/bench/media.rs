@@ -49,7 +49,7 @@ async fn setup(admin: &Client) -> anyhow::Result<()> {
              alter table bench.media_plain enable row level security;
              create policy media_own_insert on bench.media_plain for insert to authenticated
                with check (owner_id = (select auth.uid()) and not (select samia.caller_is_blocked()));
-             grant usage on schema bench to authenticated;
+             grant usage on schema bench to public;
              grant insert on bench.media_plain to authenticated;
              grant usage on all sequences in schema public to authenticated;
              analyze storage.objects;"
