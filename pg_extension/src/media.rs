@@ -4,7 +4,7 @@
 //! - A user registers an object they uploaded by inserting a `media_assets`
 //!   row naming its `bucket` and `path`; `bytes`, `mime_type` and `url` come
 //!   from the object, the row starts `pending`, and a `media.probe` job is
-//!   queued in the same transaction.
+//!   queued in the same transaction (by the same trigger).
 //! - The sidecar reports the probe through `samia.media_probe_outcome`.
 //! - An object replaced in storage sends its row back to `pending` (and to
 //!   the probe); one deleted leaves it `invalid`; an approved answer's or a
@@ -78,6 +78,11 @@ fn media_register<'a>(
                 if let Some(found) = object(bucket, path) {
                     fill_from(&mut new, bucket, path, &found);
                 }
+                if get::<String>(&new, MEDIA, "status").as_deref()
+                    == Some(media::Status::Pending.name())
+                {
+                    queue(&new, bucket, path);
+                }
             }
             return Ok(Some(new));
         }
@@ -126,38 +131,26 @@ fn media_register<'a>(
     set(&mut new, MEDIA, "duration_sec", None::<i32>);
     set(&mut new, MEDIA, "status", media::Status::Pending.name());
     set(&mut new, MEDIA, "error", None::<String>);
+    queue(&new, &bucket, &path);
     Ok(Some(new))
+}
+
+/// Queues the probe of a row about to be inserted, in the same transaction
+/// (its id is the column default, already drawn). Were the insert to fail,
+/// the job goes with it; an `ON CONFLICT DO NOTHING` that skips the row
+/// leaves a job for a row that does not exist, which the sidecar finishes
+/// with nothing to probe.
+fn queue(new: &crate::rows::Row<'_>, bucket: &str, path: &str) {
+    match get::<i64>(new, MEDIA, "id") {
+        Some(id) => queue_probe(id, bucket, path),
+        None => errors::misconfigured("a media row without an id"),
+    }
 }
 
 fn fill_from(new: &mut crate::rows::Row<'_>, bucket: &str, path: &str, found: &Object) {
     set(new, MEDIA, "bytes", found.bytes);
     set(new, MEDIA, "mime_type", found.mime_type.clone());
     set(new, MEDIA, "url", media::object_url(bucket, path));
-}
-
-/// AFTER INSERT ON public.media_assets: a pending row with an object is
-/// probed by the sidecar.
-#[pg_trigger(sql = r#"
-CREATE FUNCTION samia."media_probe_queued"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'media_probe_queued_wrapper';
-"#)]
-fn media_probe_queued<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
-    let Some(new) = trigger.new() else {
-        errors::misconfigured("media_probe_queued must run AFTER INSERT FOR EACH ROW")
-    };
-    let id = get_old::<i64>(&new, MEDIA, "id");
-    let bucket = get_old::<String>(&new, MEDIA, "bucket");
-    let path = get_old::<String>(&new, MEDIA, "path");
-    let status = get_old::<String>(&new, MEDIA, "status");
-    if let (Some(id), Some(bucket), Some(path)) = (id, bucket, path) {
-        if status.as_deref() == Some(media::Status::Pending.name()) {
-            queue_probe(id, &bucket, &path);
-        }
-    }
-    Ok(None)
 }
 
 fn queue_probe(id: i64, bucket: &str, path: &str) {

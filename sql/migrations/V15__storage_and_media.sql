@@ -100,9 +100,6 @@ grant insert (owner_id, kind, bucket, path, meta), update (meta) on public.media
 drop trigger if exists media_register on public.media_assets;
 create trigger media_register before insert on public.media_assets
   for each row execute function samia.media_register();
-drop trigger if exists media_probe_queued on public.media_assets;
-create trigger media_probe_queued after insert on public.media_assets
-  for each row execute function samia.media_probe_queued();
 
 -- 4. RLS on storage.objects (sections 4 and 9). Writes: a client into
 --    order-inputs/<uid>/, a reader into readings/<uid>/, nobody through the

@@ -35,7 +35,7 @@ async fn setup(admin: &Client) -> anyhow::Result<()> {
     let objects = REGISTRATIONS;
     admin
         .batch_execute(&format!(
-            "insert into auth.users (id, email) values ('{READER}', 'reader@bench.test') on conflict do nothing;
+            "insert into auth.users (id, email) values ('{READER}', 'registrar@bench.test') on conflict do nothing;
              update public.profiles set role_id = 3 where id = '{READER}';
              delete from public.media_assets where path like '{READER}/reg-%';
              delete from storage.objects where bucket_id = 'readings' and name like '{READER}/reg-%';
