@@ -24,8 +24,10 @@ update public.profiles
    set dob = '1994-08-23', country = 'EG', birth_place = 'Cairo', birth_time = '06:30'
  where id = '00000000-0000-4000-8000-000000000005' and dob is null;
 
-insert into public.media_assets (id, owner_id, kind, url, mime_type, bucket, path)
-  values (1000001, '00000000-0000-4000-8000-000000000005', 'image', 'demo/cup.jpg', 'image/jpeg', 'inputs', 'demo/cup.jpg')
+-- A demo photo described without a stored object (upload real files through
+-- the fake Storage; see the README's Files section).
+insert into public.media_assets (id, owner_id, kind, url, mime_type, status)
+  values (1000001, '00000000-0000-4000-8000-000000000005', 'image', 'demo/cup.jpg', 'image/jpeg', 'ready')
   on conflict (id) do nothing;
 
 insert into public.orders (id, user_id, service_id, is_gold, question_text, input_media_id)
