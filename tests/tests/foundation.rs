@@ -250,6 +250,14 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
              update public.profiles set zodiac = 'Leo', country_code = '+1' where id = '{AMAL}';
              insert into public.media_assets (id, kind, url, created_at)
                values (104, 'audio', 'lost.mp3', now() - interval '2 days');
+             insert into storage.objects (bucket_id, name, owner_id, metadata, version) values
+               ('readings', '{AMAL}/changed.m4a', '{AMAL}', '{{}}', 'v2'),
+               ('readings', '{AMAL}/stuck.m4a', '{AMAL}', '{{}}', 'v1');
+             insert into public.media_assets (id, kind, url, bucket, path, status, meta, created_at) values
+               (105, 'audio', 'x', 'readings', '{AMAL}/gone.m4a', 'ready', '{{}}', now()),
+               (106, 'audio', 'x', 'readings', '{AMAL}/changed.m4a', 'ready',
+                '{{\"probe\": {{\"object_version\": \"v1\"}}}}', now()),
+               (107, 'audio', 'x', 'readings', '{AMAL}/stuck.m4a', 'pending', '{{}}', now() - interval '2 hours');
              set session_replication_role = origin;"
         ))
         .await?;
@@ -272,6 +280,18 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
         (1, serde_json::json!([AMAL]))
     );
     assert_eq!(count("media_orphans"), (1, serde_json::json!(["104"])));
+    assert_eq!(
+        count("media_without_object"),
+        (1, serde_json::json!(["105"]))
+    );
+    assert_eq!(
+        count("media_ready_but_changed"),
+        (1, serde_json::json!(["106"]))
+    );
+    assert_eq!(
+        count("media_pending_over_an_hour"),
+        (1, serde_json::json!(["107"]))
+    );
     assert_eq!(count("profiles_without_role").0, 0);
     Ok(())
 }

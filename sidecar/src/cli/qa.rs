@@ -72,6 +72,34 @@ pub const CHECKS: &[Check] = &[
         sql: "select o.id::text from public.orders o
                where o.status = 'delivered' and o.delivered_at is null",
     },
+    // A registered file whose object is gone without the trigger noticing
+    // (storage.objects written with triggers off), or a media row still
+    // ready although its object changed since the probe.
+    Check {
+        name: "media_without_object",
+        what: "media rows naming a bucket and path with no object there, not marked invalid",
+        sql: "select m.id::text from public.media_assets m
+               where m.bucket is not null and m.status <> 'invalid'
+                 and not exists (select from storage.objects o
+                                  where o.bucket_id = m.bucket and o.name = m.path)",
+    },
+    Check {
+        name: "media_ready_but_changed",
+        what: "ready media whose object's version is not the one probed",
+        sql: "select m.id::text from public.media_assets m
+               join storage.objects o on o.bucket_id = m.bucket and o.name = m.path
+               where m.status = 'ready'
+                 and o.version is distinct from m.meta -> 'probe' ->> 'object_version'",
+    },
+    // Probes end within minutes; a file pending for an hour has a dead or
+    // stuck probe job (samia jobs list --kind media.probe).
+    Check {
+        name: "media_pending_over_an_hour",
+        what: "media still pending (not probed) an hour after registration",
+        sql: "select m.id::text from public.media_assets m
+               where m.status = 'pending' and m.bucket is not null
+                 and m.created_at < now() - interval '1 hour'",
+    },
 ];
 
 const SAMPLE: i64 = 5;
