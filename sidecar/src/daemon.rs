@@ -143,20 +143,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
 
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 1);
-    {
-        let client = db::client(&pool, target).await?;
-        let ready: bool = client
-            .query_one("select to_regclass('ops.jobs') is not null", &[])
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| CliError::db("looking for ops.jobs", e))?;
-        if !ready {
-            return Err(CliError::Config(format!(
-                "{} has no ops.jobs table: run `samia migrate up` first",
-                target.shown
-            )));
-        }
-    }
+    db::require_table(&pool, target, "ops.jobs").await?;
 
     let metrics = Arc::new(Metrics::default());
     metrics.db_ok();
@@ -164,13 +151,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let poll = Duration::from_millis(args.poll_ms);
 
     if args.listen != "off" {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-        println!("listening on http://{addr}");
+        let (listener, _) = http::bind(&args.listen, "").await?;
         let router = http::ops::router(http::ops::Ops {
             metrics: metrics.clone(),
             stopping: shutdown.clone(),

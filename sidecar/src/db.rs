@@ -176,6 +176,25 @@ pub async fn client(pool: &Pool, target: &Target) -> Result<Object, CliError> {
     })
 }
 
+/// Fails with a configuration error naming the database unless `table`
+/// exists there (the migrations have not run).
+pub async fn require_table(pool: &Pool, target: &Target, table: &str) -> Result<(), CliError> {
+    let client = client(pool, target).await?;
+    let ready: bool = client
+        .query_one("select to_regclass($1) is not null", &[&table])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| CliError::db(format!("looking for {table}"), e))?;
+    if ready {
+        Ok(())
+    } else {
+        Err(CliError::Config(format!(
+            "{} has no {table} table: run `samia migrate up` first",
+            target.shown
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

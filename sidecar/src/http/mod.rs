@@ -122,6 +122,34 @@ pub async fn serve(
         .await
 }
 
+/// Binds `listen` and prints `{label}listening on http://ADDR` as the first
+/// line of stdout (tests and `make up` read it to find a free port).
+pub async fn bind(
+    listen: &str,
+    label: &str,
+) -> Result<(TcpListener, std::net::SocketAddr), crate::error::CliError> {
+    let cannot = |e: std::io::Error| {
+        crate::error::CliError::Config(format!("cannot listen on {listen}: {e}"))
+    };
+    let listener = TcpListener::bind(listen).await.map_err(cannot)?;
+    let addr = listener.local_addr().map_err(cannot)?;
+    println!("{label}listening on http://{addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    Ok((listener, addr))
+}
+
+/// The faults of a fake's `POST /_fake/faults` body `{"faults": [...]}`.
+pub fn faults(body: &[u8]) -> Result<Vec<serde_json::Value>, ApiError> {
+    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    parsed
+        .as_ref()
+        .and_then(|v| v.get("faults"))
+        .and_then(|f| f.as_array())
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("expected {\"faults\": [...]}"))
+}
+
 /// Parses an `application/x-www-form-urlencoded` body.
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()

@@ -315,15 +315,8 @@ async fn requests(State(fake): State<Shared>) -> Response {
 }
 
 async fn faults(State(fake): State<Shared>, Body(body): Body) -> Result<&'static str, ApiError> {
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let Some(faults) = parsed
-        .as_ref()
-        .and_then(|v| v.get("faults"))
-        .and_then(|f| f.as_array())
-    else {
-        return Err(ApiError::bad_request("expected {\"faults\": [...]}"));
-    };
-    fake.lock().faults.extend(faults.iter().cloned());
+    let faults = http::faults(&body)?;
+    fake.lock().faults.extend(faults);
     Ok("ok\n")
 }
 
@@ -372,15 +365,7 @@ fn router(fake: Shared) -> Router {
 }
 
 pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-    println!("fake twilio listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let (listener, addr) = http::bind(&args.listen, "fake twilio ").await?;
     let fake = Arc::new(Fake::new(&args.account_sid, &args.auth_token));
     let (stop, shutdown) = watch::channel(false);
     let mut server = tokio::spawn(http::serve(listener, router(fake), shutdown));

@@ -321,15 +321,8 @@ async fn requests(State(fake): State<Shared>) -> Response {
 }
 
 async fn faults(State(fake): State<Shared>, Body(body): Body) -> Result<&'static str, ApiError> {
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let Some(faults) = parsed
-        .as_ref()
-        .and_then(|v| v.get("faults"))
-        .and_then(|f| f.as_array())
-    else {
-        return Err(ApiError::bad_request("expected {\"faults\": [...]}"));
-    };
-    fake.lock().faults.extend(faults.iter().cloned());
+    let faults = http::faults(&body)?;
+    fake.lock().faults.extend(faults);
     Ok("ok\n")
 }
 
@@ -394,20 +387,7 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
         })?;
     let target = Target::from_args(&args.db)?;
     let pool = db::pool(&target)?;
-    {
-        let client = db::client(&pool, &target).await?;
-        let ready: bool = client
-            .query_one("select to_regclass('storage.objects') is not null", &[])
-            .await
-            .and_then(|row| row.try_get(0))
-            .map_err(|e| CliError::db("looking for storage.objects", e))?;
-        if !ready {
-            return Err(CliError::Config(format!(
-                "{} has no storage.objects table: run `samia migrate up` first",
-                target.shown
-            )));
-        }
-    }
+    db::require_table(&pool, &target, "storage.objects").await?;
     let (_temp, root) = match &args.root {
         Some(root) => (None, root.clone()),
         None => {
@@ -423,15 +403,7 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     };
     std::fs::create_dir_all(root.join("blobs"))
         .map_err(|e| CliError::Config(format!("cannot use {} as --root: {e}", root.display())))?;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| CliError::Config(format!("cannot listen on {}: {e}", args.listen)))?;
-    println!("fake storage listening on http://{addr}");
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let (listener, addr) = http::bind(&args.listen, "fake storage ").await?;
     let fake = Arc::new(Fake::new(pool, root, secret, args.file_size_limit));
     let (stop, shutdown) = watch::channel(false);
     let mut server = tokio::spawn(http::serve(listener, router(fake), shutdown));
