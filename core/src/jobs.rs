@@ -14,5 +14,22 @@ pub const PHONE_CHECK_CODE: &str = "phone.check_code";
 /// `{"media_id", "bucket", "path"}`).
 pub const MEDIA_PROBE: &str = "media.probe";
 
+/// List the owner's TikTok posts and record the new ones (payload
+/// `{"full": bool}`: a full listing also flags posts TikTok no longer
+/// lists). One is queued or running at a time.
+pub const TIKTOK_SYNC: &str = "tiktok.sync";
+
+/// Make a post's audio: extract the sound of an attached file (payload
+/// `{"post_id", "media_id", "bucket", "path"}`) or of what the operator's
+/// fetch command downloads (`{"post_id", "share_url"}`), store it in the
+/// horoscopes bucket and link it to the post.
+pub const TIKTOK_AUDIO: &str = "tiktok.audio";
+
 /// Every job kind, for operators' listings and checks.
-pub const KINDS: [&str; 3] = [PHONE_SEND_CODE, PHONE_CHECK_CODE, MEDIA_PROBE];
+pub const KINDS: [&str; 5] = [
+    PHONE_SEND_CODE,
+    PHONE_CHECK_CODE,
+    MEDIA_PROBE,
+    TIKTOK_SYNC,
+    TIKTOK_AUDIO,
+];

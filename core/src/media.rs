@@ -16,7 +16,7 @@ pub struct Bucket {
     pub max_bytes: i64,
     /// Who uploads into `<their uid>/...` of the bucket through the API
     /// (nobody for `horoscopes`: the sidecar writes it).
-    pub writer: Option<AppRole>,
+    pub writers: &'static [AppRole],
     /// The `media_assets.kind`s its objects may be registered as; its
     /// allowed MIME types (`storage.buckets.allowed_mime_types`) are theirs.
     pub kinds: &'static [Kind],
@@ -34,24 +34,32 @@ impl Bucket {
 }
 
 /// The product's buckets.
-pub const BUCKETS: [Bucket; 3] = [
+pub const BUCKETS: [Bucket; 4] = [
     Bucket {
         name: "order-inputs",
         max_bytes: 20 * 1024 * 1024,
-        writer: Some(AppRole::Client),
+        writers: &[AppRole::Client],
         kinds: &[Kind::Image, Kind::Audio],
     },
     Bucket {
         name: "readings",
         max_bytes: 100 * 1024 * 1024,
-        writer: Some(AppRole::Reader),
+        writers: &[AppRole::Reader],
         kinds: &[Kind::Audio],
     },
     Bucket {
         name: "horoscopes",
         max_bytes: 100 * 1024 * 1024,
-        writer: None,
+        writers: &[],
         kinds: &[Kind::Audio],
+    },
+    // What the owner or a monitor uploads for a TikTok post (the post's
+    // video or its sound); the sidecar extracts the audio into `horoscopes`.
+    Bucket {
+        name: "horoscope-sources",
+        max_bytes: 500 * 1024 * 1024,
+        writers: &[AppRole::Monitor, AppRole::Admin, AppRole::Superadmin],
+        kinds: &[Kind::Audio, Kind::Video],
     },
 ];
 
@@ -64,17 +72,20 @@ pub fn bucket(name: &str) -> Option<&'static Bucket> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Audio,
+    /// A video whose sound is used (a TikTok post's source file).
+    Video,
     Image,
     Pdf,
     Other,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Audio, Kind::Image, Kind::Pdf, Kind::Other];
+    pub const ALL: [Kind; 5] = [Kind::Audio, Kind::Video, Kind::Image, Kind::Pdf, Kind::Other];
 
     pub const fn name(self) -> &'static str {
         match self {
             Kind::Audio => "audio",
+            Kind::Video => "video",
             Kind::Image => "image",
             Kind::Pdf => "pdf",
             Kind::Other => "other",
@@ -100,6 +111,7 @@ impl Kind {
                 "audio/webm",
                 "audio/flac",
             ],
+            Kind::Video => &["video/mp4", "video/quicktime", "video/webm"],
             Kind::Image => &["image/jpeg", "image/png", "image/webp", "image/heic"],
             Kind::Pdf => &["application/pdf"],
             Kind::Other => &[],
@@ -111,6 +123,7 @@ impl Kind {
         let mime = mime.trim().to_ascii_lowercase();
         match self {
             Kind::Audio => mime.starts_with("audio/"),
+            Kind::Video => mime.starts_with("video/"),
             Kind::Image => mime.starts_with("image/"),
             Kind::Pdf => mime == "application/pdf",
             Kind::Other => true,
@@ -185,10 +198,18 @@ pub fn may_register(
             names.join(", ")
         )));
     };
-    if bucket.writer != Some(role) {
-        return Err(Refusal::Denied(match bucket.writer {
-            None => format!("files in {} are written by the system only", bucket.name),
-            Some(writer) => format!("only a {writer} registers files in {}", bucket.name),
+    if !bucket.writers.contains(&role) {
+        return Err(Refusal::Denied(match bucket.writers {
+            [] => format!("files in {} are written by the system only", bucket.name),
+            writers => format!(
+                "only {} register files in {}",
+                writers
+                    .iter()
+                    .map(|w| format!("{w}s"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                bucket.name
+            ),
         }));
     }
     let folder = path.split('/').next().unwrap_or("");
@@ -264,6 +285,17 @@ pub fn verdict(kind: Kind, probe: &Probe, limits: Limits) -> Result<(), String> 
             probe.bytes, limits.max_bytes
         ));
     }
+    if kind == Kind::Video {
+        // Only its sound is used.
+        return match (&probe.audio_codec, probe.decodes) {
+            (None, _) => Err("the video has no sound: upload one with the horoscope's audio".into()),
+            (Some(_), false) => Err(
+                "the video's sound cannot be decoded (the file is damaged or cut short): upload it again"
+                    .into(),
+            ),
+            (Some(_), true) => Ok(()),
+        };
+    }
     if kind != Kind::Audio {
         return Ok(());
     }
@@ -326,6 +358,27 @@ mod tests {
         assert!(matches!(
             may_register(AppRole::Reader, UID, "audio", "horoscopes", &path, None),
             Err(Refusal::Denied(_))
+        ));
+        // A monitor (or admin) brings a post's video; a reader or client cannot.
+        let video = format!("{UID}/post.mp4");
+        assert_eq!(
+            may_register(
+                AppRole::Monitor,
+                UID,
+                "video",
+                "horoscope-sources",
+                &video,
+                Some("video/mp4")
+            ),
+            Ok(Kind::Video)
+        );
+        assert!(matches!(
+            may_register(AppRole::Reader, UID, "video", "horoscope-sources", &video, None),
+            Err(Refusal::Denied(_))
+        ));
+        assert!(matches!(
+            may_register(AppRole::Admin, UID, "image", "horoscope-sources", &video, None),
+            Err(Refusal::Invalid(_))
         ));
         // Someone else's folder, or no folder at all.
         let theirs = "10000000-0000-4000-8000-000000000002/cup.jpg";
@@ -419,6 +472,27 @@ mod tests {
         assert!(with(&|p| p.decodes = false).contains("cannot be decoded"));
         assert!(with(&|p| p.duration_sec = Some(61.0)).contains("lasts 61 s"));
         assert!(with(&|p| p.duration_sec = None).contains("no length"));
+        // A video is judged by its sound; its picture and length do not matter.
+        let video = Probe {
+            has_video: true,
+            duration_sec: Some(600.0),
+            ..good.clone()
+        };
+        assert_eq!(verdict(Kind::Video, &video, limits), Ok(()));
+        let silent = Probe {
+            audio_codec: None,
+            ..video.clone()
+        };
+        assert!(verdict(Kind::Video, &silent, limits)
+            .expect_err("refused")
+            .contains("no sound"));
+        let broken = Probe {
+            decodes: false,
+            ..video
+        };
+        assert!(verdict(Kind::Video, &broken, limits)
+            .expect_err("refused")
+            .contains("cannot be decoded"));
         // Images are judged by size only.
         let photo = Probe {
             bytes: 10,

@@ -1,5 +1,5 @@
 //! Who may change what, beyond what row-level security can express:
-//! role changes, blocking, horoscope approval, configuration, and the block
+//! role changes, blocking, configuration, and the block
 //! rules on orders. Every sensitive change is recorded in `audit_log` and
 //! `moderation_actions` in the same transaction.
 
@@ -150,88 +150,6 @@ fn profiles_authority<'a>(
                 errors::denied("blocked_reason changes only together with a block or an unblock");
             }
         }
-    }
-    Ok(Some(new))
-}
-
-const HOROSCOPES: &str = "public.horoscopes";
-
-/// BEFORE INSERT OR UPDATE ON public.horoscopes: publishing (setting
-/// `approved_at`) and unpublishing are staff actions, recorded with the real
-/// approver whatever the client wrote into `approved_by`.
-#[pg_trigger(sql = r#"
-CREATE FUNCTION samia."horoscopes_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'horoscopes_authority_wrapper';
-"#)]
-fn horoscopes_authority<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
-    let Some(new) = trigger.new() else {
-        errors::misconfigured("horoscopes_authority must run BEFORE INSERT OR UPDATE FOR EACH ROW")
-    };
-    let mut new = new.into_owned();
-    let old = trigger.old();
-    let was = old
-        .as_ref()
-        .and_then(|o| get_old::<TimestampWithTimeZone>(o, HOROSCOPES, "approved_at"))
-        .is_some();
-    let is = get::<TimestampWithTimeZone>(&new, HOROSCOPES, "approved_at").is_some();
-    let old_by: Option<pgrx::Uuid> = old
-        .as_ref()
-        .and_then(|o| get_old(o, HOROSCOPES, "approved_by"));
-    if was == is {
-        // approved_by follows approved_at only.
-        set(
-            &mut new,
-            HOROSCOPES,
-            "approved_by",
-            if is { old_by } else { None },
-        );
-        return Ok(Some(new));
-    }
-    let caller = Caller::current();
-    if !caller.actor.active_role().is_some_and(AppRole::is_staff) {
-        errors::denied("only monitors, admins and superadmins publish or unpublish horoscopes");
-    }
-    let id = get::<i64>(&new, HOROSCOPES, "id")
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    let meta = json!({
-        "scope": get::<String>(&new, HOROSCOPES, "scope"),
-        "zodiac": get::<String>(&new, HOROSCOPES, "zodiac"),
-        "ref_date": get::<Date>(&new, HOROSCOPES, "ref_date").map(|d| d.to_string()),
-        "audio_media_id": get::<i64>(&new, HOROSCOPES, "audio_media_id"),
-    });
-    if is {
-        set(&mut new, HOROSCOPES, "approved_at", now());
-        set(&mut new, HOROSCOPES, "approved_by", caller.uid);
-        audit::record(
-            &caller,
-            "horoscope.approved",
-            "horoscopes",
-            &id,
-            meta,
-            Some(Moderation {
-                target_kind: "horoscope",
-                action: "approve",
-                reason: None,
-            }),
-        );
-    } else {
-        set(&mut new, HOROSCOPES, "approved_by", None::<pgrx::Uuid>);
-        audit::record(
-            &caller,
-            "horoscope.unpublished",
-            "horoscopes",
-            &id,
-            meta,
-            Some(Moderation {
-                target_kind: "horoscope",
-                action: "reject",
-                reason: None,
-            }),
-        );
     }
     Ok(Some(new))
 }

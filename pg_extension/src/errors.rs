@@ -26,6 +26,16 @@ pub fn not_allowed(message: impl Into<String>, hint: &str) -> ! {
     )
 }
 
+/// Raises `23505 unique_violation`: the change would make a second of
+/// something there is one of.
+pub fn duplicate(message: impl Into<String>, hint: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
+        message.into(),
+        Some(hint),
+    )
+}
+
 /// Raises `42501 insufficient_privilege`: the caller's role may not do this.
 pub fn denied(message: impl Into<String>) -> ! {
     raise(

@@ -14,6 +14,7 @@ mod caller;
 mod errors;
 mod jobs;
 mod malloc;
+mod horoscopes;
 mod media;
 mod order_flow;
 mod orders;

@@ -376,6 +376,7 @@ fn media_probe_outcome(
         ),
         "recording the probe",
     );
+    crate::horoscopes::audio_probed(media_id);
     status.name().to_string()
 }
 

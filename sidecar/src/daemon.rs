@@ -10,6 +10,8 @@ use crate::jobs::Backoff;
 use crate::metrics::Metrics;
 use crate::storage::jobs::{ProbeArgs, Prober};
 use crate::storage::StorageArgs;
+use crate::tiktok::audio::{AudioMaker, FetchArgs};
+use crate::tiktok::{TikTokArgs, TikTokClient, TikTokConfig};
 use crate::twilio::{Twilio, TwilioArgs, TwilioConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,6 +31,14 @@ pub struct RunArgs {
     storage: StorageArgs,
     #[command(flatten)]
     probe: ProbeArgs,
+    #[command(flatten)]
+    tiktok: TikTokArgs,
+    #[command(flatten)]
+    fetch: FetchArgs,
+    /// How often to check whether a TikTok sync is due (milliseconds); the
+    /// interval itself is app_config `tiktok.sync_interval`.
+    #[arg(long, env = "SAMIA_TIKTOK_SCHEDULE_MS", default_value_t = 30_000)]
+    tiktok_schedule_ms: u64,
     /// Jobs worked on at once.
     #[arg(long, env = "SAMIA_CONCURRENCY", default_value_t = 4)]
     concurrency: usize,
@@ -141,8 +151,24 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         }
     }
 
+    let tiktok = TikTokConfig::from_args(
+        &args.tiktok,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?
+    .map(TikTokClient::new)
+    .transpose()?;
+    if tiktok.is_none() {
+        tracing::info!("TIKTOK_CLIENT_KEY is not set: TikTok posts are not synced");
+    }
+    let audio = prober.as_ref().map(|p| AudioMaker {
+        storage: p.storage.clone(),
+        tools: p.tools.clone(),
+        temp_dir: p.temp_dir.clone(),
+        fetch: args.fetch.command(),
+    });
+
     let pool = db::pool(target)?;
-    pool.resize(args.concurrency + 1);
+    pool.resize(args.concurrency + 2);
     db::require_table(&pool, target, "ops.jobs").await?;
 
     let metrics = Arc::new(Metrics::default());
@@ -150,14 +176,34 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let (stop, shutdown) = watch::channel(false);
     let poll = Duration::from_millis(args.poll_ms);
 
+    let (notice_tx, notice) = watch::channel(None);
+    if tiktok.is_some() {
+        tokio::spawn(crate::tiktok::jobs::schedule(
+            pool.clone(),
+            notice_tx,
+            Duration::from_millis(args.tiktok_schedule_ms.max(100)),
+            shutdown.clone(),
+        ));
+    }
     if args.listen != "off" {
         let (listener, _) = http::bind(&args.listen, "").await?;
-        let router = http::ops::router(http::ops::Ops {
-            metrics: metrics.clone(),
-            stopping: shutdown.clone(),
-            // Healthy while the database answered within three poll intervals.
-            stale_ms: (3 * args.poll_ms).max(3_000),
-        });
+        let routes = match &tiktok {
+            Some(t) => crate::tiktok::callback::router(crate::tiktok::callback::Callback {
+                pool: pool.clone(),
+                tiktok: t.clone(),
+            }),
+            None => axum::Router::new(),
+        };
+        let router = http::ops::router(
+            http::ops::Ops {
+                metrics: metrics.clone(),
+                stopping: shutdown.clone(),
+                // Healthy while the database answered within three poll intervals.
+                stale_ms: (3 * args.poll_ms).max(3_000),
+                notice,
+            },
+            routes,
+        );
         let stopped = shutdown.clone();
         tokio::spawn(async move {
             if let Err(e) = http::serve(listener, router, stopped).await {
@@ -184,6 +230,8 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         pool,
         twilio,
         prober,
+        tiktok,
+        audio,
         metrics,
         wake,
         shutdown: shutdown.clone(),

@@ -20,23 +20,34 @@ pub struct Ops {
     pub stopping: watch::Receiver<bool>,
     /// Unhealthy when the database has been silent for longer (milliseconds).
     pub stale_ms: u64,
+    /// A problem that does not make the daemon unhealthy but needs an
+    /// operator (TikTok syncing stopped), added to `/healthz`'s answer.
+    pub notice: watch::Receiver<Option<String>>,
 }
 
-pub fn router(ops: Ops) -> Router {
+/// The endpoints, with a provider's `routes` (the TikTok callback) beside them.
+pub fn router(ops: Ops, routes: Router) -> Router {
     super::finish(
         Router::new()
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
-            .fallback(not_found)
-            .with_state(ops),
+            .with_state(ops)
+            .merge(routes)
+            .fallback(not_found),
     )
 }
 
 async fn healthz(State(ops): State<Ops>) -> (StatusCode, String) {
     let stopping = *ops.stopping.borrow();
+    let notice = ops
+        .notice
+        .borrow()
+        .as_ref()
+        .map(|n| format!("tiktok: {n}\n"))
+        .unwrap_or_default();
     match ops.metrics.db_silence_ms() {
         _ if stopping => (StatusCode::SERVICE_UNAVAILABLE, "stopping\n".into()),
-        Some(ms) if ms <= ops.stale_ms => (StatusCode::OK, "ok\n".into()),
+        Some(ms) if ms <= ops.stale_ms => (StatusCode::OK, format!("ok\n{notice}")),
         Some(ms) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("database silent for {ms} ms\n"),
@@ -74,10 +85,12 @@ mod tests {
 
     fn ops(stale_ms: u64) -> (Ops, watch::Sender<bool>) {
         let (stop, stopping) = watch::channel(false);
+        let (_, notice) = watch::channel(None);
         let ops = Ops {
             metrics: Arc::new(Metrics::default()),
             stopping,
             stale_ms,
+            notice,
         };
         (ops, stop)
     }
@@ -85,7 +98,7 @@ mod tests {
     #[tokio::test]
     async fn healthz_follows_the_database_and_the_stop() {
         let (ops, stop) = ops(60_000);
-        let app = router(ops.clone());
+        let app = router(ops.clone(), Router::new());
         let answer = send(&app, request("GET", "/healthz", "")).await;
         assert_eq!(
             (answer.status, answer.body.as_str()),
@@ -116,7 +129,7 @@ mod tests {
     async fn metrics_are_prometheus_text() {
         let (ops, _stop) = ops(60_000);
         ops.metrics.claimed("phone.send_code");
-        let answer = send(&router(ops), request("GET", "/metrics", "")).await;
+        let answer = send(&router(ops, Router::new()), request("GET", "/metrics", "")).await;
         assert_eq!(answer.status, StatusCode::OK);
         assert_eq!(answer.header("content-type"), Some(metrics::CONTENT_TYPE));
         assert!(
@@ -132,7 +145,7 @@ mod tests {
     #[tokio::test]
     async fn other_paths_and_methods_are_json_errors() {
         let (ops, _stop) = ops(60_000);
-        let app = router(ops);
+        let app = router(ops, Router::new());
         let answer = send(&app, request("GET", "/", "")).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
         assert_eq!(answer.json()["code"], "not_found");

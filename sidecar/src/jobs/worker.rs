@@ -8,6 +8,9 @@
 use crate::jobs::{self, Backoff, Failure, Job, Next};
 use crate::metrics::Metrics;
 use crate::storage::jobs::{self as media_jobs, Prober};
+use crate::tiktok::audio::{self, AudioMaker};
+use crate::tiktok::jobs as tiktok_jobs;
+use crate::tiktok::TikTokClient;
 use crate::twilio::jobs as phone_jobs;
 use crate::twilio::Twilio;
 use deadpool_postgres::Pool;
@@ -20,6 +23,10 @@ pub struct Context {
     pub twilio: Twilio,
     /// Storage and ffmpeg for `media.probe` (None: not configured).
     pub prober: Option<Prober>,
+    /// TikTok for `tiktok.sync` (None: not configured).
+    pub tiktok: Option<TikTokClient>,
+    /// Storage, ffmpeg and the fetch command for `tiktok.audio`.
+    pub audio: Option<AudioMaker>,
     pub metrics: Arc<Metrics>,
     /// Woken when a job is queued (LISTEN samia_jobs).
     pub wake: Arc<Notify>,
@@ -32,7 +39,7 @@ pub struct Context {
 
 /// Every job kind the daemon does.
 pub fn kinds() -> Vec<&'static str> {
-    [phone_jobs::KINDS, media_jobs::KINDS].concat()
+    [phone_jobs::KINDS, media_jobs::KINDS, tiktok_jobs::KINDS].concat()
 }
 
 /// What an attempt asks to record with the job's end.
@@ -68,6 +75,15 @@ async fn perform(ctx: &Context, job: &Job) -> Result<(Option<Report>, &'static s
             media_jobs::perform(ctx.prober.as_ref(), &ctx.pool, job, ctx.lease.mul_f64(0.8))
                 .await?;
         return Ok((report.map(Report::Media), "ok"));
+    }
+    if job.kind == tiktok_jobs::SYNC {
+        let fetch = ctx.audio.as_ref().is_some_and(|a| a.fetch.is_some());
+        tiktok_jobs::perform_sync(ctx.tiktok.as_ref(), &ctx.pool, job, fetch).await?;
+        return Ok((None, "ok"));
+    }
+    if job.kind == audio::AUDIO {
+        audio::perform(ctx.audio.as_ref(), &ctx.pool, job, ctx.lease.mul_f64(0.8)).await?;
+        return Ok((None, "ok"));
     }
     let (report, result) = phone_jobs::perform(&ctx.twilio, job).await?;
     Ok((Some(Report::Phone(report)), result))

@@ -36,6 +36,7 @@ pub struct StorageArgs {
 }
 
 /// Where Storage answers and with which key.
+#[derive(Clone)]
 pub struct StorageConfig {
     /// The project's URL, without a trailing slash.
     pub base_url: String,
@@ -225,6 +226,8 @@ impl Download {
     }
 }
 
+/// Clones share the connection pool.
+#[derive(Clone)]
 pub struct StorageClient {
     http: reqwest::Client,
     config: StorageConfig,

@@ -96,7 +96,7 @@ pub struct Target {
     pub limits: Limits,
 }
 
-fn transient(error: impl Into<String>) -> Failure {
+pub fn transient(error: impl Into<String>) -> Failure {
     Failure::Transient {
         error: error.into(),
         retry_after: None,
@@ -193,18 +193,18 @@ pub async fn target<C: GenericClient>(
 }
 
 /// A downloaded object: where it is, its SHA-256 (of the whole file) and size.
-struct Fetched {
-    sha256: Option<String>,
-    bytes: i64,
-    over_limit: bool,
-    content_type: Option<String>,
+pub struct Fetched {
+    pub sha256: Option<String>,
+    pub bytes: i64,
+    pub over_limit: bool,
+    pub content_type: Option<String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn from_storage(e: StorageError) -> Failure {
+pub fn from_storage(e: StorageError) -> Failure {
     match e {
         StorageError::Retryable { retry_after, .. } => Failure::Transient {
             error: e.to_string(),
@@ -223,7 +223,7 @@ fn out_of_time(deadline_ms: u128) -> Failure {
 }
 
 /// Downloads into `file`, hashing and counting; stops past `max_bytes`.
-async fn fetch(
+pub async fn fetch(
     storage: &StorageClient,
     bucket: &str,
     path: &str,
@@ -370,7 +370,7 @@ pub async fn probe_target(
         }
         Err(e) => return Err(from_storage(e)),
     };
-    let streams = if kind == Kind::Audio && fetched.bytes > 0 && !fetched.over_limit {
+    let streams = if matches!(kind, Kind::Audio | Kind::Video) && fetched.bytes > 0 && !fetched.over_limit {
         inspect_audio(&prober.tools, &file, deadline, budget_ms).await?
     } else {
         None

@@ -226,6 +226,75 @@ pub async fn inspect(
         .map(|json| parse_streams(&json)))
 }
 
+/// Audio codecs an `.m4a` (MP4) file carries as they are: copied, not
+/// encoded again.
+pub const M4A_CODECS: [&str; 2] = ["aac", "alac"];
+
+/// Writes the first audio stream of `file` to `out` as `.m4a`: copied when
+/// its codec is one `.m4a` carries, else encoded to AAC. Metadata is
+/// dropped and the muxer is bit-exact, so the same sound gives the same
+/// bytes (and sha256) every time. `Ok(Err(reason))` when ffmpeg refused
+/// the file.
+pub async fn extract_audio(
+    tools: &Tools,
+    file: &Path,
+    codec: &str,
+    out: &Path,
+    deadline: Instant,
+) -> Result<Result<(), String>, ToolError> {
+    let input = input(file);
+    let output = format!("file:{}", out.display());
+    let copy = M4A_CODECS.contains(&codec);
+    let mut args = vec![
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "error",
+        "-y",
+        "-i",
+        &input,
+        "-map",
+        "0:a:0",
+        "-vn",
+        "-sn",
+        "-dn",
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+    ];
+    if copy {
+        args.extend(["-c:a", "copy"]);
+    } else {
+        args.extend(["-c:a", "aac", "-b:a", "128k"]);
+    }
+    args.extend([
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        &output,
+    ]);
+    let ran = run(&tools.ffmpeg, &args, budget(deadline, tools.timeout)).await?;
+    if ran.success {
+        return Ok(Ok(()));
+    }
+    let reason = ran
+        .stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .last()
+        .unwrap_or("ffmpeg failed")
+        .to_string();
+    Ok(Err(reason))
+}
+
 /// One pass over the first audio stream: whether it decodes to its end
 /// without an error, and its integrated loudness in LUFS (read from the
 /// ebur128 filter's summary). Decoding once for both halves the probe's
