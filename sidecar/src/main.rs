@@ -17,7 +17,7 @@ mod storage;
 mod twilio;
 
 use clap::{Parser, Subcommand};
-use cli::{audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli};
+use cli::{audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli, tiktok as tiktok_cli};
 use db::DbArgs;
 use error::CliError;
 use std::process::ExitCode;
@@ -100,10 +100,46 @@ enum Command {
         #[command(subcommand)]
         action: StorageAction,
     },
+    /// The owner's TikTok account: connect it (OAuth), sync posts now, show
+    /// the connection and the posts per status. TIKTOK_CLIENT_KEY,
+    /// TIKTOK_CLIENT_SECRET and TIKTOK_REDIRECT_URI name the app.
+    Tiktok {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        tiktok: tiktok::TikTokArgs,
+        #[command(subcommand)]
+        action: TiktokAction,
+    },
     /// A fake Supabase Storage API on loopback for development and tests: files
     /// on local disk, storage.objects rows written through DATABASE_URL under
     /// the caller's role and JWT claims, as the real service does.
     FakeStorage(storage::fake::FakeArgs),
+}
+
+#[derive(Subcommand)]
+enum TiktokAction {
+    /// Print the link the owner opens to allow the app (scopes
+    /// user.info.basic and video.list); `samia run` receives the answer at
+    /// TIKTOK_REDIRECT_URI (/v1/tiktok/callback) and stores the tokens.
+    Connect,
+    /// List the owner's posts now and record the new ones (progress on
+    /// stderr). Exit 1 when TikTok refuses or syncing is stopped.
+    Sync {
+        /// List every post, update known ones and flag those TikTok no
+        /// longer lists (`removed`), instead of stopping at a known post.
+        #[arg(long)]
+        full: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The connection (never the tokens), the last sync, posts per status.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -230,7 +266,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         | Command::Health { db, .. }
         | Command::Audit { db, .. }
         | Command::Qa { db, .. }
-        | Command::Jobs { db, .. } => db,
+        | Command::Jobs { db, .. }
+        | Command::Tiktok { db, .. } => db,
         Command::Run(args) => &args.db,
     };
     let target = db::Target::from_args(db_args)?;
@@ -259,6 +296,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, *args).await,
+        Command::Tiktok { tiktok, action, .. } => {
+            let mut client = db::client(&pool, &target).await?;
+            match action {
+                TiktokAction::Connect => tiktok_cli::connect(&client, &tiktok).await,
+                TiktokAction::Sync { full, json } => {
+                    tiktok_cli::sync_now(&mut client, &tiktok, full, json).await
+                }
+                TiktokAction::Status { json } => tiktok_cli::status(&client, json).await,
+            }
+        }
         Command::Jobs { action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {

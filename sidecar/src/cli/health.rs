@@ -81,6 +81,18 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         ));
     }
     let healthy = problems.is_empty();
+    // What needs an operator without keeping the apps from working.
+    let tiktok = crate::tiktok::account::status(&**client)
+        .await
+        .map_err(|e| CliError::db("reading the TikTok account", e))?;
+    let mut warnings = Vec::new();
+    if let Some(stopped) = tiktok.as_ref().and_then(|t| t.stopped.as_ref()) {
+        warnings.push(format!(
+            "TikTok sync stopped: {stopped} (run `samia tiktok connect` again)"
+        ));
+    } else if let Some(error) = tiktok.as_ref().and_then(|t| t.last_sync_error.as_ref()) {
+        warnings.push(format!("the last TikTok sync failed: {error}"));
+    }
 
     if as_json {
         let report = json!({
@@ -91,6 +103,8 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
             "migrations": { "total": entries.len(), "pending": pending, "changed_or_unknown": drifted },
             "row_counts": counts.iter().map(|(t, n)| (t.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
             "problems": problems,
+            "warnings": warnings,
+            "tiktok": tiktok,
         });
         println!("{report}");
     } else {
@@ -115,8 +129,20 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         for (table, n) in &counts {
             println!("rows        {table:<28} {n}");
         }
+        match &tiktok {
+            Some(t) if t.connected => println!(
+                "tiktok      connected{}, last sync {}",
+                if t.stopped.is_some() { " but stopped" } else { "" },
+                t.last_sync_at.as_deref().unwrap_or("never")
+            ),
+            Some(_) => println!("tiktok      not connected (samia tiktok connect)"),
+            None => {}
+        }
         for p in &problems {
             println!("problem     {p}");
+        }
+        for w in &warnings {
+            println!("warning     {w}");
         }
         println!("{}", if healthy { "healthy" } else { "UNHEALTHY" });
     }

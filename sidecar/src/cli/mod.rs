@@ -1,5 +1,5 @@
 //! The operator commands that work on the database once and exit:
-//! `migrate`, `health`, `qa`, `audit`, `jobs` and `storage`.
+//! `migrate`, `health`, `qa`, `audit`, `jobs`, `storage` and `tiktok`.
 
 pub mod audit;
 pub mod health;
@@ -7,3 +7,4 @@ pub mod jobs;
 pub mod migrate;
 pub mod qa;
 pub mod storage;
+pub mod tiktok;

@@ -1,0 +1,484 @@
+//! Horoscopes from TikTok in the database (CONTRACT.md sections 6 and 10):
+//! synced posts are classified as they are recorded, a classified post with
+//! ready audio becomes a draft, monitors review it, and nobody but staff
+//! sees anything before it is published. The sidecar's side (TikTok, the
+//! audio) is in `tiktok_ingest.rs`; here the sidecar's calls are made as
+//! its role does.
+
+use samia_tests::fixture::{self, ADMIN, MONITOR, OWNER, READER};
+use samia_tests::media::{probed_ready, register, stored};
+use samia_tests::postgrest::{failure, refused, request, try_request, Caller};
+use samia_tests::{connect, TestDb};
+use serde_json::{json, Value};
+use tokio_postgres::Client;
+
+/// 2026-12-01 08:00 UTC (10:00 in Cairo).
+const MORNING: i64 = 1_796_112_000;
+
+struct Db {
+    _db: TestDb,
+    c: Client,
+    sidecar: Client,
+}
+
+async fn db() -> anyhow::Result<Db> {
+    let db = TestDb::migrated().await?;
+    let c = db.system().await?;
+    c.batch_execute(fixture::SQL).await?;
+    let sidecar = connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
+    Ok(Db { _db: db, c, sidecar })
+}
+
+fn video(id: &str, at: i64, caption: &str) -> Value {
+    json!({
+        "id": id,
+        "create_time": at,
+        "title": "",
+        "video_description": caption,
+        "duration": 60,
+        "share_url": format!("https://www.tiktok.com/@samia/video/{id}"),
+    })
+}
+
+async fn record(sidecar: &Client, videos: Value) -> anyhow::Result<Value> {
+    Ok(sidecar
+        .query_one("select samia.tiktok_record_posts($1)", &[&videos])
+        .await?
+        .get(0))
+}
+
+async fn post(c: &Client, tiktok_id: &str) -> anyhow::Result<(i64, String, Option<String>, Option<String>, Option<String>)> {
+    let r = c
+        .query_one(
+            "select id, status, detected_scope, detected_zodiac, detected_date::text
+               from public.tiktok_posts where post_id = $1",
+            &[&tiktok_id],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+}
+
+/// The sidecar stores extracted audio at horoscopes/tiktok/<sha>.m4a and
+/// links it; returns the media id.
+async fn audio(d: &Db, post: i64, sha: &str) -> anyhow::Result<i64> {
+    let path = format!("tiktok/{sha}.m4a");
+    d.c.execute(
+        "insert into storage.objects (bucket_id, name, metadata, version)
+         values ('horoscopes', $1, '{\"size\": 48000, \"mimetype\": \"audio/mp4\"}', 'v1')
+         on conflict (bucket_id, name) do nothing",
+        &[&path],
+    )
+    .await?;
+    Ok(d
+        .sidecar
+        .query_one(
+            "select samia.tiktok_post_audio($1, 'horoscopes', $2, $3)",
+            &[&post, &path, &sha],
+        )
+        .await?
+        .get(0))
+}
+
+async fn status(c: &Client, post: i64) -> anyhow::Result<String> {
+    Ok(c
+        .query_one("select status from public.tiktok_posts where id = $1", &[&post])
+        .await?
+        .get(0))
+}
+
+async fn draft_of(c: &Client, post: i64) -> anyhow::Result<i64> {
+    let h: Option<i64> = c
+        .query_one("select horoscope_id from public.tiktok_posts where id = $1", &[&post])
+        .await?
+        .get(0);
+    h.ok_or_else(|| anyhow::anyhow!("post {post} has no draft"))
+}
+
+async fn count(c: &mut Client, who: Caller<'_>, sql: &str) -> anyhow::Result<i64> {
+    Ok(request(c, who, sql).await?[0].get(0))
+}
+
+#[tokio::test]
+async fn captions_are_classified_in_sql_for_anyone() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    let rows = request(
+        &mut d.c,
+        Caller::Anon,
+        "select samia.classify_caption('حظك اليوم برج الحمل ♈', '2026-12-01 08:00+00', 'Africa/Cairo')",
+    )
+    .await?;
+    let found: Value = rows[0].get(0);
+    assert_eq!(
+        found,
+        json!({"scope": "daily", "zodiac": "Aries", "ref_date": "2026-12-01"})
+    );
+    // 23:30 UTC is already the next day in Cairo; the time zone defaults to it.
+    let found: Value = d
+        .c
+        .query_one(
+            "select samia.classify_caption('Leo daily horoscope', '2026-12-01 23:30+00')",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(found["ref_date"], "2026-12-02");
+    assert_eq!(found["zodiac"], "Leo");
+    let (state, _) = failure(
+        d.c.query("select samia.classify_caption('x', now(), 'Mars/Olympus')", &[])
+            .await
+            .map(|r| r),
+        "an unknown time zone",
+    );
+    assert_eq!(state, "22023");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    let page = json!([video("7001", MORNING, "حظك اليوم برج الحمل ♈ #توقعات_الابراج")]);
+    assert_eq!(record(&d.sidecar, page.clone()).await?["new"], 1);
+    // Recording the same page again changes nothing.
+    let again = record(&d.sidecar, page).await?;
+    assert_eq!((again["new"].as_i64(), again["known"].as_i64()), (Some(0), Some(1)));
+    let (id, st, scope, zodiac, day) = post(&d.c, "7001").await?;
+    assert_eq!(
+        (st.as_str(), scope.as_deref(), zodiac.as_deref(), day.as_deref()),
+        ("classified", Some("daily"), Some("Aries"), Some("2026-12-01"))
+    );
+
+    let media = audio(&d, id, "aa01").await?;
+    let probe_jobs: i64 = d
+        .c
+        .query_one(
+            "select count(*) from ops.jobs where kind = 'media.probe' and (payload ->> 'media_id')::bigint = $1",
+            &[&media],
+        )
+        .await?
+        .get(0);
+    assert_eq!(probe_jobs, 1, "the extracted audio is probed");
+    assert_eq!(status(&d.c, id).await?, "classified", "waits for the probe");
+    probed_ready(&d.c, media, "aa01").await?;
+    assert_eq!(status(&d.c, id).await?, "draft");
+    let h = draft_of(&d.c, id).await?;
+
+    // Before approval: nothing for anon or clients, the queue for staff.
+    for who in [Caller::Anon, Caller::User(OWNER), Caller::User(READER)] {
+        let sql = format!(
+            "select (select count(*) from public.horoscopes where id = {h})
+                  + (select count(*) from public.media_assets where id = {media})
+                  + (select count(*) from storage.objects where name = 'tiktok/aa01.m4a')"
+        );
+        assert_eq!(count(&mut d.c, who, &sql).await?, 0, "{who:?} sees the draft");
+    }
+    for who in [Caller::User(OWNER), Caller::User(READER)] {
+        let n = count(
+            &mut d.c,
+            who,
+            "select (select count(*) from public.tiktok_posts) + (select count(*) from public.horoscope_review_queue)",
+        )
+        .await?;
+        assert_eq!(n, 0, "{who:?} sees posts");
+    }
+    let queue = request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        "select post_id, status, zodiac, audio_status, horoscope_id from public.horoscope_review_queue",
+    )
+    .await?;
+    let mine = queue
+        .iter()
+        .find(|r| r.get::<_, i64>(0) == id)
+        .expect("the draft is in the queue");
+    assert_eq!(
+        (mine.get::<_, String>(1), mine.get::<_, String>(2), mine.get::<_, String>(3), mine.get::<_, i64>(4)),
+        ("draft".into(), "Aries".into(), "ready".into(), h)
+    );
+
+    // A client cannot approve; a monitor can, and it is recorded.
+    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.approve_horoscope({h})")).await;
+    assert_eq!(state, "42501");
+    request(&mut d.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h})")).await?;
+    let r = d
+        .c
+        .query_one(
+            "select approved_by::text, approved_at is not null from public.horoscopes where id = $1",
+            &[&h],
+        )
+        .await?;
+    assert_eq!((r.get::<_, Option<String>>(0), r.get::<_, bool>(1)), (Some(MONITOR.into()), true));
+    assert_eq!(status(&d.c, id).await?, "published");
+    let records: i64 = d
+        .c
+        .query_one(
+            "select (select count(*) from public.audit_log
+                      where event = 'horoscope.approved' and entity_id = $1 and actor::text = $2)
+                  + (select count(*) from public.moderation_actions
+                      where target_kind = 'horoscope' and target_id = $1 and action = 'approve' and actor_id::text = $2)",
+            &[&h.to_string(), &MONITOR],
+        )
+        .await?
+        .get(0);
+    assert_eq!(records, 2);
+
+    // Published: anyone reads it and its audio, never the post.
+    let sql = format!(
+        "select (select count(*) from public.horoscopes where id = {h})
+              + (select count(*) from public.media_assets where id = {media})
+              + (select count(*) from storage.objects where name = 'tiktok/aa01.m4a')"
+    );
+    assert_eq!(count(&mut d.c, Caller::Anon, &sql).await?, 3);
+    assert_eq!(count(&mut d.c, Caller::Anon, "select count(*) from public.tiktok_posts").await?, 0);
+    // Its audio is pinned: the object can no longer be replaced through the API.
+    let (state, _) = failure(
+        try_request(
+            &mut d.c,
+            Caller::Service,
+            "update storage.objects set version = 'v2' where name = 'tiktok/aa01.m4a'",
+        )
+        .await,
+        "replacing published audio",
+    );
+    assert_eq!(state, "23514");
+    Ok(())
+}
+
+#[tokio::test]
+async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    record(
+        &d.sidecar,
+        json!([
+            video("7101", MORNING, "برج الأسد ♌ توقعات اليوم"),
+            video("7102", MORNING + 600, "Leo horoscope today ♌ take two"),
+        ]),
+    )
+    .await?;
+    let (first, ..) = post(&d.c, "7101").await?;
+    let (second, ..) = post(&d.c, "7102").await?;
+    let a = audio(&d, first, "bb01").await?;
+    probed_ready(&d.c, a, "bb01").await?;
+    let b = audio(&d, second, "bb02").await?;
+    probed_ready(&d.c, b, "bb02").await?;
+    let (h1, h2) = (draft_of(&d.c, first).await?, draft_of(&d.c, second).await?);
+    assert_ne!(h1, h2, "a second post for the day waits as its own draft");
+    request(&mut d.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h1})")).await?;
+    // The second cannot replace the published one by itself.
+    let (state, message) = refused(&mut d.c, ADMIN, &format!("select public.approve_horoscope({h2})")).await;
+    assert_eq!(state, "23505", "{message}");
+    assert!(message.contains(&format!("horoscope {h1}")), "{message}");
+    let queue = request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select published_horoscope_id from public.horoscope_review_queue where post_id = {second}"),
+    )
+    .await?;
+    assert_eq!(queue[0].get::<_, Option<i64>>(0), Some(h1), "the queue shows the conflict");
+
+    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.reject_horoscope({h2}, '  ')")).await;
+    assert_eq!(state, "22023");
+    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.reject_horoscope({h2}, 'no')")).await;
+    assert_eq!(state, "42501");
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.reject_horoscope({h2}, 'the sound cuts out')"),
+    )
+    .await?;
+    assert_eq!(status(&d.c, second).await?, "rejected");
+    let r = d
+        .c
+        .query_one(
+            "select rejected_by::text, rejected_reason, approved_at is null from public.horoscopes where id = $1",
+            &[&h2],
+        )
+        .await?;
+    assert_eq!(
+        (r.get::<_, Option<String>>(0), r.get::<_, Option<String>>(1), r.get::<_, bool>(2)),
+        (Some(MONITOR.into()), Some("the sound cuts out".into()), true)
+    );
+    let reason: Option<String> = d
+        .c
+        .query_one(
+            "select reason from public.moderation_actions where target_kind = 'horoscope' and target_id = $1 and action = 'reject'",
+            &[&h2.to_string()],
+        )
+        .await?
+        .get(0);
+    assert_eq!(reason.as_deref(), Some("the sound cuts out"));
+    // Rejected stays rejected.
+    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.approve_horoscope({h2})")).await;
+    assert_eq!(state, "23514");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_monitor_classifies_what_the_classifier_could_not() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    record(&d.sidecar, json!([video("7201", MORNING, "صباح الخير يا حلوين 🌞")])).await?;
+    let (id, st, scope, zodiac, _) = post(&d.c, "7201").await?;
+    assert_eq!((st.as_str(), scope, zodiac), ("unclassified", None, None));
+    let media = audio(&d, id, "cc01").await?;
+    probed_ready(&d.c, media, "cc01").await?;
+    assert_eq!(status(&d.c, id).await?, "unclassified", "no draft without a sign");
+    let call = format!("select public.classify_post({id}, 'daily', 'Virgo', '2026-12-01')");
+    let (state, _) = refused(&mut d.c, OWNER, &call).await;
+    assert_eq!(state, "42501");
+    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.classify_post({id}, 'daily', 'Ophiuchus', '2026-12-01')")).await;
+    assert_eq!(state, "22023");
+    request(&mut d.c, Caller::User(MONITOR), &call).await?;
+    assert_eq!(status(&d.c, id).await?, "draft");
+    let h = draft_of(&d.c, id).await?;
+    let z: String = d
+        .c
+        .query_one("select zodiac from public.horoscopes where id = $1", &[&h])
+        .await?
+        .get(0);
+    assert_eq!(z, "Virgo");
+    // A correction of the draft's post moves the draft with it.
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.classify_post({id}, 'daily', 'Libra', '2026-12-01')"),
+    )
+    .await?;
+    let z: String = d
+        .c
+        .query_one("select zodiac from public.horoscopes where id = $1", &[&h])
+        .await?
+        .get(0);
+    assert_eq!(z, "Libra");
+    let audited: i64 = d
+        .c
+        .query_one(
+            "select count(*) from public.audit_log where event = 'tiktok_post.classified' and entity_id = $1 and actor::text = $2",
+            &[&id.to_string(), &MONITOR],
+        )
+        .await?
+        .get(0);
+    assert_eq!(audited, 2);
+    // A caption edit no longer overrides the monitor.
+    record(&d.sidecar, json!([video("7201", MORNING, "Aries daily horoscope")])).await?;
+    let (_, st, _, zodiac, _) = post(&d.c, "7201").await?;
+    assert_eq!((st.as_str(), zodiac.as_deref()), ("draft", Some("Libra")));
+    // An unrelated post is ignored with a reason.
+    record(&d.sidecar, json!([video("7202", MORNING, "behind the scenes")])).await?;
+    let (other, ..) = post(&d.c, "7202").await?;
+    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.ignore_post({other}, '')")).await;
+    assert_eq!(state, "22023");
+    request(&mut d.c, Caller::User(MONITOR), &format!("select public.ignore_post({other}, 'not a horoscope')")).await?;
+    assert_eq!(status(&d.c, other).await?, "ignored");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_same_audio_twice_makes_one_draft() -> anyhow::Result<()> {
+    let d = db().await?;
+    record(
+        &d.sidecar,
+        json!([
+            video("7301", MORNING, "#برج_الجدي حظك اليوم"),
+            video("7302", MORNING + 60, "#capricorn daily horoscope"),
+        ]),
+    )
+    .await?;
+    let (first, ..) = post(&d.c, "7301").await?;
+    let (second, ..) = post(&d.c, "7302").await?;
+    let m1 = audio(&d, first, "dd01").await?;
+    probed_ready(&d.c, m1, "dd01").await?;
+    let m2 = audio(&d, second, "dd01").await?;
+    assert_eq!(m1, m2, "the same sound is stored and registered once");
+    assert_eq!(status(&d.c, first).await?, "draft");
+    let r = d
+        .c
+        .query_one("select status, duplicate_of, horoscope_id from public.tiktok_posts where id = $1", &[&second])
+        .await?;
+    assert_eq!(
+        (r.get::<_, String>(0), r.get::<_, Option<i64>>(1), r.get::<_, Option<i64>>(2)),
+        ("duplicate".into(), Some(first), None)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn posts_tiktok_no_longer_lists_are_flagged_and_come_back() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    record(
+        &d.sidecar,
+        json!([video("7401", MORNING, "Aries daily"), video("7402", MORNING + 60, "Taurus daily")]),
+    )
+    .await?;
+    let flagged: i64 = d
+        .sidecar
+        .query_one(
+            "select samia.tiktok_mark_removed(array['7402'], to_timestamp($1::double precision))",
+            &[&(MORNING as f64)],
+        )
+        .await?
+        .get(0);
+    assert_eq!(flagged, 1);
+    let (id, st, ..) = post(&d.c, "7401").await?;
+    assert_eq!(st, "removed");
+    let flagged_in_queue = count(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select count(*) from public.horoscope_review_queue where post_id = {id} and removed_at is not null"),
+    )
+    .await?;
+    assert_eq!(flagged_in_queue, 1);
+    record(&d.sidecar, json!([video("7401", MORNING, "Aries daily")])).await?;
+    assert_eq!(post(&d.c, "7401").await?.1, "classified");
+    Ok(())
+}
+
+#[tokio::test]
+async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Result<()> {
+    let mut d = db().await?;
+    record(&d.sidecar, json!([video("7501", MORNING, "Gemini daily ♊")])).await?;
+    let (id, ..) = post(&d.c, "7501").await?;
+    let path = format!("{MONITOR}/7501.mp4");
+    stored(&mut d.c, MONITOR, "horoscope-sources", &path, "video/mp4", 900_000).await?;
+    let media = register(&mut d.c, MONITOR, "video", "horoscope-sources", &path).await?;
+    // Clients cannot upload there, nor attach.
+    let (state, _) = failure(
+        try_request(
+            &mut d.c,
+            Caller::User(OWNER),
+            &format!(
+                "insert into storage.objects (bucket_id, name, owner_id) values ('horoscope-sources', '{OWNER}/x.mp4', '{OWNER}')"
+            ),
+        )
+        .await,
+        "a client uploading a post's file",
+    );
+    assert_eq!(state, "42501");
+    let call = format!("select public.attach_post_media({id}, {media})");
+    let (state, _) = refused(&mut d.c, OWNER, &call).await;
+    assert_eq!(state, "42501");
+    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.attach_post_media({id}, 2)")).await;
+    assert_eq!(state, "22023", "a reading is not a post's file");
+    request(&mut d.c, Caller::User(MONITOR), &call).await?;
+    let job: Value = d
+        .c
+        .query_one(
+            "select payload from ops.jobs where kind = 'tiktok.audio' order by id desc limit 1",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(
+        job,
+        json!({"post_id": id, "media_id": media, "bucket": "horoscope-sources", "path": path})
+    );
+
+    for (who, sql) in [
+        (Caller::Service, "insert into public.tiktok_posts (post_id) values ('forged')".to_string()),
+        (Caller::User(ADMIN), format!("update public.tiktok_posts set detected_zodiac = 'Leo' where id = {id}")),
+        (Caller::User(ADMIN), "select samia.tiktok_record_posts('[]')".to_string()),
+        (Caller::Service, format!("select samia.tiktok_post_failed({id}, 'x')")),
+    ] {
+        let (state, _) = failure(try_request(&mut d.c, who, &sql).await, &sql);
+        assert_eq!(state, "42501", "{sql} as {who:?}");
+    }
+    Ok(())
+}
