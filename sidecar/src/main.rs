@@ -14,6 +14,7 @@ mod jobs;
 mod metrics;
 mod sealer;
 mod storage;
+mod tiktok;
 mod twilio;
 
 use clap::{Parser, Subcommand};
@@ -104,6 +105,11 @@ enum Command {
     /// on local disk, storage.objects rows written through DATABASE_URL under
     /// the caller's role and JWT claims, as the real service does.
     FakeStorage(storage::fake::FakeArgs),
+    /// A fake TikTok Display API and OAuth on loopback for development and
+    /// tests: one creator's posts from a seed file, authorizations approved
+    /// at once (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET; no DATABASE_URL
+    /// needed).
+    FakeTiktok(tiktok::fake::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -225,6 +231,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let db_args = match &cli.command {
         Command::FakeTwilio(args) => return twilio::fake::run(args).await,
         Command::FakeStorage(args) => return storage::fake::run(args).await,
+        Command::FakeTiktok(args) => return tiktok::fake::run(args).await,
         Command::Storage { storage, action } => return storage_command(storage, action).await,
         Command::Migrate { db, .. }
         | Command::Health { db, .. }
@@ -280,6 +287,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         // Returned above, before the database settings are read.
         Command::FakeTwilio(args) => twilio::fake::run(&args).await,
         Command::FakeStorage(args) => storage::fake::run(&args).await,
+        Command::FakeTiktok(args) => tiktok::fake::run(&args).await,
         Command::Storage { storage, action } => storage_command(&storage, &action).await,
     }
 }
@@ -353,6 +361,7 @@ mod tests {
         "TWILIO_AUTH_TOKEN",
         "SUPABASE_SERVICE_ROLE_KEY",
         "SUPABASE_JWT_SECRET",
+        "TIKTOK_CLIENT_SECRET",
     ];
 
     #[test]
