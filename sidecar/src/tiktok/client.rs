@@ -386,7 +386,7 @@ impl TikTokClient {
     ) -> Result<VideoPage, TikTokError> {
         if !(1..=MAX_COUNT).contains(&max_count) {
             return Err(TikTokError::InvalidParams {
-                code: "max_count".into(),
+                code: "invalid_params".into(),
                 message: format!("max_count must be 1 to {MAX_COUNT}, not {max_count}"),
                 log_id: None,
             });

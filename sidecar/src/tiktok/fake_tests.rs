@@ -585,3 +585,65 @@ async fn media_is_served_for_listed_posts_only() {
         .await;
     assert_eq!(get(id(0)).await.0, 404);
 }
+
+#[tokio::test]
+async fn the_revoke_endpoint_ends_an_authorization_and_odd_grants_are_refused() {
+    let served = Served::start(seed(1), settings()).await;
+    let client = served.client();
+    let tokens = served.connect(&client).await;
+    let form = |pairs: &[(&str, &str)]| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    };
+    let post = |path: &'static str, body: String| {
+        let url = format!("{}{path}", served.base);
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("an answer");
+            let status = response.status().as_u16();
+            let json: Value =
+                serde_json::from_slice(&response.bytes().await.expect("a body")).expect("JSON");
+            (status, json)
+        }
+    };
+    let odd = post(
+        "/v2/oauth/token/",
+        form(&[
+            ("client_key", "test-client-key"),
+            ("client_secret", SECRET),
+            ("grant_type", "password"),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (odd.0, odd.1["error"].clone()),
+        (400, json!("unsupported_grant_type"))
+    );
+    assert!(odd.1["log_id"].is_string());
+    let revoked = post(
+        "/v2/oauth/revoke/",
+        form(&[
+            ("client_key", "test-client-key"),
+            ("client_secret", SECRET),
+            ("token", tokens.access_token.expose_secret()),
+        ]),
+    )
+    .await;
+    assert_eq!(revoked, (200, json!({})));
+    let listed = client
+        .list_videos(&tokens.access_token, None, 1)
+        .await
+        .expect_err("revoked");
+    assert!(listed.needs_refresh(), "{listed}");
+    let refreshed = client
+        .refresh(&tokens.refresh_token)
+        .await
+        .expect_err("revoked");
+    assert!(refreshed.stops_sync(), "{refreshed}");
+}

@@ -56,19 +56,22 @@
 //! `https://www.tiktok.com/@<username>/video/<id>`. `sql/demo/tiktok_posts.json`
 //! is the demo's.
 
+mod answers;
+mod control;
 mod state;
 
 use super::limit::{Window, MINUTE, REQUESTS_PER_MINUTE};
 use crate::error::CliError;
 use crate::http::{self, ApiError, Body};
-use axum::extract::{Path, State};
+use answers::{api_error, api_ok, log_id, oauth_error, oauth_refusal, Reply};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
-use state::{Account, ApiRefusal, OauthRefusal, Seed};
+use state::{Account, OauthRefusal, Seed};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,7 +115,8 @@ pub struct FakeArgs {
     /// has_more still true, as TikTok's sometimes do.
     #[arg(long)]
     short_pages: bool,
-    /// Video list requests allowed in any minute (TikTok's: 600).
+    /// Video list requests allowed in any minute of real time (TikTok's:
+    /// 600); past it the answer is 429 rate_limit_exceeded.
     #[arg(long, default_value_t = REQUESTS_PER_MINUTE)]
     rate_limit: u32,
 }
@@ -153,84 +157,6 @@ struct Inner {
 pub struct Fake {
     settings: Settings,
     inner: Mutex<Inner>,
-}
-
-/// An answer of the API, logged before it is sent.
-struct Reply {
-    status: u16,
-    code: Option<String>,
-    body: Value,
-    retry_after: Option<u64>,
-    log_id: Option<String>,
-}
-
-fn log_id(now: SystemTime) -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
-    format!("{}{}", state::unix(now), &hex[..20])
-}
-
-fn api_ok(data: Value, now: SystemTime) -> Reply {
-    let id = log_id(now);
-    Reply {
-        status: 200,
-        code: Some("ok".into()),
-        body: json!({ "data": data, "error": { "code": "ok", "message": "", "log_id": id } }),
-        retry_after: None,
-        log_id: Some(id),
-    }
-}
-
-fn api_error(refusal: &ApiRefusal, now: SystemTime) -> Reply {
-    let id = log_id(now);
-    Reply {
-        status: refusal.status,
-        code: Some(refusal.code.into()),
-        body: json!({
-            "data": {},
-            "error": { "code": refusal.code, "message": refusal.message, "log_id": id },
-        }),
-        retry_after: None,
-        log_id: Some(id),
-    }
-}
-
-fn oauth_error(refusal: &OauthRefusal, now: SystemTime) -> Reply {
-    let id = log_id(now);
-    Reply {
-        status: refusal.status,
-        code: Some(refusal.error.into()),
-        body: json!({
-            "error": refusal.error,
-            "error_description": refusal.description,
-            "log_id": id,
-        }),
-        retry_after: None,
-        log_id: Some(id),
-    }
-}
-
-fn oauth_refusal(status: u16, error: &'static str, description: &str) -> OauthRefusal {
-    OauthRefusal {
-        status,
-        error,
-        description: description.into(),
-    }
-}
-
-impl Reply {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, Json(self.body)).into_response();
-        if let Some(id) = self.log_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-            response.headers_mut().insert("x-tt-logid", id);
-        }
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
 }
 
 fn now_us() -> u64 {
@@ -604,133 +530,6 @@ async fn video_list(
     fake.finish(VIDEO_LIST, reply)
 }
 
-fn json_body(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not JSON: {e}")))
-}
-
-async fn list_posts(State(fake): State<Shared>) -> Json<Value> {
-    let inner = fake.lock();
-    let page = inner.account.page(None, usize::MAX, state::FIELDS);
-    Json(page["videos"].clone())
-}
-
-async fn add_posts(State(fake): State<Shared>, Body(body): Body) -> Result<Json<Value>, ApiError> {
-    let posts = state::posts_of(&json_body(&body)?).map_err(ApiError::bad_request)?;
-    let now = fake.now();
-    let added = fake
-        .lock()
-        .account
-        .add(posts, now)
-        .map_err(ApiError::bad_request)?;
-    Ok(Json(json!({ "added": added })))
-}
-
-async fn remove_post(
-    State(fake): State<Shared>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    if fake.lock().account.remove(&id) {
-        Ok(Json(json!({ "removed": id })))
-    } else {
-        Err(ApiError::not_found(format!("no post {id} is listed")))
-    }
-}
-
-async fn revoke_authorization(
-    State(fake): State<Shared>,
-    Body(body): Body,
-) -> Result<Json<Value>, ApiError> {
-    let scope = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        match json_body(&body)?.get("scope") {
-            Some(Value::String(s)) => Some(s.clone()),
-            None | Some(Value::Null) => None,
-            Some(_) => return Err(ApiError::bad_request("\"scope\" must be a string")),
-        }
-    };
-    let revoked = fake.lock().account.revoke(scope.as_deref());
-    Ok(Json(json!({ "revoked": revoked })))
-}
-
-async fn clock(State(fake): State<Shared>, Body(body): Body) -> Result<Json<Value>, ApiError> {
-    let secs = json_body(&body)?
-        .get("advance_secs")
-        .and_then(|s| s.as_u64())
-        .ok_or_else(|| ApiError::bad_request("expected {\"advance_secs\": N}"))?;
-    fake.lock().offset += Duration::from_secs(secs);
-    Ok(Json(json!({ "now": state::unix(fake.now()) })))
-}
-
-async fn faults(State(fake): State<Shared>, Body(body): Body) -> Result<&'static str, ApiError> {
-    let mut expanded = Vec::new();
-    for fault in http::faults(&body)? {
-        let count = fault
-            .get("count")
-            .and_then(|c| c.as_u64())
-            .unwrap_or(1)
-            .min(10_000);
-        expanded.extend(std::iter::repeat_n(fault, count as usize));
-    }
-    fake.lock().faults.extend(expanded);
-    Ok("ok\n")
-}
-
-async fn requests(State(fake): State<Shared>) -> Json<Value> {
-    Json(Value::Array(fake.lock().requests.clone()))
-}
-
-fn content_type(extension: &str) -> &'static str {
-    match extension.to_ascii_lowercase().as_str() {
-        "mp4" | "mov" => "video/mp4",
-        "m4a" | "aac" => "audio/mp4",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "ogg" | "opus" => "audio/ogg",
-        "webm" => "video/webm",
-        _ => "application/octet-stream",
-    }
-}
-
-async fn media(State(fake): State<Shared>, Path(id): Path<String>) -> Response {
-    let answer = media_file(&fake, &id).await;
-    let status = match &answer {
-        Ok(_) => 200,
-        Err(e) => e.status.as_u16(),
-    };
-    fake.log(MEDIA, status, None);
-    match answer {
-        Ok((kind, bytes)) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn media_file(fake: &Fake, id: &str) -> Result<(&'static str, Vec<u8>), ApiError> {
-    let missing = || ApiError::not_found(format!("no media for post {id}"));
-    if fake.lock().account.post(id).is_none() {
-        return Err(missing());
-    }
-    let dir = fake.settings.media_dir.as_ref().ok_or_else(missing)?;
-    let mut entries = tokio::fs::read_dir(dir).await.map_err(|_| missing())?;
-    while let Ok(Some(entry)) = entries.next_entry().await {
-        let path = entry.path();
-        if path.file_stem().and_then(|s| s.to_str()) != Some(id) || !path.is_file() {
-            continue;
-        }
-        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let bytes = tokio::fs::read(&path).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("cannot read the media: {e}"),
-            )
-        })?;
-        return Ok((content_type(extension), bytes));
-    }
-    Err(missing())
-}
-
 async fn unknown(uri: Uri) -> ApiError {
     ApiError::not_found(format!("nothing at {}", uri.path()))
 }
@@ -742,13 +541,16 @@ pub fn router(fake: Shared) -> Router {
             .route("/v2/oauth/token/", post(token))
             .route("/v2/oauth/revoke/", post(revoke))
             .route("/v2/video/list/", post(video_list))
-            .route("/_fake/posts", get(list_posts).post(add_posts))
-            .route("/_fake/posts/{id}", delete(remove_post))
-            .route("/_fake/revoke", post(revoke_authorization))
-            .route("/_fake/clock", post(clock))
-            .route("/_fake/faults", post(faults))
-            .route("/_fake/requests", get(requests))
-            .route("/_fake/media/{id}", get(media))
+            .route(
+                "/_fake/posts",
+                get(control::list_posts).post(control::add_posts),
+            )
+            .route("/_fake/posts/{id}", delete(control::remove_post))
+            .route("/_fake/revoke", post(control::revoke_authorization))
+            .route("/_fake/clock", post(control::clock))
+            .route("/_fake/faults", post(control::faults))
+            .route("/_fake/requests", get(control::requests))
+            .route("/_fake/media/{id}", get(control::media))
             .route("/healthz", get(|| async { "ok\n" }))
             .fallback(unknown)
             .with_state(fake),
