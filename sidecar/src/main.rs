@@ -14,6 +14,7 @@ mod jobs;
 mod metrics;
 mod sealer;
 mod storage;
+mod tiktok;
 mod twilio;
 
 use clap::{Parser, Subcommand};
@@ -115,6 +116,11 @@ enum Command {
     /// on local disk, storage.objects rows written through DATABASE_URL under
     /// the caller's role and JWT claims, as the real service does.
     FakeStorage(storage::fake::FakeArgs),
+    /// A fake TikTok Display API and OAuth on loopback for development and
+    /// tests: one creator's posts from a seed file, authorizations approved
+    /// at once (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET; no DATABASE_URL
+    /// needed).
+    FakeTiktok(tiktok::fake::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -261,6 +267,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let db_args = match &cli.command {
         Command::FakeTwilio(args) => return twilio::fake::run(args).await,
         Command::FakeStorage(args) => return storage::fake::run(args).await,
+        Command::FakeTiktok(args) => return tiktok::fake::run(args).await,
         Command::Storage { storage, action } => return storage_command(storage, action).await,
         Command::Migrate { db, .. }
         | Command::Health { db, .. }
@@ -327,6 +334,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         // Returned above, before the database settings are read.
         Command::FakeTwilio(args) => twilio::fake::run(&args).await,
         Command::FakeStorage(args) => storage::fake::run(&args).await,
+        Command::FakeTiktok(args) => tiktok::fake::run(&args).await,
         Command::Storage { storage, action } => storage_command(&storage, &action).await,
     }
 }
@@ -400,6 +408,7 @@ mod tests {
         "TWILIO_AUTH_TOKEN",
         "SUPABASE_SERVICE_ROLE_KEY",
         "SUPABASE_JWT_SECRET",
+        "TIKTOK_CLIENT_SECRET",
     ];
 
     #[test]

@@ -82,7 +82,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     }
     let healthy = problems.is_empty();
     // What needs an operator without keeping the apps from working.
-    let tiktok = crate::tiktok::account::status(&**client)
+    let tiktok = crate::tiktok::account::status(&*client)
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?;
     let mut warnings = Vec::new();

@@ -3,7 +3,7 @@
 
 use crate::error::CliError;
 use crate::tiktok::account;
-use crate::tiktok::sync::{self, Options, SyncError};
+use crate::tiktok::ingest::{self as sync, Options, SyncError};
 use crate::tiktok::{TikTokArgs, TikTokClient, TikTokConfig};
 use serde_json::json;
 use std::process::ExitCode;
@@ -33,7 +33,7 @@ pub async fn connect(client: &Client, args: &TikTokArgs) -> Result<ExitCode, Cli
         "Open this link as the owner's TikTok account and allow the app. TikTok then sends the \
          browser to {}, which `samia run` answers (it must be reachable there); the link works \
          once, for 10 minutes. `samia tiktok status` shows the connection.",
-        tiktok.config().redirect_uri
+        tiktok.redirect_uri()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -150,6 +150,18 @@ pub fn faults(body: &[u8]) -> Result<Vec<serde_json::Value>, ApiError> {
         .ok_or_else(|| ApiError::bad_request("expected {\"faults\": [...]}"))
 }
 
+/// Whether `url` is plain http to this machine (127.0.0.1, localhost or
+/// [::1], then a port, a path or nothing): the only place a provider URL
+/// may be other than https, for the fake providers.
+pub fn is_loopback_http(url: &str) -> bool {
+    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            url.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        })
+}
+
 /// Parses an `application/x-www-form-urlencoded` body.
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()

@@ -73,7 +73,7 @@ impl StorageConfig {
             )),
         };
         let base_url = url.trim_end_matches('/').to_string();
-        if !(base_url.starts_with("https://") || is_loopback_http(&base_url)) {
+        if !(base_url.starts_with("https://") || crate::http::is_loopback_http(&base_url)) {
             return Err(CliError::Config(format!(
                 "SUPABASE_URL {base_url:?} must be https:// (plain http only on loopback)"
             )));
@@ -84,15 +84,6 @@ impl StorageConfig {
             timeout,
         }))
     }
-}
-
-fn is_loopback_http(url: &str) -> bool {
-    ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| {
-            url.strip_prefix(p)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
-        })
 }
 
 /// Why Storage did not do what was asked. Never holds the key.

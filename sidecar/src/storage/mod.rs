@@ -6,7 +6,7 @@ mod answers;
 mod client;
 pub mod fake;
 pub mod jobs;
-mod probe;
+pub mod probe;
 pub mod token;
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 use super::account;
 use super::client::TikTokClient;
 use crate::http::ApiError;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::http::Uri;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -36,8 +37,12 @@ fn unavailable(e: impl std::fmt::Display) -> ApiError {
 
 async fn callback_handler(
     State(cb): State<Callback>,
-    Query(query): Query<HashMap<String, String>>,
+    uri: Uri,
 ) -> Result<(StatusCode, String), ApiError> {
+    let query: HashMap<String, String> =
+        form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
     let Some(state) = query.get("state").filter(|s| !s.is_empty()) else {
         return Err(ApiError::bad_request(
             "the callback has no state: open the link `samia tiktok connect` printed",
@@ -86,7 +91,7 @@ async fn callback_handler(
     account::store(&**client, &tokens, true)
         .await
         .map_err(|e| unavailable(crate::error::describe(&e)))?;
-    super::sync::queue(&**client, true)
+    super::ingest::queue(&**client, true)
         .await
         .map_err(|e| unavailable(crate::error::describe(&e)))?;
     tracing::info!(open_id = %tokens.open_id, "TikTok connected");

@@ -2,7 +2,7 @@
 
 use super::account;
 use super::client::TikTokClient;
-use super::sync::{self, Options, SyncError};
+use super::ingest::{self as sync, Options, SyncError};
 use crate::jobs::{Failure, Job};
 use deadpool_postgres::Pool;
 use std::time::Duration;

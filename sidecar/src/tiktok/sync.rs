@@ -1,327 +1,407 @@
-//! Syncing the owner's posts into `tiktok_posts`.
+//! Finding the owner's new posts: pages newest first until a page holds a
+//! post already known, or TikTok has no more. A page shorter than asked
+//! while `has_more` is true is normal (TikTok withholds some posts) and
+//! paging goes on.
 //!
-//! Pages are listed newest first until a page holds a post already
-//! recorded (a full listing goes to the end), then everything new is
-//! recorded in one transaction through `samia.tiktok_record_posts`, which
-//! classifies each caption. Nothing is recorded before the listing ends,
-//! so a sync cut short (the sidecar killed, TikTok failing) leaves the
-//! table as it was and the next one starts over; recording is an upsert on
-//! the post id, so two sidecars syncing at once record each post once.
-//! A full listing also flags posts TikTok no longer lists (`removed`).
+//! Rate limits, TikTok failing and lost connections are retried here, a
+//! bounded number of times per page with backoff, honouring `Retry-After`
+//! when TikTok sends one; a wait longer than [`SyncOptions::max_wait`] is
+//! not slept but returned, so the job can be rescheduled. Every other error
+//! is returned at once; an expired access token is the caller's to refresh.
+//!
+//! The outcome must be stored whole or not at all: storing the first pages
+//! of a sync that failed later would make the next sync stop at them and
+//! never see the older new posts beneath.
 
-use super::account::{self, AccountError};
 use super::client::{TikTokClient, Video, VideoPage, MAX_COUNT};
 use super::errors::TikTokError;
+use secrecy::SecretString;
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Duration;
 
-/// Posts recorded per statement.
-const CHUNK: usize = 500;
-/// Rate-limit answers tolerated in one sync before giving up until the
-/// next attempt.
-const RATE_LIMIT_RETRIES: u32 = 5;
-/// A listing longer than this is not TikTok's (a cursor that never ends).
-const MAX_PAGES: usize = 10_000;
+/// Where the pages come from: [`TikTokClient::pages`], or a script in tests.
+pub trait Pages {
+    fn page(
+        &self,
+        cursor: Option<i64>,
+        max_count: u8,
+    ) -> impl Future<Output = Result<VideoPage, TikTokError>> + Send;
+}
 
-/// What a sync did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+/// The owner's posts as one access token sees them.
+pub struct Lister<'a> {
+    client: &'a TikTokClient,
+    access_token: &'a SecretString,
+}
+
+impl Pages for Lister<'_> {
+    fn page(
+        &self,
+        cursor: Option<i64>,
+        max_count: u8,
+    ) -> impl Future<Output = Result<VideoPage, TikTokError>> + Send {
+        self.client
+            .list_videos(self.access_token, cursor, max_count)
+    }
+}
+
+impl TikTokClient {
+    pub fn pages<'a>(&'a self, access_token: &'a SecretString) -> Lister<'a> {
+        Lister {
+            client: self,
+            access_token,
+        }
+    }
+
+    /// [`sync_pages`] over this client's pages for `access_token`.
+    pub async fn sync_pages(
+        &self,
+        access_token: &SecretString,
+        is_known: impl FnMut(&str) -> bool,
+        options: &SyncOptions,
+    ) -> Result<Synced, SyncFailure> {
+        sync_pages(&self.pages(access_token), is_known, options).await
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Posts asked per page (1 to 20).
+    pub max_count: u8,
+    /// Pages read at most in one sync; deeper posts are left unread.
+    pub max_pages: u32,
+    /// Requests per page at most, the first one included.
+    pub max_attempts: u32,
+    /// The first wait after a retryable error without `Retry-After`; doubles.
+    pub base_backoff: Duration,
+    /// The longest wait slept here; a longer one ends the sync.
+    pub max_wait: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> SyncOptions {
+        SyncOptions {
+            max_count: MAX_COUNT,
+            max_pages: 100,
+            max_attempts: 4,
+            base_backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why paging ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// A page held a post already known: everything newer has been read.
+    KnownPost,
+    /// TikTok has no more posts.
+    End,
+    /// [`SyncOptions::max_pages`] pages were read.
+    PageLimit,
+}
+
+/// The new posts, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Synced {
+    pub videos: Vec<Video>,
+    /// Requests made, retries included.
     pub requests: u32,
-    pub listed: usize,
-    pub new: i64,
-    pub updated: i64,
-    pub removed: i64,
-    /// Audio jobs queued for new posts (with a fetch command).
-    pub fetches: i64,
-    /// A full listing reached the end (and flagged removed posts).
-    pub full: bool,
+    pub stop: Stop,
 }
 
-/// Why a sync did not finish.
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    /// The operator must act (connect again, fix credentials); retrying
-    /// does not help.
-    #[error("{0}")]
-    Stopped(String),
-    #[error("{0}")]
-    NotConnected(String),
-    /// Worth another try later.
-    #[error("{error}")]
-    Transient {
-        error: String,
-        retry_after: Option<Duration>,
-    },
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error} (syncing TikTok posts, after {requests} requests)")]
+pub struct SyncFailure {
+    pub error: TikTokError,
+    pub requests: u32,
 }
 
-impl From<AccountError> for SyncError {
-    fn from(e: AccountError) -> SyncError {
-        match e {
-            AccountError::NotConnected => SyncError::NotConnected(e.to_string()),
-            AccountError::Stopped(_) => SyncError::Stopped(e.to_string()),
-            AccountError::TikTok(t) => from_tiktok(t),
-            AccountError::Db(d) => SyncError::Transient {
-                error: format!("database: {d}"),
-                retry_after: None,
-            },
-        }
-    }
-}
-
-fn from_tiktok(e: TikTokError) -> SyncError {
-    if e.stops_sync() {
-        return SyncError::Stopped(e.to_string());
-    }
-    SyncError::Transient {
-        retry_after: e.retry_after(),
-        error: e.to_string(),
-    }
-}
-
-fn db(e: tokio_postgres::Error) -> SyncError {
-    SyncError::Transient {
-        error: format!("database: {}", crate::error::describe(&e)),
-        retry_after: None,
-    }
-}
-
-/// How a sync runs.
-#[derive(Debug, Clone, Copy)]
-pub struct Options {
-    /// List every post (and flag those TikTok no longer lists).
-    pub full: bool,
-    /// Queue a `tiktok.audio` fetch for every new post (a fetch command is
-    /// configured).
-    pub fetch: bool,
-    /// Pause after a rate-limit answer without Retry-After.
-    pub rate_limit_pause: Duration,
-}
-
-/// Lists and records the owner's posts; `progress` hears about each page.
-pub async fn sync(
-    db_client: &mut tokio_postgres::Client,
-    tiktok: &TikTokClient,
-    options: Options,
-    progress: &mut (dyn FnMut(&str) + Send),
-) -> Result<Synced, SyncError> {
-    let mut out = Synced::default();
-    let result = list_and_record(db_client, tiktok, options, progress, &mut out).await;
-    let error = match &result {
-        Ok(()) => None,
-        Err(e) => Some(e.to_string()),
-    };
-    // What happened, for `samia health` (best effort: the error itself is returned).
-    let _ = db_client
-        .execute(
-            "update ops.tiktok_account
-                set last_sync_at = case when $1::text is null then now() else last_sync_at end,
-                    last_sync_new = case when $1::text is null then $2 else last_sync_new end,
-                    last_full_sync_at = case when $3 then now() else last_full_sync_at end,
-                    last_sync_error = $1, updated_at = now()",
-            &[&error, &(out.new as i32), &out.full],
-        )
-        .await;
-    result.map(|()| out)
-}
-
-async fn list_and_record(
-    db_client: &mut tokio_postgres::Client,
-    tiktok: &TikTokClient,
-    options: Options,
-    progress: &mut (dyn FnMut(&str) + Send),
-    out: &mut Synced,
-) -> Result<(), SyncError> {
-    let mut token = account::access_token(db_client, tiktok, false).await?;
-    let mut refreshed = false;
-    let mut rate_limited = 0;
+/// Pages `pages` newest first, collecting the posts `is_known` does not know,
+/// until a page holds a known one, TikTok has no more, or
+/// `options.max_pages` pages have been read. The unknown posts of the last
+/// page count too.
+pub async fn sync_pages(
+    pages: &impl Pages,
+    mut is_known: impl FnMut(&str) -> bool,
+    options: &SyncOptions,
+) -> Result<Synced, SyncFailure> {
+    let mut requests = 0u32;
     let mut cursor = None;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut listed: Vec<Video> = Vec::new();
-    let mut complete = false;
-    for page_no in 1..=MAX_PAGES {
-        let page: VideoPage = loop {
-            out.requests += 1;
-            match tiktok.list_videos(&token, cursor, MAX_COUNT).await {
-                Ok(page) => break page,
-                Err(e) if e.needs_refresh() && !refreshed => {
-                    refreshed = true;
-                    token = account::access_token(db_client, tiktok, true).await?;
-                }
-                Err(e @ TikTokError::RateLimited { .. }) if rate_limited < RATE_LIMIT_RETRIES => {
-                    rate_limited += 1;
-                    let pause = e.retry_after().unwrap_or(options.rate_limit_pause);
-                    progress(&format!(
-                        "TikTok's rate limit was reached: waiting {} ms",
-                        pause.as_millis()
-                    ));
-                    tokio::time::sleep(pause).await;
-                }
-                Err(e) if e.needs_refresh() => {
-                    // Refreshed and still refused: the grant is gone.
-                    let reason = e.to_string();
-                    account::stop(&*db_client, &reason).await.map_err(db)?;
-                    return Err(SyncError::Stopped(format!(
-                        "TikTok syncing stopped: {reason}; run `samia tiktok connect` again"
-                    )));
-                }
-                Err(e) => {
-                    if e.stops_sync() {
-                        let reason = e.to_string();
-                        account::stop(&*db_client, &reason).await.map_err(db)?;
-                    }
-                    return Err(from_tiktok(e));
-                }
-            }
-        };
-        let ids: Vec<String> = page.videos.iter().map(|v| v.id.clone()).collect();
-        let known: HashSet<String> = db_client
-            .query(
-                "select post_id from public.tiktok_posts where post_id = any($1)",
-                &[&ids],
-            )
+    let mut seen = HashSet::new();
+    let mut videos = Vec::new();
+    let fail = |error, requests| SyncFailure { error, requests };
+    for _ in 0..options.max_pages.max(1) {
+        let page = fetch(pages, cursor, options, &mut requests)
             .await
-            .map_err(db)?
-            .iter()
-            .filter_map(|r| r.try_get::<_, String>(0).ok())
-            .collect();
-        let reached_known = !known.is_empty();
+            .map_err(|e| fail(e, requests))?;
+        let mut known = false;
         for video in page.videos {
-            if !seen.insert(video.id.clone()) {
-                continue;
+            if is_known(&video.id) {
+                known = true;
+            } else if seen.insert(video.id.clone()) {
+                videos.push(video);
             }
-            if options.full || !known.contains(&video.id) {
-                listed.push(video);
+        }
+        let stop = if known {
+            Some(Stop::KnownPost)
+        } else if !page.has_more {
+            Some(Stop::End)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
+            return Ok(finish(videos, requests, stop));
+        }
+        match page.cursor {
+            Some(next) if Some(next) != cursor => cursor = Some(next),
+            other => {
+                let excerpt = match other {
+                    None => "has_more is true without a cursor".to_string(),
+                    Some(c) => format!("the cursor did not move from {c}"),
+                };
+                return Err(fail(
+                    TikTokError::Protocol {
+                        status: 200,
+                        excerpt,
+                    },
+                    requests,
+                ));
             }
         }
-        progress(&format!(
-            "page {page_no}: {} posts listed, {} known",
-            ids.len(),
-            known.len()
-        ));
-        if !page.has_more {
-            complete = true;
-            break;
-        }
-        if reached_known && !options.full {
-            break;
-        }
-        if page.cursor.is_none() || page.cursor == cursor {
-            return Err(SyncError::Transient {
-                error: "TikTok said there were more posts but gave no new cursor".into(),
-                retry_after: None,
-            });
-        }
-        cursor = page.cursor;
     }
-    out.listed = listed.len();
-    record(db_client, &listed, &seen, options, complete, out).await
+    Ok(finish(videos, requests, Stop::PageLimit))
 }
 
-async fn record(
-    db_client: &mut tokio_postgres::Client,
-    listed: &[Video],
-    seen: &HashSet<String>,
-    options: Options,
-    complete: bool,
-    out: &mut Synced,
-) -> Result<(), SyncError> {
-    let tx = db_client.transaction().await.map_err(db)?;
-    for chunk in listed.chunks(CHUNK) {
-        let videos = serde_json::to_value(chunk).unwrap_or_default();
-        let counts: serde_json::Value = tx
-            .query_one("select samia.tiktok_record_posts($1)", &[&videos])
-            .await
-            .map_err(db)?
-            .try_get(0)
-            .map_err(db)?;
-        out.new += counts["new"].as_i64().unwrap_or(0);
-        out.updated += counts["updated"].as_i64().unwrap_or(0);
+fn finish(mut videos: Vec<Video>, requests: u32, stop: Stop) -> Synced {
+    // TikTok's order, made sure of (the sort is stable).
+    videos.sort_by_key(|v| std::cmp::Reverse(v.create_time));
+    Synced {
+        videos,
+        requests,
+        stop,
     }
-    if options.full && complete {
-        out.full = true;
-        let seen: Vec<String> = seen.iter().cloned().collect();
-        let oldest = listed.iter().map(|v| v.create_time).min().unwrap_or(0);
-        out.removed = tx
-            .query_one(
-                "select samia.tiktok_mark_removed($1, to_timestamp($2::double precision))",
-                &[&seen, &(oldest as f64)],
-            )
-            .await
-            .map_err(db)?
-            .try_get(0)
-            .map_err(db)?;
+}
+
+/// One page, retried while the error is retryable and attempts are left.
+async fn fetch(
+    pages: &impl Pages,
+    cursor: Option<i64>,
+    options: &SyncOptions,
+    requests: &mut u32,
+) -> Result<VideoPage, TikTokError> {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        *requests += 1;
+        let error = match pages.page(cursor, options.max_count).await {
+            Ok(page) => return Ok(page),
+            Err(e) => e,
+        };
+        if !error.is_retryable() || attempt >= options.max_attempts.max(1) {
+            return Err(error);
+        }
+        let wait = match error.retry_after() {
+            Some(asked) if asked > options.max_wait => return Err(error),
+            Some(asked) => asked,
+            None => options
+                .base_backoff
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(options.max_wait),
+        };
+        tracing::info!(
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            error = %error,
+            "TikTok video list failed; trying again"
+        );
+        tokio::time::sleep(wait).await;
     }
-    if options.fetch && !listed.is_empty() {
-        let ids: Vec<String> = listed.iter().map(|v| v.id.clone()).collect();
-        out.fetches = tx
-            .execute(
-                "insert into ops.jobs (kind, payload)
-                 select $2, jsonb_build_object('post_id', p.id, 'share_url', p.share_url)
-                   from public.tiktok_posts p
-                  where p.post_id = any($1) and p.share_url is not null
-                    and p.media_id is null and p.source_media_id is null
-                    and not exists (select 1 from ops.jobs j
-                                     where j.kind = $2 and (j.payload ->> 'post_id')::bigint = p.id
-                                       and j.status in ('queued', 'running'))",
-                &[&ids, &samia_core::jobs::TIKTOK_AUDIO],
-            )
-            .await
-            .map_err(db)? as i64;
-        if out.fetches > 0 {
-            tx.execute("select pg_notify($1, $2)", &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_AUDIO])
-                .await
-                .map_err(db)?;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    /// Answers in order, and records the cursors asked for.
+    struct Script {
+        answers: Mutex<VecDeque<Result<VideoPage, TikTokError>>>,
+        asked: Mutex<Vec<Option<i64>>>,
+    }
+
+    impl Script {
+        fn new(answers: Vec<Result<VideoPage, TikTokError>>) -> Script {
+            Script {
+                answers: Mutex::new(answers.into()),
+                asked: Mutex::new(Vec::new()),
+            }
+        }
+
+        fn asked(&self) -> Vec<Option<i64>> {
+            self.asked.lock().expect("not poisoned").clone()
         }
     }
-    tx.commit().await.map_err(db)?;
-    Ok(())
-}
 
-/// Queues a sync unless one is queued or running (any sidecar's); true
-/// when this call queued it.
-pub async fn queue<C: tokio_postgres::GenericClient>(
-    client: &C,
-    full: bool,
-) -> Result<bool, tokio_postgres::Error> {
-    let n = client
-        .execute(
-            "insert into ops.jobs (kind, payload, max_attempts) values ($1, jsonb_build_object('full', $2::boolean), 3)
-             on conflict (kind) where kind = 'tiktok.sync' and status in ('queued', 'running') do nothing",
-            &[&samia_core::jobs::TIKTOK_SYNC, &full],
-        )
-        .await?;
-    if n > 0 {
-        client
-            .execute(
-                "select pg_notify($1, $2)",
-                &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_SYNC],
-            )
-            .await?;
+    impl Pages for Script {
+        fn page(
+            &self,
+            cursor: Option<i64>,
+            _max_count: u8,
+        ) -> impl Future<Output = Result<VideoPage, TikTokError>> + Send {
+            self.asked.lock().expect("not poisoned").push(cursor);
+            let answer = self
+                .answers
+                .lock()
+                .expect("not poisoned")
+                .pop_front()
+                .expect("no more answers scripted");
+            async move { answer }
+        }
     }
-    Ok(n > 0)
-}
 
-/// Whether a scheduled sync is due now: ingest on, the account connected
-/// and not stopped, and the last sync older than `tiktok.sync_interval`.
-/// Returns whether it should be a full listing (once a day).
-pub async fn due<C: tokio_postgres::GenericClient>(
-    client: &C,
-) -> Result<Option<bool>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "select coalesce(a.last_sync_at, '-infinity') <
-                      now() - coalesce((select (value #>> '{}')::interval from public.app_config
-                                         where key = 'tiktok.sync_interval'), interval '30 minutes'),
-                    coalesce(a.last_full_sync_at, '-infinity') < now() - interval '1 day'
-               from ops.tiktok_account a
-              where a.id and a.refresh_token is not null and a.stopped is null
-                and coalesce((select (value #>> '{}')::boolean from public.app_config
-                               where key = 'tiktok.ingest_enabled'), true)",
-            &[],
-        )
-        .await?;
-    Ok(match row {
-        Some(r) if r.try_get::<_, bool>(0)? => Some(r.try_get::<_, bool>(1)?),
-        _ => None,
-    })
+    fn video(id: u32) -> Video {
+        Video {
+            id: id.to_string(),
+            create_time: i64::from(id),
+            title: None,
+            video_description: None,
+            duration: None,
+            share_url: None,
+            embed_link: None,
+            cover_image_url: None,
+        }
+    }
+
+    /// Posts `ids` (newest first), the next page's cursor, and `has_more`.
+    fn page(ids: &[u32], cursor: i64, has_more: bool) -> Result<VideoPage, TikTokError> {
+        Ok(VideoPage {
+            videos: ids.iter().map(|&i| video(i)).collect(),
+            cursor: Some(cursor),
+            has_more,
+        })
+    }
+
+    fn ids(synced: &Synced) -> Vec<String> {
+        synced.videos.iter().map(|v| v.id.clone()).collect()
+    }
+
+    fn quick() -> SyncOptions {
+        SyncOptions {
+            max_count: 3,
+            base_backoff: Duration::from_millis(1),
+            max_wait: Duration::from_millis(50),
+            ..SyncOptions::default()
+        }
+    }
+
+    fn limited(retry_after: Option<Duration>) -> Result<VideoPage, TikTokError> {
+        Err(TikTokError::RateLimited {
+            retry_after,
+            message: "m".into(),
+            log_id: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn paging_stops_at_the_first_page_with_a_known_post() {
+        let script = Script::new(vec![
+            page(&[9, 8], 8000, true), // short, has_more: go on
+            page(&[7, 6, 5], 5000, true),
+            page(&[4, 3, 2], 2000, true),
+        ]);
+        let known = |id: &str| id == "3" || id == "1";
+        let synced = sync_pages(&script, known, &quick()).await.expect("synced");
+        assert_eq!(ids(&synced), ["9", "8", "7", "6", "5", "4", "2"]);
+        assert_eq!((synced.requests, synced.stop), (3, Stop::KnownPost));
+        assert_eq!(script.asked(), [None, Some(8000), Some(5000)]);
+    }
+
+    #[tokio::test]
+    async fn paging_ends_when_tiktok_has_no_more_and_counts_each_post_once() {
+        let script = Script::new(vec![
+            page(&[5, 4, 3], 3000, true),
+            page(&[3, 2], 2000, true),
+            page(&[], 1500, true), // empty, still more
+            page(&[1], 1000, false),
+        ]);
+        let synced = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect("synced");
+        assert_eq!(ids(&synced), ["5", "4", "3", "2", "1"]);
+        assert_eq!((synced.requests, synced.stop), (4, Stop::End));
+    }
+
+    #[tokio::test]
+    async fn rate_limits_are_waited_out_and_counted() {
+        let script = Script::new(vec![
+            limited(None),
+            limited(Some(Duration::ZERO)),
+            page(&[2, 1], 1000, false),
+        ]);
+        let synced = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect("synced");
+        assert_eq!((ids(&synced).len(), synced.requests), (2, 3));
+    }
+
+    #[tokio::test]
+    async fn attempts_are_bounded_and_a_long_retry_after_is_handed_back() {
+        let script = Script::new(vec![
+            limited(None),
+            limited(None),
+            limited(None),
+            limited(None),
+        ]);
+        let failed = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect_err("gave up");
+        assert_eq!(failed.requests, 4);
+        assert!(matches!(failed.error, TikTokError::RateLimited { .. }));
+
+        let script = Script::new(vec![limited(Some(Duration::from_secs(600)))]);
+        let failed = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect_err("handed back");
+        assert_eq!(failed.requests, 1);
+        assert_eq!(failed.error.retry_after(), Some(Duration::from_secs(600)));
+    }
+
+    #[tokio::test]
+    async fn errors_that_retrying_cannot_fix_end_the_sync_at_once() {
+        let expired = Err(TikTokError::AccessTokenInvalid {
+            message: "m".into(),
+            log_id: None,
+        });
+        let script = Script::new(vec![page(&[3], 3000, true), expired]);
+        let failed = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect_err("failed");
+        assert!(failed.error.needs_refresh());
+        assert_eq!(failed.requests, 2);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_that_does_not_move_is_refused_and_pages_are_bounded() {
+        let script = Script::new(vec![page(&[3], 3000, true), page(&[2], 3000, true)]);
+        let failed = sync_pages(&script, |_| false, &quick())
+            .await
+            .expect_err("refused");
+        assert!(matches!(failed.error, TikTokError::Protocol { .. }));
+
+        let script = Script::new(vec![page(&[3], 3000, true), page(&[2], 2000, true)]);
+        let options = SyncOptions {
+            max_pages: 2,
+            ..quick()
+        };
+        let synced = sync_pages(&script, |_| false, &options)
+            .await
+            .expect("synced");
+        assert_eq!(
+            (ids(&synced), synced.stop),
+            (vec!["3".to_string(), "2".to_string()], Stop::PageLimit)
+        );
+    }
 }
