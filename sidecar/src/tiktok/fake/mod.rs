@@ -25,7 +25,8 @@
 //!   `rate_limit_exceeded` past `--rate-limit` requests a minute. The
 //!   cursor is a time in Unix milliseconds (see `state`). With
 //!   `--short-pages` every other answer, the first included, holds half of
-//!   max_count (at least one) while `has_more` stays true.
+//!   max_count (at least one), with `has_more` true while posts remain, so
+//!   a page shorter than asked is not the last.
 //!
 //! For tests (answers as the other sidecar servers' own, `{"code", "message"}`
 //! on errors):
@@ -41,7 +42,8 @@
 //!   {"status": 500, "count": 2}, {"status": 401, "code": "scope_not_authorized"},
 //!   {"delay_ms": 3000, "pass": true}, {"status": 500, "endpoint": "oauth.token"}]}`:
 //!   the next requests to `endpoint` (`video.list` unless given,
-//!   `oauth.token`, or `any`), one fault each, in order, with TikTok's error
+//!   `oauth.token`, `oauth.revoke`, `oauth.authorize`, or `any`), one fault
+//!   each, in order, `count` times (default once), with TikTok's error
 //!   body for the status (or `code`).
 //! - `GET /_fake/requests`: every request, `[{endpoint, status, code, at_us}]`.
 //! - `GET /_fake/media/{post_id}`: the file `<post_id>.<ext>` of
