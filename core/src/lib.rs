@@ -5,6 +5,7 @@
 
 pub mod astro;
 pub mod audit;
+pub mod caption;
 pub mod jobs;
 pub mod media;
 pub mod migrations;

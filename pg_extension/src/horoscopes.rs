@@ -45,7 +45,7 @@ fn date(day: chrono::NaiveDate) -> Date {
         .unwrap_or_else(|e| errors::invalid_value(format!("the date {day} is out of range: {e}"), None))
 }
 
-fn zone(name: Option<&str>) -> chrono_tz::Tz {
+fn zone(name: Option<&str>) -> caption::Tz {
     let name = name.unwrap_or(caption::DEFAULT_TIME_ZONE);
     caption::parse_time_zone(name).unwrap_or_else(|| {
         errors::invalid_value(
@@ -75,7 +75,7 @@ fn classify_caption(
 }
 
 /// The owner's time zone (`app_config` `horoscopes.time_zone`).
-fn owner_zone() -> chrono_tz::Tz {
+fn owner_zone() -> caption::Tz {
     let name = errors::spi(
         plans::value::<String>(
             "select value #>> '{}' from public.app_config where key = 'horoscopes.time_zone'",

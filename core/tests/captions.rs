@@ -1,0 +1,95 @@
+//! The caption classifier against a labelled set of real-looking captions
+//! (`data/captions.tsv`: caption, posted_at, time zone, scope, sign, date;
+//! `-` for none). Prints the accuracy and every miss; fails below 97%
+//! exact or on any wrong sign (a sign where the label has another or none).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use samia_core::caption::{classify, parse_time_zone, Classification, Scope};
+use samia_core::Sign;
+
+struct Case {
+    line: usize,
+    caption: String,
+    posted_at: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    expected: Classification,
+}
+
+fn field<T>(value: &str, parse: impl Fn(&str) -> Option<T>, line: usize, what: &str) -> Option<T> {
+    if value == "-" {
+        return None;
+    }
+    Some(parse(value).unwrap_or_else(|| panic!("line {line}: bad {what} {value:?}")))
+}
+
+fn cases() -> Vec<Case> {
+    let data = include_str!("data/captions.tsv");
+    data.lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            let line = i + 1;
+            let f: Vec<&str> = l.split('\t').map(str::trim).collect();
+            assert_eq!(f.len(), 6, "line {line}: 6 tab-separated fields, got {}", f.len());
+            Case {
+                line,
+                caption: f[0].to_string(),
+                posted_at: DateTime::parse_from_rfc3339(f[1])
+                    .unwrap_or_else(|e| panic!("line {line}: posted_at {:?}: {e}", f[1]))
+                    .with_timezone(&Utc),
+                zone: parse_time_zone(f[2]).unwrap_or_else(|| panic!("line {line}: zone {:?}", f[2])),
+                expected: Classification {
+                    scope: field(f[3], Scope::from_name, line, "scope"),
+                    zodiac: field(f[4], Sign::from_name, line, "sign"),
+                    ref_date: field(f[5], |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), line, "date"),
+                },
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_labelled_captions() {
+    let cases = cases();
+    assert!(cases.len() >= 150, "only {} cases", cases.len());
+    let mut exact = 0;
+    let mut wrong_signs = 0;
+    let mut misses = Vec::new();
+    for case in &cases {
+        let got = classify(&case.caption, case.posted_at, case.zone);
+        if got == case.expected {
+            exact += 1;
+            continue;
+        }
+        if got.zodiac.is_some() && got.zodiac != case.expected.zodiac {
+            wrong_signs += 1;
+        }
+        misses.push(format!(
+            "  line {}: {:?}\n    expected {}\n    got      {}",
+            case.line,
+            case.caption,
+            case.expected.to_json(),
+            got.to_json()
+        ));
+    }
+    let accuracy = 100.0 * exact as f64 / cases.len() as f64;
+    let started = std::time::Instant::now();
+    let rounds = 200;
+    for _ in 0..rounds {
+        for case in &cases {
+            std::hint::black_box(classify(&case.caption, case.posted_at, case.zone));
+        }
+    }
+    let per_second = (rounds * cases.len()) as f64 / started.elapsed().as_secs_f64();
+    let report = format!(
+        "caption classifier: {} captions, {exact} exact ({accuracy:.1}%), {wrong_signs} wrong signs, \
+         {per_second:.0} captions/s in Rust (unoptimised unless built with --release)\n{}",
+        cases.len(),
+        misses.join("\n")
+    );
+    println!("{report}");
+    eprintln!("{report}");
+    assert_eq!(wrong_signs, 0, "a wrong sign is worse than none");
+    assert!(accuracy >= 97.0, "accuracy {accuracy:.1}% is under 97%");
+}
