@@ -215,14 +215,11 @@ fn other_post_with(audio: i64, post: i64) -> Option<i64> {
 }
 
 fn draft(scope: &str, zodiac: &str, day: Date, audio: i64) -> i64 {
-    let text = PgOid::from(pg_sys::TEXTOID);
-    errors::spi(
-        plans::select(
+    errors::spi_optional(
+        Spi::get_one_with_args::<i64>(
             "insert into public.horoscopes (scope, zodiac, ref_date, audio_media_id)
              values ($1, $2, $3, $4) returning id",
-            &[text, text, PgOid::from(pg_sys::DATEOID), PgOid::from(pg_sys::INT8OID)],
             &[scope.into(), zodiac.into(), day.into(), audio.into()],
-            |t| t.first().get::<i64>(1),
         ),
         "creating the draft horoscope",
     )
@@ -558,14 +555,12 @@ fn tiktok_post_audio(post_id: i64, bucket: &str, path: &str, sha256: &str) -> i6
     );
     let media = match media {
         Some(id) => id,
-        None => errors::spi(
-            plans::select(
+        None => errors::spi_optional(
+            Spi::get_one_with_args::<i64>(
                 "insert into public.media_assets (kind, bucket, path, url, status, meta)
                  values ('audio', $1, $2, '', 'pending', jsonb_build_object('extracted_sha256', $3::text))
                  returning id",
-                &[text, text, text],
                 &[bucket.into(), path.into(), sha256.into()],
-                |t| t.first().get::<i64>(1),
             ),
             "registering the extracted audio",
         )

@@ -7,9 +7,12 @@ use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
 use pgrx::PgOid;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 thread_local! {
-    static PLANS: RefCell<HashMap<&'static str, OwnedPreparedStatement>> = RefCell::new(HashMap::new());
+    // Shared out (an Rc) rather than borrowed while a statement runs: the
+    // statement may fire triggers that use kept plans of their own.
+    static PLANS: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
 }
 
 /// Runs a read-only statement through its kept plan and hands the result to `read`.
@@ -20,11 +23,8 @@ pub fn select<R>(
     read: impl FnOnce(SpiTupleTable<'_>) -> SpiResult<R>,
 ) -> SpiResult<R> {
     Spi::connect(|client| {
-        ensure(client, sql, types, false)?;
-        PLANS.with_borrow(|plans| match plans.get(sql) {
-            Some(plan) => read(client.select(plan, None, args)?),
-            None => Err(pgrx::spi::SpiError::NoTupleTable),
-        })
+        let plan = ensure(client, sql, types, false)?;
+        read(client.select(&*plan, None, args)?)
     })
 }
 
@@ -46,11 +46,8 @@ pub fn value<T: FromDatum + IntoDatum>(
 /// Runs a data-changing statement through its kept plan.
 pub fn execute(sql: &'static str, types: &[PgOid], args: &[DatumWithOid<'_>]) -> SpiResult<()> {
     Spi::connect_mut(|client| {
-        ensure(client, sql, types, true)?;
-        PLANS.with_borrow(|plans| match plans.get(sql) {
-            Some(plan) => client.update(plan, None, args).map(|_| ()),
-            None => Err(pgrx::spi::SpiError::NoTupleTable),
-        })
+        let plan = ensure(client, sql, types, true)?;
+        client.update(&*plan, None, args).map(|_| ())
     })
 }
 
@@ -59,16 +56,16 @@ fn ensure(
     sql: &'static str,
     types: &[PgOid],
     mutating: bool,
-) -> SpiResult<()> {
-    if PLANS.with_borrow(|plans| plans.contains_key(sql)) {
-        return Ok(());
+) -> SpiResult<Rc<OwnedPreparedStatement>> {
+    if let Some(plan) = PLANS.with_borrow(|plans| plans.get(sql).cloned()) {
+        return Ok(plan);
     }
     let prepared = if mutating {
         client.prepare_mut(sql, types)?
     } else {
         client.prepare(sql, types)?
     };
-    let kept = prepared.keep();
-    PLANS.with_borrow_mut(|plans| plans.insert(sql, kept));
-    Ok(())
+    let kept = Rc::new(prepared.keep());
+    PLANS.with_borrow_mut(|plans| plans.insert(sql, kept.clone()));
+    Ok(kept)
 }

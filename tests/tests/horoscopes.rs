@@ -41,10 +41,18 @@ fn video(id: &str, at: i64, caption: &str) -> Value {
 }
 
 async fn record(sidecar: &Client, videos: Value) -> anyhow::Result<Value> {
-    Ok(sidecar
-        .query_one("select samia.tiktok_record_posts($1)", &[&videos])
+    let counts: String = sidecar
+        .query_one(
+            "select samia.tiktok_record_posts($1::text::jsonb)::text",
+            &[&videos.to_string()],
+        )
         .await?
-        .get(0))
+        .get(0);
+    Ok(serde_json::from_str(&counts)?)
+}
+
+fn json_of(row: &tokio_postgres::Row) -> Value {
+    serde_json::from_str(row.get::<_, &str>(0)).expect("JSON")
 }
 
 async fn post(c: &Client, tiktok_id: &str) -> anyhow::Result<(i64, String, Option<String>, Option<String>, Option<String>)> {
@@ -104,23 +112,22 @@ async fn captions_are_classified_in_sql_for_anyone() -> anyhow::Result<()> {
     let rows = request(
         &mut d.c,
         Caller::Anon,
-        "select samia.classify_caption('حظك اليوم برج الحمل ♈', '2026-12-01 08:00+00', 'Africa/Cairo')",
+        "select samia.classify_caption('حظك اليوم برج الحمل ♈', '2026-12-01 08:00+00', 'Africa/Cairo')::text",
     )
     .await?;
-    let found: Value = rows[0].get(0);
+    let found = json_of(&rows[0]);
     assert_eq!(
         found,
         json!({"scope": "daily", "zodiac": "Aries", "ref_date": "2026-12-01"})
     );
     // 23:30 UTC is already the next day in Cairo; the time zone defaults to it.
-    let found: Value = d
-        .c
-        .query_one(
-            "select samia.classify_caption('Leo daily horoscope', '2026-12-01 23:30+00')",
+    let found = json_of(
+        &d.c.query_one(
+            "select samia.classify_caption('Leo daily horoscope', '2026-12-01 23:30+00')::text",
             &[],
         )
-        .await?
-        .get(0);
+        .await?,
+    );
     assert_eq!(found["ref_date"], "2026-12-02");
     assert_eq!(found["zodiac"], "Leo");
     let (state, _) = failure(
@@ -195,9 +202,17 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
         ("draft".into(), "Aries".into(), "ready".into(), h)
     );
 
-    // A client cannot approve; a monitor can, and it is recorded.
+    // A client cannot approve (to them the draft does not exist); a
+    // monitor can, and it is recorded.
     let (state, _) = refused(&mut d.c, OWNER, &format!("select public.approve_horoscope({h})")).await;
-    assert_eq!(state, "42501");
+    assert_eq!(state, "P0002");
+    let touched = request(
+        &mut d.c,
+        Caller::User(OWNER),
+        "update public.horoscopes set approved_at = null where id = 1 returning id",
+    )
+    .await?;
+    assert!(touched.is_empty(), "a client cannot unpublish a horoscope");
     request(&mut d.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h})")).await?;
     let r = d
         .c
@@ -277,8 +292,8 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
 
     let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.reject_horoscope({h2}, '  ')")).await;
     assert_eq!(state, "22023");
-    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.reject_horoscope({h2}, 'no')")).await;
-    assert_eq!(state, "42501");
+    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.reject_horoscope(1, 'no')")).await;
+    assert_eq!(state, "P0002", "a client cannot reject a published horoscope");
     request(
         &mut d.c,
         Caller::User(MONITOR),
@@ -458,14 +473,13 @@ async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Res
     let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.attach_post_media({id}, 2)")).await;
     assert_eq!(state, "22023", "a reading is not a post's file");
     request(&mut d.c, Caller::User(MONITOR), &call).await?;
-    let job: Value = d
-        .c
-        .query_one(
-            "select payload from ops.jobs where kind = 'tiktok.audio' order by id desc limit 1",
+    let job = json_of(
+        &d.c.query_one(
+            "select payload::text from ops.jobs where kind = 'tiktok.audio' order by id desc limit 1",
             &[],
         )
-        .await?
-        .get(0);
+        .await?,
+    );
     assert_eq!(
         job,
         json!({"post_id": id, "media_id": media, "bucket": "horoscope-sources", "path": path})
