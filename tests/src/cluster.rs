@@ -174,6 +174,16 @@ impl Drop for Cluster {
 
 /// A whole HTTP/1.1 exchange on loopback: (status, body).
 pub fn http(addr: &str, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
+    let (status, response) = http_raw(addr, method, path, body)?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The status and the whole response, headers included.
+pub fn http_raw(addr: &str, method: &str, path: &str, body: &str) -> Result<(u16, String)> {
     let mut stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
@@ -188,11 +198,7 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> Result<(u16, St
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| anyhow!("no HTTP status in {response:?}"))?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
+    Ok((status, response))
 }
 
 /// A child process whose first stdout line names its address.

@@ -19,6 +19,7 @@ pub mod fixture;
 pub mod media;
 pub mod postgrest;
 pub mod storage;
+pub mod tiktok;
 
 pub const TEMPLATE: &str = "samia_template";
 
@@ -116,10 +117,18 @@ pub struct Output {
 
 /// Runs `samia` with `DATABASE_URL` set to `database_url` (or unset).
 pub fn run_samia(args: &[&str], database_url: Option<&str>) -> Output {
+    run_samia_with(args, database_url, &[])
+}
+
+/// [`run_samia`] with more environment variables.
+pub fn run_samia_with(args: &[&str], database_url: Option<&str>, env: &[(String, String)]) -> Output {
     let bin = std::env::var("SAMIA_BIN")
         .expect("SAMIA_BIN is not set: run the integration tests with `make test`");
     let mut cmd = Command::new(bin);
     cmd.args(args).env_remove("DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
