@@ -341,7 +341,9 @@ fn dates(words: &[Word<'_>], text: &str) -> Dates {
                 .checked_sub(1)
                 .and_then(|p| day_number(words[p].text));
             let after = words.get(i + n).and_then(|w| day_number(w.text));
-            let of = i > 0 && (one_of(words[i - 1].text, &rules::MONTHLY) || words[i - 1].text == "of");
+            let of = i > 0
+                && (one_of(words[i - 1].text, &rules::MONTHLY)
+                    || matches!(words[i - 1].text, "of" | "for" | "in"));
             let day = before.or(after);
             if !month.ambiguous || day.is_some() || of {
                 match day {

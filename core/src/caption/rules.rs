@@ -11,10 +11,10 @@ pub const SIGNS: [(Sign, &[&str], &[&str], char); 12] = [
     // (sign, Arabic variants, English variants, emoji)
     (Sign::Aries, &["الحمل"], &["aries"], '♈'),
     (Sign::Taurus, &["الثور"], &["taurus"], '♉'),
-    (Sign::Gemini, &["الجوزاء", "التوام", "التوامان", "التوءم"], &["gemini"], '♊'),
+    (Sign::Gemini, &["الجوزاء", "الجوزا", "التوام", "التوامان", "التوءم"], &["gemini"], '♊'),
     (Sign::Cancer, &["السرطان"], &["cancer"], '♋'),
     (Sign::Leo, &["الاسد"], &["leo"], '♌'),
-    (Sign::Virgo, &["العذراء"], &["virgo"], '♍'),
+    (Sign::Virgo, &["العذراء", "العذرا"], &["virgo"], '♍'),
     (Sign::Libra, &["الميزان"], &["libra"], '♎'),
     (Sign::Scorpio, &["العقرب"], &["scorpio"], '♏'),
     (Sign::Sagittarius, &["القوس", "الرامي"], &["sagittarius"], '♐'),
@@ -75,7 +75,9 @@ pub const HASHTAG_SUFFIXES: [&str; 8] = [
 ];
 
 /// Words of a month-long horoscope.
-pub const MONTHLY: [&str; 14] = [
+pub const MONTHLY: [&str; 16] = [
+    "هالشهر",
+    "لهالشهر",
     "شهر",
     "الشهر",
     "لشهر",
