@@ -80,7 +80,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Audio, Kind::Video, Kind::Image, Kind::Pdf, Kind::Other];
+    pub const ALL: [Kind; 5] = [
+        Kind::Audio,
+        Kind::Video,
+        Kind::Image,
+        Kind::Pdf,
+        Kind::Other,
+    ];
 
     pub const fn name(self) -> &'static str {
         match self {
@@ -373,11 +379,25 @@ mod tests {
             Ok(Kind::Video)
         );
         assert!(matches!(
-            may_register(AppRole::Reader, UID, "video", "horoscope-sources", &video, None),
+            may_register(
+                AppRole::Reader,
+                UID,
+                "video",
+                "horoscope-sources",
+                &video,
+                None
+            ),
             Err(Refusal::Denied(_))
         ));
         assert!(matches!(
-            may_register(AppRole::Admin, UID, "image", "horoscope-sources", &video, None),
+            may_register(
+                AppRole::Admin,
+                UID,
+                "image",
+                "horoscope-sources",
+                &video,
+                None
+            ),
             Err(Refusal::Invalid(_))
         ));
         // Someone else's folder, or no folder at all.

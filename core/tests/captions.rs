@@ -31,18 +31,29 @@ fn cases() -> Vec<Case> {
         .map(|(i, l)| {
             let line = i + 1;
             let f: Vec<&str> = l.split('\t').map(str::trim).collect();
-            assert_eq!(f.len(), 6, "line {line}: 6 tab-separated fields, got {}", f.len());
+            assert_eq!(
+                f.len(),
+                6,
+                "line {line}: 6 tab-separated fields, got {}",
+                f.len()
+            );
             Case {
                 line,
                 caption: f[0].to_string(),
                 posted_at: DateTime::parse_from_rfc3339(f[1])
                     .unwrap_or_else(|e| panic!("line {line}: posted_at {:?}: {e}", f[1]))
                     .with_timezone(&Utc),
-                zone: parse_time_zone(f[2]).unwrap_or_else(|| panic!("line {line}: zone {:?}", f[2])),
+                zone: parse_time_zone(f[2])
+                    .unwrap_or_else(|| panic!("line {line}: zone {:?}", f[2])),
                 expected: Classification {
                     scope: field(f[3], Scope::from_name, line, "scope"),
                     zodiac: field(f[4], Sign::from_name, line, "sign"),
-                    ref_date: field(f[5], |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(), line, "date"),
+                    ref_date: field(
+                        f[5],
+                        |d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok(),
+                        line,
+                        "date",
+                    ),
                 },
             }
         })

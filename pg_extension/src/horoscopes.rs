@@ -41,8 +41,9 @@ fn utc(at: TimestampWithTimeZone) -> Option<chrono::DateTime<chrono::Utc>> {
 
 fn date(day: chrono::NaiveDate) -> Date {
     use chrono::Datelike;
-    Date::new(day.year(), day.month() as u8, day.day() as u8)
-        .unwrap_or_else(|e| errors::invalid_value(format!("the date {day} is out of range: {e}"), None))
+    Date::new(day.year(), day.month() as u8, day.day() as u8).unwrap_or_else(|e| {
+        errors::invalid_value(format!("the date {day} is out of range: {e}"), None)
+    })
 }
 
 fn zone(name: Option<&str>) -> caption::Tz {
@@ -121,7 +122,9 @@ fn tiktok_posts_write<'a>(
     if caption_changed && !by_hand && open(&status) {
         let found = match get::<TimestampWithTimeZone>(&new, POSTS, "create_time").and_then(utc) {
             Some(at) => caption::classify(
-                get::<String>(&new, POSTS, "caption").as_deref().unwrap_or(""),
+                get::<String>(&new, POSTS, "caption")
+                    .as_deref()
+                    .unwrap_or(""),
                 at,
                 owner_zone(),
             ),
@@ -131,8 +134,18 @@ fn tiktok_posts_write<'a>(
                 ref_date: None,
             },
         };
-        set(&mut new, POSTS, "detected_scope", found.scope.map(|s| s.as_str()));
-        set(&mut new, POSTS, "detected_zodiac", found.zodiac.map(Sign::name));
+        set(
+            &mut new,
+            POSTS,
+            "detected_scope",
+            found.scope.map(|s| s.as_str()),
+        );
+        set(
+            &mut new,
+            POSTS,
+            "detected_zodiac",
+            found.zodiac.map(Sign::name),
+        );
         set(&mut new, POSTS, "detected_date", found.ref_date.map(date));
     }
     let key = (
@@ -143,7 +156,12 @@ fn tiktok_posts_write<'a>(
     let classified = matches!(key, (Some(_), Some(_), Some(_)));
     let mut status = status;
     if open(&status) {
-        status = if classified { "classified" } else { "unclassified" }.into();
+        status = if classified {
+            "classified"
+        } else {
+            "unclassified"
+        }
+        .into();
     }
     let horoscope = get::<i64>(&new, POSTS, "horoscope_id");
     match (status.as_str(), horoscope, &key) {
@@ -233,7 +251,12 @@ fn retarget(horoscope: i64, scope: &str, zodiac: &str, day: Date) {
             "update public.horoscopes set scope = $2, zodiac = $3, ref_date = $4
               where id = $1 and approved_at is null
                 and (scope, zodiac, ref_date) is distinct from ($2, $3, $4)",
-            &[PgOid::from(pg_sys::INT8OID), text, text, PgOid::from(pg_sys::DATEOID)],
+            &[
+                PgOid::from(pg_sys::INT8OID),
+                text,
+                text,
+                PgOid::from(pg_sys::DATEOID),
+            ],
             &[horoscope.into(), scope.into(), zodiac.into(), day.into()],
         ),
         "updating the draft horoscope",
@@ -533,7 +556,10 @@ fn tiktok_mark_removed(seen: Vec<String>, since: TimestampWithTimeZone) -> i64 {
 fn tiktok_post_audio(post_id: i64, bucket: &str, path: &str, sha256: &str) -> i64 {
     sidecar_only("links extracted audio");
     let status = post_status(post_id);
-    if !matches!(status.as_str(), "unclassified" | "classified" | "failed" | "duplicate") {
+    if !matches!(
+        status.as_str(),
+        "unclassified" | "classified" | "failed" | "duplicate"
+    ) {
         return errors::spi(
             plans::value::<i64>(
                 "select coalesce(media_id, 0) from public.tiktok_posts where id = $1",
@@ -640,7 +666,12 @@ pub fn check_publishable(id: i64, key: (&str, &str, Date), audio: Option<i64>) {
             "select id from public.horoscopes
               where scope = $1 and zodiac = $2 and ref_date = $3 and approved_at is not null
                 and id <> $4 limit 1",
-            &[text, text, PgOid::from(pg_sys::DATEOID), PgOid::from(pg_sys::INT8OID)],
+            &[
+                text,
+                text,
+                PgOid::from(pg_sys::DATEOID),
+                PgOid::from(pg_sys::INT8OID),
+            ],
             &[key.0.into(), key.1.into(), key.2.into(), id.into()],
         ),
         "looking for a published horoscope of the day",
@@ -683,14 +714,21 @@ fn horoscopes_authority<'a>(
     let was = old_get("approved_at").is_some();
     let is = get::<TimestampWithTimeZone>(&new, HOROSCOPES, "approved_at").is_some();
     let was_rejected = old_get("rejected_at").is_some();
-    let old_reason: Option<String> = old.as_ref().and_then(|o| get_old(o, HOROSCOPES, "rejected_reason"));
+    let old_reason: Option<String> = old
+        .as_ref()
+        .and_then(|o| get_old(o, HOROSCOPES, "rejected_reason"));
     let reason: Option<String> = get(&new, HOROSCOPES, "rejected_reason");
     let rejecting = !was_rejected && reason.is_some();
     let old_by = |column: &str| -> Option<pgrx::Uuid> {
         old.as_ref().and_then(|o| get_old(o, HOROSCOPES, column))
     };
     // The reviewers' columns follow the actions only.
-    set(&mut new, HOROSCOPES, "approved_by", if is { old_by("approved_by") } else { None });
+    set(
+        &mut new,
+        HOROSCOPES,
+        "approved_by",
+        if is { old_by("approved_by") } else { None },
+    );
     set(&mut new, HOROSCOPES, "rejected_at", old_get("rejected_at"));
     set(&mut new, HOROSCOPES, "rejected_by", old_by("rejected_by"));
     if was_rejected && reason != old_reason {
@@ -701,7 +739,9 @@ fn horoscopes_authority<'a>(
     }
     let caller = Caller::current();
     if !caller.actor.active_role().is_some_and(|r| r.is_staff()) {
-        errors::denied("only monitors, admins and superadmins publish, unpublish or reject horoscopes");
+        errors::denied(
+            "only monitors, admins and superadmins publish, unpublish or reject horoscopes",
+        );
     }
     let id = get::<i64>(&new, HOROSCOPES, "id").unwrap_or_default();
     let scope = get::<String>(&new, HOROSCOPES, "scope").unwrap_or_default();
@@ -729,13 +769,26 @@ fn horoscopes_authority<'a>(
         );
     };
     if rejecting {
-        let Some(reason) = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty()) else {
+        let Some(reason) = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+        else {
             errors::invalid_value("a reason is required to reject a horoscope", None)
         };
-        set(&mut new, HOROSCOPES, "rejected_reason", Some(reason.clone()));
+        set(
+            &mut new,
+            HOROSCOPES,
+            "rejected_reason",
+            Some(reason.clone()),
+        );
         set(&mut new, HOROSCOPES, "rejected_at", Some(now()));
         set(&mut new, HOROSCOPES, "rejected_by", caller.uid);
-        set(&mut new, HOROSCOPES, "approved_at", None::<TimestampWithTimeZone>);
+        set(
+            &mut new,
+            HOROSCOPES,
+            "approved_at",
+            None::<TimestampWithTimeZone>,
+        );
         set(&mut new, HOROSCOPES, "approved_by", None::<pgrx::Uuid>);
         record("horoscope.rejected", "reject", Some(reason));
         post_follows(id, "rejected");

@@ -18,7 +18,9 @@ mod tiktok;
 mod twilio;
 
 use clap::{Parser, Subcommand};
-use cli::{audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli, tiktok as tiktok_cli};
+use cli::{
+    audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli, tiktok as tiktok_cli,
+};
 use db::DbArgs;
 use error::CliError;
 use std::process::ExitCode;

@@ -121,7 +121,11 @@ pub fn run_samia(args: &[&str], database_url: Option<&str>) -> Output {
 }
 
 /// [`run_samia`] with more environment variables.
-pub fn run_samia_with(args: &[&str], database_url: Option<&str>, env: &[(String, String)]) -> Output {
+pub fn run_samia_with(
+    args: &[&str],
+    database_url: Option<&str>,
+    env: &[(String, String)],
+) -> Output {
     let bin = std::env::var("SAMIA_BIN")
         .expect("SAMIA_BIN is not set: run the integration tests with `make test`");
     let mut cmd = Command::new(bin);

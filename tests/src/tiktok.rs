@@ -66,7 +66,10 @@ impl FakeTikTok {
         }
         let location = response
             .lines()
-            .find_map(|l| l.strip_prefix("location: ").or_else(|| l.strip_prefix("Location: ")))
+            .find_map(|l| {
+                l.strip_prefix("location: ")
+                    .or_else(|| l.strip_prefix("Location: "))
+            })
             .context("no Location")?
             .trim()
             .to_string();

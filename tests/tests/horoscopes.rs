@@ -26,7 +26,11 @@ async fn db() -> anyhow::Result<Db> {
     let c = db.system().await?;
     c.batch_execute(fixture::SQL).await?;
     let sidecar = connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
-    Ok(Db { _db: db, c, sidecar })
+    Ok(Db {
+        _db: db,
+        c,
+        sidecar,
+    })
 }
 
 fn video(id: &str, at: i64, caption: &str) -> Value {
@@ -55,7 +59,10 @@ fn json_of(row: &tokio_postgres::Row) -> Value {
     serde_json::from_str(row.get::<_, &str>(0)).expect("JSON")
 }
 
-async fn post(c: &Client, tiktok_id: &str) -> anyhow::Result<(i64, String, Option<String>, Option<String>, Option<String>)> {
+async fn post(
+    c: &Client,
+    tiktok_id: &str,
+) -> anyhow::Result<(i64, String, Option<String>, Option<String>, Option<String>)> {
     let r = c
         .query_one(
             "select id, status, detected_scope, detected_zodiac, detected_date::text
@@ -77,8 +84,7 @@ async fn audio(d: &Db, post: i64, sha: &str) -> anyhow::Result<i64> {
         &[&path],
     )
     .await?;
-    Ok(d
-        .sidecar
+    Ok(d.sidecar
         .query_one(
             "select samia.tiktok_post_audio($1, 'horoscopes', $2, $3)",
             &[&post, &path, &sha],
@@ -88,15 +94,20 @@ async fn audio(d: &Db, post: i64, sha: &str) -> anyhow::Result<i64> {
 }
 
 async fn status(c: &Client, post: i64) -> anyhow::Result<String> {
-    Ok(c
-        .query_one("select status from public.tiktok_posts where id = $1", &[&post])
-        .await?
-        .get(0))
+    Ok(c.query_one(
+        "select status from public.tiktok_posts where id = $1",
+        &[&post],
+    )
+    .await?
+    .get(0))
 }
 
 async fn draft_of(c: &Client, post: i64) -> anyhow::Result<i64> {
     let h: Option<i64> = c
-        .query_one("select horoscope_id from public.tiktok_posts where id = $1", &[&post])
+        .query_one(
+            "select horoscope_id from public.tiktok_posts where id = $1",
+            &[&post],
+        )
         .await?
         .get(0);
     h.ok_or_else(|| anyhow::anyhow!("post {post} has no draft"))
@@ -131,9 +142,11 @@ async fn captions_are_classified_in_sql_for_anyone() -> anyhow::Result<()> {
     assert_eq!(found["ref_date"], "2026-12-02");
     assert_eq!(found["zodiac"], "Leo");
     let (state, _) = failure(
-        d.c.query("select samia.classify_caption('x', now(), 'Mars/Olympus')", &[])
-            .await
-            .map(|r| r),
+        d.c.query(
+            "select samia.classify_caption('x', now(), 'Mars/Olympus')",
+            &[],
+        )
+        .await,
         "an unknown time zone",
     );
     assert_eq!(state, "22023");
@@ -144,15 +157,32 @@ async fn captions_are_classified_in_sql_for_anyone() -> anyhow::Result<()> {
 async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::Result<()> {
     let mut d = db().await?;
     // (The fixture publishes Aries for today already.)
-    let page = json!([video("7001", MORNING, "حظك اليوم برج العقرب ♏ #توقعات_الابراج")]);
+    let page = json!([video(
+        "7001",
+        MORNING,
+        "حظك اليوم برج العقرب ♏ #توقعات_الابراج"
+    )]);
     assert_eq!(record(&d.sidecar, page.clone()).await?["new"], 1);
     // Recording the same page again changes nothing.
     let again = record(&d.sidecar, page).await?;
-    assert_eq!((again["new"].as_i64(), again["known"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (again["new"].as_i64(), again["known"].as_i64()),
+        (Some(0), Some(1))
+    );
     let (id, st, scope, zodiac, day) = post(&d.c, "7001").await?;
     assert_eq!(
-        (st.as_str(), scope.as_deref(), zodiac.as_deref(), day.as_deref()),
-        ("classified", Some("daily"), Some("Scorpio"), Some("2026-12-01"))
+        (
+            st.as_str(),
+            scope.as_deref(),
+            zodiac.as_deref(),
+            day.as_deref()
+        ),
+        (
+            "classified",
+            Some("daily"),
+            Some("Scorpio"),
+            Some("2026-12-01")
+        )
     );
 
     let media = audio(&d, id, "aa01").await?;
@@ -177,7 +207,11 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
                   + (select count(*) from public.media_assets where id = {media})
                   + (select count(*) from storage.objects where name = 'tiktok/aa01.m4a')"
         );
-        assert_eq!(count(&mut d.c, who, &sql).await?, 0, "{who:?} sees the draft");
+        assert_eq!(
+            count(&mut d.c, who, &sql).await?,
+            0,
+            "{who:?} sees the draft"
+        );
     }
     for who in [Caller::User(OWNER), Caller::User(READER)] {
         let n = count(
@@ -199,13 +233,23 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
         .find(|r| r.get::<_, i64>(0) == id)
         .expect("the draft is in the queue");
     assert_eq!(
-        (mine.get::<_, String>(1), mine.get::<_, String>(2), mine.get::<_, String>(3), mine.get::<_, i64>(4)),
+        (
+            mine.get::<_, String>(1),
+            mine.get::<_, String>(2),
+            mine.get::<_, String>(3),
+            mine.get::<_, i64>(4)
+        ),
         ("draft".into(), "Scorpio".into(), "ready".into(), h)
     );
 
     // A client cannot approve (to them the draft does not exist); a
     // monitor can, and it is recorded.
-    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.approve_horoscope({h})")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        OWNER,
+        &format!("select public.approve_horoscope({h})"),
+    )
+    .await;
     assert_eq!(state, "P0002");
     let touched = request(
         &mut d.c,
@@ -214,7 +258,12 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
     )
     .await?;
     assert!(touched.is_empty(), "a client cannot unpublish a horoscope");
-    request(&mut d.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h})")).await?;
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.approve_horoscope({h})"),
+    )
+    .await?;
     let r = d
         .c
         .query_one(
@@ -222,7 +271,10 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
             &[&h],
         )
         .await?;
-    assert_eq!((r.get::<_, Option<String>>(0), r.get::<_, bool>(1)), (Some(MONITOR.into()), true));
+    assert_eq!(
+        (r.get::<_, Option<String>>(0), r.get::<_, bool>(1)),
+        (Some(MONITOR.into()), true)
+    );
     assert_eq!(status(&d.c, id).await?, "published");
     let records: i64 = d
         .c
@@ -245,7 +297,12 @@ async fn a_synced_post_becomes_a_draft_then_a_published_horoscope() -> anyhow::R
     );
     assert_eq!(count(&mut d.c, Caller::Anon, &sql).await?, 3);
     let (state, _) = failure(
-        try_request(&mut d.c, Caller::Anon, "select count(*) from public.tiktok_posts").await,
+        try_request(
+            &mut d.c,
+            Caller::Anon,
+            "select count(*) from public.tiktok_posts",
+        )
+        .await,
         "anon reading posts",
     );
     assert_eq!(state, "42501");
@@ -282,9 +339,19 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
     probed_ready(&d.c, b, "bb02").await?;
     let (h1, h2) = (draft_of(&d.c, first).await?, draft_of(&d.c, second).await?);
     assert_ne!(h1, h2, "a second post for the day waits as its own draft");
-    request(&mut d.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h1})")).await?;
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.approve_horoscope({h1})"),
+    )
+    .await?;
     // The second cannot replace the published one by itself.
-    let (state, message) = refused(&mut d.c, ADMIN, &format!("select public.approve_horoscope({h2})")).await;
+    let (state, message) = refused(
+        &mut d.c,
+        ADMIN,
+        &format!("select public.approve_horoscope({h2})"),
+    )
+    .await;
     assert_eq!(state, "23505", "{message}");
     assert!(message.contains(&format!("horoscope {h1}")), "{message}");
     let queue = request(
@@ -293,12 +360,24 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
         &format!("select published_horoscope_id from public.horoscope_review_queue where post_id = {second}"),
     )
     .await?;
-    assert_eq!(queue[0].get::<_, Option<i64>>(0), Some(h1), "the queue shows the conflict");
+    assert_eq!(
+        queue[0].get::<_, Option<i64>>(0),
+        Some(h1),
+        "the queue shows the conflict"
+    );
 
-    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.reject_horoscope({h2}, '  ')")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        MONITOR,
+        &format!("select public.reject_horoscope({h2}, '  ')"),
+    )
+    .await;
     assert_eq!(state, "22023");
-    let (state, _) = refused(&mut d.c, OWNER, &format!("select public.reject_horoscope(1, 'no')")).await;
-    assert_eq!(state, "P0002", "a client cannot reject a published horoscope");
+    let (state, _) = refused(&mut d.c, OWNER, "select public.reject_horoscope(1, 'no')").await;
+    assert_eq!(
+        state, "P0002",
+        "a client cannot reject a published horoscope"
+    );
     request(
         &mut d.c,
         Caller::User(MONITOR),
@@ -314,8 +393,16 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
         )
         .await?;
     assert_eq!(
-        (r.get::<_, Option<String>>(0), r.get::<_, Option<String>>(1), r.get::<_, bool>(2)),
-        (Some(MONITOR.into()), Some("the sound cuts out".into()), true)
+        (
+            r.get::<_, Option<String>>(0),
+            r.get::<_, Option<String>>(1),
+            r.get::<_, bool>(2)
+        ),
+        (
+            Some(MONITOR.into()),
+            Some("the sound cuts out".into()),
+            true
+        )
     );
     let reason: Option<String> = d
         .c
@@ -327,7 +414,12 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
         .get(0);
     assert_eq!(reason.as_deref(), Some("the sound cuts out"));
     // Rejected stays rejected.
-    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.approve_horoscope({h2})")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        MONITOR,
+        &format!("select public.approve_horoscope({h2})"),
+    )
+    .await;
     assert_eq!(state, "23514");
     Ok(())
 }
@@ -335,25 +427,37 @@ async fn rejection_needs_a_reason_and_one_horoscope_is_published_per_day() -> an
 #[tokio::test]
 async fn a_monitor_classifies_what_the_classifier_could_not() -> anyhow::Result<()> {
     let mut d = db().await?;
-    record(&d.sidecar, json!([video("7201", MORNING, "صباح الخير يا حلوين 🌞")])).await?;
+    record(
+        &d.sidecar,
+        json!([video("7201", MORNING, "صباح الخير يا حلوين 🌞")]),
+    )
+    .await?;
     let (id, st, scope, zodiac, _) = post(&d.c, "7201").await?;
     assert_eq!((st.as_str(), scope, zodiac), ("unclassified", None, None));
     let media = audio(&d, id, "cc01").await?;
     probed_ready(&d.c, media, "cc01").await?;
-    assert_eq!(status(&d.c, id).await?, "unclassified", "no draft without a sign");
+    assert_eq!(
+        status(&d.c, id).await?,
+        "unclassified",
+        "no draft without a sign"
+    );
     let call = format!("select public.classify_post({id}, 'daily', 'Virgo', '2026-12-01')");
     let (state, _) = refused(&mut d.c, OWNER, &call).await;
     assert_eq!(state, "42501");
-    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.classify_post({id}, 'daily', 'Ophiuchus', '2026-12-01')")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        MONITOR,
+        &format!("select public.classify_post({id}, 'daily', 'Ophiuchus', '2026-12-01')"),
+    )
+    .await;
     assert_eq!(state, "22023");
     request(&mut d.c, Caller::User(MONITOR), &call).await?;
     assert_eq!(status(&d.c, id).await?, "draft");
     let h = draft_of(&d.c, id).await?;
-    let z: String = d
-        .c
-        .query_one("select zodiac from public.horoscopes where id = $1", &[&h])
-        .await?
-        .get(0);
+    let z: String =
+        d.c.query_one("select zodiac from public.horoscopes where id = $1", &[&h])
+            .await?
+            .get(0);
     assert_eq!(z, "Virgo");
     // A correction of the draft's post moves the draft with it.
     request(
@@ -362,11 +466,10 @@ async fn a_monitor_classifies_what_the_classifier_could_not() -> anyhow::Result<
         &format!("select public.classify_post({id}, 'daily', 'Libra', '2026-12-01')"),
     )
     .await?;
-    let z: String = d
-        .c
-        .query_one("select zodiac from public.horoscopes where id = $1", &[&h])
-        .await?
-        .get(0);
+    let z: String =
+        d.c.query_one("select zodiac from public.horoscopes where id = $1", &[&h])
+            .await?
+            .get(0);
     assert_eq!(z, "Libra");
     let audited: i64 = d
         .c
@@ -378,15 +481,33 @@ async fn a_monitor_classifies_what_the_classifier_could_not() -> anyhow::Result<
         .get(0);
     assert_eq!(audited, 2);
     // A caption edit no longer overrides the monitor.
-    record(&d.sidecar, json!([video("7201", MORNING, "Aries daily horoscope")])).await?;
+    record(
+        &d.sidecar,
+        json!([video("7201", MORNING, "Aries daily horoscope")]),
+    )
+    .await?;
     let (_, st, _, zodiac, _) = post(&d.c, "7201").await?;
     assert_eq!((st.as_str(), zodiac.as_deref()), ("draft", Some("Libra")));
     // An unrelated post is ignored with a reason.
-    record(&d.sidecar, json!([video("7202", MORNING, "behind the scenes")])).await?;
+    record(
+        &d.sidecar,
+        json!([video("7202", MORNING, "behind the scenes")]),
+    )
+    .await?;
     let (other, ..) = post(&d.c, "7202").await?;
-    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.ignore_post({other}, '')")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        MONITOR,
+        &format!("select public.ignore_post({other}, '')"),
+    )
+    .await;
     assert_eq!(state, "22023");
-    request(&mut d.c, Caller::User(MONITOR), &format!("select public.ignore_post({other}, 'not a horoscope')")).await?;
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.ignore_post({other}, 'not a horoscope')"),
+    )
+    .await?;
     assert_eq!(status(&d.c, other).await?, "ignored");
     Ok(())
 }
@@ -409,12 +530,18 @@ async fn the_same_audio_twice_makes_one_draft() -> anyhow::Result<()> {
     let m2 = audio(&d, second, "dd01").await?;
     assert_eq!(m1, m2, "the same sound is stored and registered once");
     assert_eq!(status(&d.c, first).await?, "draft");
-    let r = d
-        .c
-        .query_one("select status, duplicate_of, horoscope_id from public.tiktok_posts where id = $1", &[&second])
+    let r =
+        d.c.query_one(
+            "select status, duplicate_of, horoscope_id from public.tiktok_posts where id = $1",
+            &[&second],
+        )
         .await?;
     assert_eq!(
-        (r.get::<_, String>(0), r.get::<_, Option<i64>>(1), r.get::<_, Option<i64>>(2)),
+        (
+            r.get::<_, String>(0),
+            r.get::<_, Option<i64>>(1),
+            r.get::<_, Option<i64>>(2)
+        ),
         ("duplicate".into(), Some(first), None)
     );
     Ok(())
@@ -425,7 +552,10 @@ async fn posts_tiktok_no_longer_lists_are_flagged_and_come_back() -> anyhow::Res
     let mut d = db().await?;
     record(
         &d.sidecar,
-        json!([video("7401", MORNING, "Aries daily"), video("7402", MORNING + 60, "Taurus daily")]),
+        json!([
+            video("7401", MORNING, "Aries daily"),
+            video("7402", MORNING + 60, "Taurus daily")
+        ]),
     )
     .await?;
     let flagged: i64 = d
@@ -454,10 +584,22 @@ async fn posts_tiktok_no_longer_lists_are_flagged_and_come_back() -> anyhow::Res
 #[tokio::test]
 async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Result<()> {
     let mut d = db().await?;
-    record(&d.sidecar, json!([video("7501", MORNING, "Gemini daily ♊")])).await?;
+    record(
+        &d.sidecar,
+        json!([video("7501", MORNING, "Gemini daily ♊")]),
+    )
+    .await?;
     let (id, ..) = post(&d.c, "7501").await?;
     let path = format!("{MONITOR}/7501.mp4");
-    stored(&mut d.c, MONITOR, "horoscope-sources", &path, "video/mp4", 900_000).await?;
+    stored(
+        &mut d.c,
+        MONITOR,
+        "horoscope-sources",
+        &path,
+        "video/mp4",
+        900_000,
+    )
+    .await?;
     let media = register(&mut d.c, MONITOR, "video", "horoscope-sources", &path).await?;
     // Clients cannot upload there, nor attach.
     let (state, _) = failure(
@@ -475,7 +617,12 @@ async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Res
     let call = format!("select public.attach_post_media({id}, {media})");
     let (state, _) = refused(&mut d.c, OWNER, &call).await;
     assert_eq!(state, "42501");
-    let (state, _) = refused(&mut d.c, MONITOR, &format!("select public.attach_post_media({id}, 2)")).await;
+    let (state, _) = refused(
+        &mut d.c,
+        MONITOR,
+        &format!("select public.attach_post_media({id}, 2)"),
+    )
+    .await;
     assert_eq!(state, "22023", "a reading is not a post's file");
     request(&mut d.c, Caller::User(MONITOR), &call).await?;
     let job = json_of(
@@ -491,10 +638,22 @@ async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Res
     );
 
     for (who, sql) in [
-        (Caller::Service, "insert into public.tiktok_posts (post_id) values ('forged')".to_string()),
-        (Caller::User(ADMIN), format!("update public.tiktok_posts set detected_zodiac = 'Leo' where id = {id}")),
-        (Caller::User(ADMIN), "select samia.tiktok_record_posts('[]')".to_string()),
-        (Caller::Service, format!("select samia.tiktok_post_failed({id}, 'x')")),
+        (
+            Caller::Service,
+            "insert into public.tiktok_posts (post_id) values ('forged')".to_string(),
+        ),
+        (
+            Caller::User(ADMIN),
+            format!("update public.tiktok_posts set detected_zodiac = 'Leo' where id = {id}"),
+        ),
+        (
+            Caller::User(ADMIN),
+            "select samia.tiktok_record_posts('[]')".to_string(),
+        ),
+        (
+            Caller::Service,
+            format!("select samia.tiktok_post_failed({id}, 'x')"),
+        ),
     ] {
         let (state, _) = failure(try_request(&mut d.c, who, &sql).await, &sql);
         assert_eq!(state, "42501", "{sql} as {who:?}");

@@ -51,7 +51,11 @@ async fn stack(fetch: bool) -> anyhow::Result<Stack> {
         .as_secs() as i64;
     // The first two posts carry the same video: its sound is stored once.
     let video = files::video_mp4()?;
-    for id in ["7600000000000000001", "7600000000000000002", "7600000000000000003"] {
+    for id in [
+        "7600000000000000001",
+        "7600000000000000002",
+        "7600000000000000003",
+    ] {
         std::fs::write(media.path().join(format!("{id}.mp4")), &video)?;
     }
     let tiktok = FakeTikTok::start(&seed(now), media.path())?;
@@ -97,9 +101,12 @@ async fn connect(s: &Stack) -> anyhow::Result<()> {
 }
 
 async fn post_status(c: &tokio_postgres::Client, id: &str) -> anyhow::Result<Option<String>> {
-    Ok(c.query_opt("select status from public.tiktok_posts where post_id = $1", &[&id])
-        .await?
-        .map(|r| r.get(0)))
+    Ok(c.query_opt(
+        "select status from public.tiktok_posts where post_id = $1",
+        &[&id],
+    )
+    .await?
+    .map(|r| r.get(0)))
 }
 
 #[tokio::test]
@@ -107,9 +114,11 @@ async fn posts_become_drafts_with_their_sound_and_publish() -> anyhow::Result<()
     let mut s = stack(true).await?;
     connect(&s).await?;
     // No API role reads the tokens.
-    let tokens: i64 = s
-        .c
-        .query_one("select count(*) from ops.tiktok_account where access_token is not null", &[])
+    let tokens: i64 =
+        s.c.query_one(
+            "select count(*) from ops.tiktok_account where access_token is not null",
+            &[],
+        )
         .await?
         .get(0);
     assert_eq!(tokens, 1);
@@ -126,9 +135,8 @@ async fn posts_become_drafts_with_their_sound_and_publish() -> anyhow::Result<()
         post_status(&s.c, "7600000000000000003").await?.as_deref(),
         Some("unclassified")
     );
-    let row = s
-        .c
-        .query_one(
+    let row =
+        s.c.query_one(
             "select h.id, m.bucket, m.path, m.status, m.mime_type
                from public.tiktok_posts p join public.horoscopes h on h.id = p.horoscope_id
                join public.media_assets m on m.id = h.audio_media_id
@@ -137,20 +145,39 @@ async fn posts_become_drafts_with_their_sound_and_publish() -> anyhow::Result<()
         )
         .await?;
     let (h, bucket, path): (i64, String, String) = (row.get(0), row.get(1), row.get(2));
-    assert_eq!((bucket.as_str(), row.get::<_, String>(3).as_str()), ("horoscopes", "ready"));
-    assert!(path.starts_with("tiktok/") && path.ends_with(".m4a"), "{path}");
+    assert_eq!(
+        (bucket.as_str(), row.get::<_, String>(3).as_str()),
+        ("horoscopes", "ready")
+    );
+    assert!(
+        path.starts_with("tiktok/") && path.ends_with(".m4a"),
+        "{path}"
+    );
     // The stored file is audio only (the video's picture is gone).
     let sql = format!("select count(*) from storage.objects where name = '{path}'");
-    assert_eq!(request(&mut s.c, Caller::Anon, &sql).await?[0].get::<_, i64>(0), 0);
-    request(&mut s.c, Caller::User(MONITOR), &format!("select public.approve_horoscope({h})")).await?;
-    assert_eq!(request(&mut s.c, Caller::Anon, &sql).await?[0].get::<_, i64>(0), 1);
+    assert_eq!(
+        request(&mut s.c, Caller::Anon, &sql).await?[0].get::<_, i64>(0),
+        0
+    );
+    request(
+        &mut s.c,
+        Caller::User(MONITOR),
+        &format!("select public.approve_horoscope({h})"),
+    )
+    .await?;
+    assert_eq!(
+        request(&mut s.c, Caller::Anon, &sql).await?[0].get::<_, i64>(0),
+        1
+    );
     Ok(())
 }
 
 async fn refresh_token(c: &tokio_postgres::Client) -> anyhow::Result<Option<String>> {
-    Ok(c.query_one("select refresh_token from ops.tiktok_account", &[])
-        .await?
-        .get(0))
+    Ok(
+        c.query_one("select refresh_token from ops.tiktok_account", &[])
+            .await?
+            .get(0),
+    )
 }
 
 #[tokio::test]
@@ -160,7 +187,10 @@ async fn tokens_rotate_and_a_revoked_authorization_stops_the_sync() -> anyhow::R
     let c = &s.c;
     eventually(WAIT, "the first sync", || async move {
         let n: i64 = c
-            .query_one("select count(*) from public.tiktok_posts where post_id like '76%'", &[])
+            .query_one(
+                "select count(*) from public.tiktok_posts where post_id like '76%'",
+                &[],
+            )
             .await?
             .get(0);
         Ok((n == 3).then_some(()))
@@ -181,7 +211,10 @@ async fn tokens_rotate_and_a_revoked_authorization_stops_the_sync() -> anyhow::R
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("1 new"), "{}", out.stdout);
     let after = refresh_token(&s.c).await?;
-    assert!(before.is_some() && after.is_some() && before != after, "the refresh token rotated");
+    assert!(
+        before.is_some() && after.is_some() && before != after,
+        "the refresh token rotated"
+    );
 
     // The owner removes the app: refreshing fails for good and syncing stops.
     s.tiktok.post("/_fake/revoke", "")?;
@@ -190,7 +223,11 @@ async fn tokens_rotate_and_a_revoked_authorization_stops_the_sync() -> anyhow::R
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("stopped"), "{}", out.stderr);
     let health = run_samia_with(&["health"], Some(&s.db.url), &[]);
-    assert!(health.stdout.contains("TikTok sync stopped"), "{}", health.stdout);
+    assert!(
+        health.stdout.contains("TikTok sync stopped"),
+        "{}",
+        health.stdout
+    );
     let sidecar = &s.sidecar;
     eventually(WAIT, "/healthz to say so", || async move {
         let (_, body) = sidecar.get("/healthz")?;

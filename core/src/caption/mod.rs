@@ -337,9 +337,7 @@ fn dates(words: &[Word<'_>], text: &str) -> Dates {
             d.tomorrow = true;
         }
         if let Some((month, n)) = month_at(words, i) {
-            let before = i
-                .checked_sub(1)
-                .and_then(|p| day_number(words[p].text));
+            let before = i.checked_sub(1).and_then(|p| day_number(words[p].text));
             let after = words.get(i + n).and_then(|w| day_number(w.text));
             let of = i > 0
                 && (one_of(words[i - 1].text, &rules::MONTHLY)
@@ -388,7 +386,10 @@ fn numeric_date(text: &str) -> Option<(Option<i32>, u32, u32)> {
                 break;
             }
             let s = bytes[j];
-            if !matches!(s, b'/' | b'-' | b'.') || sep.is_some_and(|p| p != s) || !bytes[j + 1].is_ascii_digit() {
+            if !matches!(s, b'/' | b'-' | b'.')
+                || sep.is_some_and(|p| p != s)
+                || !bytes[j + 1].is_ascii_digit()
+            {
                 break;
             }
             sep = Some(s);
@@ -427,7 +428,11 @@ fn first_of(year: i32, month: u32) -> Option<NaiveDate> {
 }
 
 /// What `caption`, posted at `posted_at`, says (dates in `time_zone`).
-pub fn classify(caption: &str, posted_at: DateTime<Utc>, time_zone: chrono_tz::Tz) -> Classification {
+pub fn classify(
+    caption: &str,
+    posted_at: DateTime<Utc>,
+    time_zone: chrono_tz::Tz,
+) -> Classification {
     let text = normalize(caption);
     let words = words(&text);
     let context = words.iter().any(|w| one_of(w.text, &rules::CONTEXT));
@@ -494,7 +499,10 @@ mod tests {
         assert_eq!(normalize("بُرْجُ الحَمَلِ"), "برج الحمل");
         assert_eq!(normalize("بـــرج الأســد"), "برج الاسد");
         assert_eq!(normalize("إبراج آذار ٱلقمر"), "ابراج اذار القمر");
-        assert_eq!(normalize("توقعات الشهرية ٢٠٢٦/٣/١٥ ۱۲"), "توقعات الشهريه 2026/3/15 12");
+        assert_eq!(
+            normalize("توقعات الشهرية ٢٠٢٦/٣/١٥ ۱۲"),
+            "توقعات الشهريه 2026/3/15 12"
+        );
         assert_eq!(normalize("Leo ♌️ مؤمن شاطئ"), "leo ♌ مومن شاطي");
     }
 
@@ -524,7 +532,10 @@ mod tests {
         let c = classify("Aries horoscope", late, cairo());
         assert_eq!(c.ref_date, day("2026-03-11"));
         let london = parse_time_zone("Europe/London").expect("London");
-        assert_eq!(classify("Aries horoscope", late, london).ref_date, day("2026-03-10"));
+        assert_eq!(
+            classify("Aries horoscope", late, london).ref_date,
+            day("2026-03-10")
+        );
         assert_eq!(
             classify("توقعات برج الجدي بكرة", late, cairo()).ref_date,
             day("2026-03-12")
@@ -543,7 +554,10 @@ mod tests {
     fn months_roll_into_the_next_year() {
         let december = at("2026-12-20T10:00:00Z");
         let c = classify("توقعات شهر يناير لبرج العقرب", december, cairo());
-        assert_eq!((c.scope, c.zodiac, c.ref_date), (Some(Scope::Monthly), Some(Sign::Scorpio), day("2027-01-01")));
+        assert_eq!(
+            (c.scope, c.zodiac, c.ref_date),
+            (Some(Scope::Monthly), Some(Sign::Scorpio), day("2027-01-01"))
+        );
         let c = classify("توقعات برج الثور لشهر كانون الأول", december, cairo());
         assert_eq!(c.ref_date, day("2026-12-01"));
         let c = classify("Capricorn monthly horoscope", december, cairo());
@@ -560,14 +574,17 @@ mod tests {
     #[test]
     fn never_panics_on_odd_input() {
         let mut seed: u64 = 0x5eed;
-        let alphabet: Vec<char> = "برج الحمل#_/-.٠١٢٣ ♈♌️\u{0640}\u{064B}aZ9 \u{0000}\u{FFFF}😀x\n\t"
-            .chars()
-            .collect();
+        let alphabet: Vec<char> =
+            "برج الحمل#_/-.٠١٢٣ ♈♌️\u{0640}\u{064B}aZ9 \u{0000}\u{FFFF}😀x\n\t"
+                .chars()
+                .collect();
         let now = at("2026-03-10T08:00:00Z");
         for _ in 0..2_000 {
             let mut s = String::new();
             for _ in 0..(seed % 40) {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 s.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
             }
             let _ = classify(&s, now, cairo());

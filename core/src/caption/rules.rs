@@ -11,13 +11,23 @@ pub const SIGNS: [(Sign, &[&str], &[&str], char); 12] = [
     // (sign, Arabic variants, English variants, emoji)
     (Sign::Aries, &["الحمل"], &["aries"], '♈'),
     (Sign::Taurus, &["الثور"], &["taurus"], '♉'),
-    (Sign::Gemini, &["الجوزاء", "الجوزا", "التوام", "التوامان", "التوءم"], &["gemini"], '♊'),
+    (
+        Sign::Gemini,
+        &["الجوزاء", "الجوزا", "التوام", "التوامان", "التوءم"],
+        &["gemini"],
+        '♊',
+    ),
     (Sign::Cancer, &["السرطان"], &["cancer"], '♋'),
     (Sign::Leo, &["الاسد"], &["leo"], '♌'),
     (Sign::Virgo, &["العذراء", "العذرا"], &["virgo"], '♍'),
     (Sign::Libra, &["الميزان"], &["libra"], '♎'),
     (Sign::Scorpio, &["العقرب"], &["scorpio"], '♏'),
-    (Sign::Sagittarius, &["القوس", "الرامي"], &["sagittarius"], '♐'),
+    (
+        Sign::Sagittarius,
+        &["القوس", "الرامي"],
+        &["sagittarius"],
+        '♐',
+    ),
     (Sign::Capricorn, &["الجدي"], &["capricorn"], '♑'),
     (Sign::Aquarius, &["الدلو", "الساقي"], &["aquarius"], '♒'),
     (Sign::Pisces, &["الحوت"], &["pisces"], '♓'),
@@ -60,7 +70,14 @@ pub const CONTEXT: [&str; 22] = [
 
 /// English words that make the sign name right before them a strong
 /// mention: "Leo daily", "Aries horoscope".
-pub const AFTER_ENGLISH_SIGN: [&str; 6] = ["daily", "horoscope", "horoscopes", "zodiac", "season", "sign"];
+pub const AFTER_ENGLISH_SIGN: [&str; 6] = [
+    "daily",
+    "horoscope",
+    "horoscopes",
+    "zodiac",
+    "season",
+    "sign",
+];
 
 /// English hashtags that are a sign name and one of these: `#leohoroscope`.
 pub const HASHTAG_SUFFIXES: [&str; 8] = [
@@ -95,10 +112,27 @@ pub const MONTHLY: [&str; 16] = [
 ];
 
 /// After a month word: the month to come (not the posting month).
-pub const NEXT: [&str; 7] = ["الجديد", "الجاي", "القادم", "الجاي", "الجاى", "next", "upcoming"];
+pub const NEXT: [&str; 7] = [
+    "الجديد",
+    "الجاي",
+    "القادم",
+    "الجاي",
+    "الجاى",
+    "next",
+    "upcoming",
+];
 
 /// Words for tomorrow (the daily horoscope of the next local day).
-pub const TOMORROW: [&str; 8] = ["غدا", "بكره", "بكرا", "بكرة", "الغد", "tomorrow", "tmrw", "tomorrows"];
+pub const TOMORROW: [&str; 8] = [
+    "غدا",
+    "بكره",
+    "بكرا",
+    "بكرة",
+    "الغد",
+    "tomorrow",
+    "tmrw",
+    "tomorrows",
+];
 
 /// Month names, one or two words, in Egyptian, Levantine/Iraqi and Gulf
 /// usage and in English. `ambiguous` names are ordinary words too (آب is

@@ -132,7 +132,11 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         match &tiktok {
             Some(t) if t.connected => println!(
                 "tiktok      connected{}, last sync {}",
-                if t.stopped.is_some() { " but stopped" } else { "" },
+                if t.stopped.is_some() {
+                    " but stopped"
+                } else {
+                    ""
+                },
                 t.last_sync_at.as_deref().unwrap_or("never")
             ),
             Some(_) => println!("tiktok      not connected (samia tiktok connect)"),

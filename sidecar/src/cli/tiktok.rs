@@ -75,7 +75,9 @@ pub async fn status(client: &Client, as_json: bool) -> Result<ExitCode, CliError
     let account = account::status(client)
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?
-        .ok_or_else(|| CliError::Config("the database is not migrated: run `samia migrate up`".into()))?;
+        .ok_or_else(|| {
+            CliError::Config("the database is not migrated: run `samia migrate up`".into())
+        })?;
     let rows = client
         .query(
             "select status, count(*) from public.tiktok_posts group by status order by status",
@@ -85,8 +87,12 @@ pub async fn status(client: &Client, as_json: bool) -> Result<ExitCode, CliError
         .map_err(|e| CliError::db("counting posts", e))?;
     let mut posts = serde_json::Map::new();
     for r in rows {
-        let status: String = r.try_get(0).map_err(|e| CliError::db("counting posts", e))?;
-        let n: i64 = r.try_get(1).map_err(|e| CliError::db("counting posts", e))?;
+        let status: String = r
+            .try_get(0)
+            .map_err(|e| CliError::db("counting posts", e))?;
+        let n: i64 = r
+            .try_get(1)
+            .map_err(|e| CliError::db("counting posts", e))?;
         posts.insert(status, json!(n));
     }
     if as_json {
@@ -95,7 +101,10 @@ pub async fn status(client: &Client, as_json: bool) -> Result<ExitCode, CliError
         println!(
             "account     {}",
             if account.connected {
-                format!("connected (open_id {})", account.open_id.as_deref().unwrap_or("?"))
+                format!(
+                    "connected (open_id {})",
+                    account.open_id.as_deref().unwrap_or("?")
+                )
             } else {
                 "not connected: run `samia tiktok connect`".into()
             }

@@ -370,11 +370,12 @@ pub async fn probe_target(
         }
         Err(e) => return Err(from_storage(e)),
     };
-    let streams = if matches!(kind, Kind::Audio | Kind::Video) && fetched.bytes > 0 && !fetched.over_limit {
-        inspect_audio(&prober.tools, &file, deadline, budget_ms).await?
-    } else {
-        None
-    };
+    let streams =
+        if matches!(kind, Kind::Audio | Kind::Video) && fetched.bytes > 0 && !fetched.over_limit {
+            inspect_audio(&prober.tools, &file, deadline, budget_ms).await?
+        } else {
+            None
+        };
     let report = judge(target, kind, &fetched, streams.as_ref());
     drop(dir);
     Ok(report)

@@ -288,8 +288,7 @@ pub async fn extract_audio(
         .stderr
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .last()
+        .rfind(|l| !l.is_empty())
         .unwrap_or("ffmpeg failed")
         .to_string();
     Ok(Err(reason))

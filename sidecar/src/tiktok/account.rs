@@ -20,7 +20,9 @@ pub const REFRESH_AHEAD: Duration = Duration::from_secs(10 * 60);
 /// Why no access token is at hand.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("TikTok is not connected: run `samia tiktok connect` and have the owner allow the app")]
+    #[error(
+        "TikTok is not connected: run `samia tiktok connect` and have the owner allow the app"
+    )]
     NotConnected,
     #[error("TikTok syncing stopped: {0}; run `samia tiktok connect` again")]
     Stopped(String),
@@ -69,7 +71,9 @@ pub async fn take_state<C: GenericClient>(
             &[&state],
         )
         .await?;
-    Ok(row.and_then(|r| r.try_get::<_, bool>(0).ok()).unwrap_or(false))
+    Ok(row
+        .and_then(|r| r.try_get::<_, bool>(0).ok())
+        .unwrap_or(false))
 }
 
 /// Stores new tokens (a connection or a refresh) and clears a stop.

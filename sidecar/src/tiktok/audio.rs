@@ -49,13 +49,21 @@ pub struct FetchArgs {
     #[arg(long, env = "SAMIA_TIKTOK_FETCH_TIMEOUT_MS", default_value_t = 120_000)]
     pub fetch_timeout_ms: u64,
     /// The largest file the fetch command may write (bytes).
-    #[arg(long, env = "SAMIA_TIKTOK_FETCH_MAX_BYTES", default_value_t = 524_288_000)]
+    #[arg(
+        long,
+        env = "SAMIA_TIKTOK_FETCH_MAX_BYTES",
+        default_value_t = 524_288_000
+    )]
     pub fetch_max_bytes: u64,
 }
 
 impl FetchArgs {
     pub fn command(&self) -> Option<FetchCommand> {
-        let command = self.fetch_cmd.as_deref().map(str::trim).filter(|c| !c.is_empty())?;
+        let command = self
+            .fetch_cmd
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())?;
         Some(FetchCommand {
             command: command.to_string(),
             timeout: Duration::from_millis(self.fetch_timeout_ms.max(1)),
@@ -85,8 +93,16 @@ enum Source {
 
 fn source(job: &Job) -> Result<(i64, Source), Failure> {
     let p = &job.payload;
-    let malformed = || Failure::Permanent(format!("job {}: the payload names no post and source", job.id));
-    let post = p.get("post_id").and_then(|v| v.as_i64()).ok_or_else(malformed)?;
+    let malformed = || {
+        Failure::Permanent(format!(
+            "job {}: the payload names no post and source",
+            job.id
+        ))
+    };
+    let post = p
+        .get("post_id")
+        .and_then(|v| v.as_i64())
+        .ok_or_else(malformed)?;
     let text = |k: &str| p.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let source = match (text("bucket"), text("path"), text("share_url")) {
         (Some(bucket), Some(path), _) => Source::Stored { bucket, path },
@@ -121,7 +137,8 @@ pub async fn perform(
         .get()
         .await
         .map_err(|e| transient(format!("database: {e}")))?;
-    let db = |e: tokio_postgres::Error| transient(format!("database: {}", crate::error::describe(&e)));
+    let db =
+        |e: tokio_postgres::Error| transient(format!("database: {}", crate::error::describe(&e)));
     match result {
         Ok(Outcome::Stored { path, sha256 }) => {
             let media: i64 = client
@@ -169,14 +186,24 @@ async fn make(maker: &AudioMaker, source: &Source, deadline: Instant) -> Result<
     let file = dir.path().join("source");
     match source {
         Source::Stored { bucket, path } => {
-            let budget_ms = deadline.saturating_duration_since(Instant::now()).as_millis();
+            let budget_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis();
             let max = crate::storage::jobs::FALLBACK_MAX_BYTES.max(
                 samia_core::media::bucket(bucket)
                     .map(|b| b.max_bytes)
                     .unwrap_or(0),
             );
-            match media_jobs::fetch(&maker.storage, bucket, path, &file, max, deadline, budget_ms)
-                .await?
+            match media_jobs::fetch(
+                &maker.storage,
+                bucket,
+                path,
+                &file,
+                max,
+                deadline,
+                budget_ms,
+            )
+            .await?
             {
                 Ok(f) if f.over_limit => {
                     return Ok(Outcome::Refused(format!(
@@ -276,7 +303,12 @@ async fn run_fetch(
         }
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     if !output.status.success() {
         // It may work next time (the network, TikTok): retried with backoff.
         return Err(transient(format!(
@@ -286,7 +318,11 @@ async fn run_fetch(
                 .code()
                 .map(|c| format!("code {c}"))
                 .unwrap_or_else(|| "a signal".into()),
-            if last.is_empty() { String::new() } else { format!(": {last}") }
+            if last.is_empty() {
+                String::new()
+            } else {
+                format!(": {last}")
+            }
         )));
     }
     match tokio::fs::metadata(file).await {

@@ -8,8 +8,8 @@ use super::account;
 use super::client::TikTokClient;
 use crate::http::ApiError;
 use axum::extract::State;
-use axum::http::Uri;
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::routing::get;
 use axum::Router;
 use deadpool_postgres::Pool;
@@ -67,7 +67,9 @@ async fn callback_handler(
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "not_authorized",
-            format!("TikTok did not authorize the app ({error}{why}): run `samia tiktok connect` again"),
+            format!(
+                "TikTok did not authorize the app ({error}{why}): run `samia tiktok connect` again"
+            ),
         ));
     }
     let Some(code) = query.get("code").filter(|c| !c.is_empty()) else {
@@ -75,11 +77,7 @@ async fn callback_handler(
     };
     let tokens = cb.tiktok.exchange_code(code).await.map_err(|e| {
         tracing::warn!(error = %e, "the TikTok code exchange failed");
-        ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "tiktok_refused",
-            format!("{e}"),
-        )
+        ApiError::new(StatusCode::BAD_GATEWAY, "tiktok_refused", format!("{e}"))
     })?;
     if !tokens.has_scope("video.list") {
         return Err(ApiError::new(
@@ -97,6 +95,7 @@ async fn callback_handler(
     tracing::info!(open_id = %tokens.open_id, "TikTok connected");
     Ok((
         StatusCode::OK,
-        "TikTok is connected: the owner's posts are being synced. You can close this page.\n".into(),
+        "TikTok is connected: the owner's posts are being synced. You can close this page.\n"
+            .into(),
     ))
 }

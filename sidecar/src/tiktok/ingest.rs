@@ -67,6 +67,7 @@ impl From<AccountError> for SyncError {
 }
 
 fn from_tiktok(e: TikTokError) -> SyncError {
+    tracing::warn!(code = e.code(), error = %e, "TikTok refused the sync");
     if e.stops_sync() {
         return SyncError::Stopped(e.to_string());
     }
@@ -144,7 +145,11 @@ async fn list_and_record(
             .collect()
     };
     let paging = SyncOptions {
-        max_pages: if options.full { MAX_PAGES } else { SyncOptions::default().max_pages },
+        max_pages: if options.full {
+            MAX_PAGES
+        } else {
+            SyncOptions::default().max_pages
+        },
         base_backoff: options.rate_limit_pause,
         ..SyncOptions::default()
     };
@@ -248,9 +253,12 @@ async fn record(
             .await
             .map_err(db)? as i64;
         if out.fetches > 0 {
-            tx.execute("select pg_notify($1, $2)", &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_AUDIO])
-                .await
-                .map_err(db)?;
+            tx.execute(
+                "select pg_notify($1, $2)",
+                &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_AUDIO],
+            )
+            .await
+            .map_err(db)?;
         }
     }
     tx.commit().await.map_err(db)?;

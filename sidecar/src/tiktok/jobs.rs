@@ -24,7 +24,11 @@ pub async fn perform_sync(
             "tiktok.sync needs TikTok: set TIKTOK_CLIENT_KEY, TIKTOK_CLIENT_SECRET and TIKTOK_REDIRECT_URI for `samia run`".into(),
         ));
     };
-    let full = job.payload.get("full").and_then(|f| f.as_bool()).unwrap_or(false);
+    let full = job
+        .payload
+        .get("full")
+        .and_then(|f| f.as_bool())
+        .unwrap_or(false);
     let mut client = pool.get().await.map_err(|e| Failure::Transient {
         error: format!("database: {e}"),
         retry_after: None,
@@ -37,7 +41,15 @@ pub async fn perform_sync(
     let mut progress = |line: &str| tracing::debug!(job = job.id, "{line}");
     match sync::sync(&mut client, tiktok, options, &mut progress).await {
         Ok(done) => {
-            tracing::info!(job = job.id, full, requests = done.requests, new = done.new, updated = done.updated, removed = done.removed, "TikTok synced");
+            tracing::info!(
+                job = job.id,
+                full,
+                requests = done.requests,
+                new = done.new,
+                updated = done.updated,
+                removed = done.removed,
+                "TikTok synced"
+            );
             Ok(())
         }
         // Recorded on the account (health shows it); retrying cannot help.
@@ -49,7 +61,9 @@ pub async fn perform_sync(
             tracing::warn!(job = job.id, reason = %reason, "TikTok sync skipped");
             Ok(())
         }
-        Err(SyncError::Transient { error, retry_after }) => Err(Failure::Transient { error, retry_after }),
+        Err(SyncError::Transient { error, retry_after }) => {
+            Err(Failure::Transient { error, retry_after })
+        }
     }
 }
 
@@ -69,10 +83,14 @@ pub async fn schedule(
                     Ok(Some(full)) => match sync::queue(&**client, full).await {
                         Ok(true) => tracing::debug!(full, "queued a TikTok sync"),
                         Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %crate::error::describe(&e), "cannot queue a TikTok sync"),
+                        Err(e) => {
+                            tracing::warn!(error = %crate::error::describe(&e), "cannot queue a TikTok sync")
+                        }
                     },
                     Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %crate::error::describe(&e), "cannot check whether a TikTok sync is due"),
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error::describe(&e), "cannot check whether a TikTok sync is due")
+                    }
                 }
                 if let Ok(Some(status)) = account::status(&**client).await {
                     let stopped = status.stopped.map(|s| format!("sync stopped: {s}"));
@@ -83,7 +101,9 @@ pub async fn schedule(
                     });
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot reach the database to schedule TikTok syncs"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot reach the database to schedule TikTok syncs")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -21,3 +21,9 @@ mod fake_tests;
 mod testing;
 
 pub use client::{TikTokArgs, TikTokClient, TikTokConfig};
+#[cfg(test)]
+pub use client::{Tokens, Video};
+#[cfg(test)]
+pub use errors::TikTokError;
+#[cfg(test)]
+pub use sync::{Stop, SyncOptions};
