@@ -93,8 +93,45 @@ else
   export SUPABASE_URL SUPABASE_SERVICE_ROLE_KEY
   STORAGE_MODE="fake Storage at $SUPABASE_URL (files in .local/storage; tokens signed with .local/jwt-secret)"
 fi
+# TikTok: the owner's real account when TIKTOK_CLIENT_KEY and
+# TIKTOK_CLIENT_SECRET are set (connect it with `samia tiktok connect`),
+# otherwise a fake TikTok seeded with sql/demo/tiktok_posts.json, connected
+# at once, whose videos the fetch command copies from .local/tiktok-media.
+FAKE_TIKTOK=
+if [ -n "${TIKTOK_CLIENT_KEY:-}" ] && [ -n "${TIKTOK_CLIENT_SECRET:-}" ]; then
+  TIKTOK_MODE="TikTok (app $TIKTOK_CLIENT_KEY; run samia tiktok connect)"
+else
+  FAKE_TIKTOK=1
+  media="$ROOT/.local/tiktok-media"
+  mkdir -p "$media"
+  hz=300
+  for id in $(grep -o '"id": *"[0-9]*"' sql/demo/tiktok_posts.json | grep -o '[0-9][0-9]*'); do
+    hz=$((hz + 40))
+    [ -s "$media/$id.mp4" ] || ffmpeg -nostdin -loglevel error -y -f lavfi -i "testsrc=duration=3:size=160x120:rate=10" \
+      -f lavfi -i "sine=frequency=$hz:duration=3" -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest "$media/$id.mp4"
+  done
+  export TIKTOK_CLIENT_KEY=demo-app TIKTOK_CLIENT_SECRET
+  TIKTOK_CLIENT_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  "$SAMIA" fake-tiktok --listen 127.0.0.1:0 --posts sql/demo/tiktok_posts.json --media-dir "$media" \
+    >"$ROOT/.local/fake-tiktok.out" 2>"$ROOT/.local/fake-tiktok.log" &
+  SIDECAR_PIDS+=($!)
+  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-tiktok.out" 2>/dev/null && break; sleep 0.1; done
+  TIKTOK_API_URL=$(sed -n 's/^fake tiktok listening on //p' "$ROOT/.local/fake-tiktok.out")
+  [ -n "$TIKTOK_API_URL" ] || die "the fake TikTok did not start; see .local/fake-tiktok.log"
+  export TIKTOK_API_URL TIKTOK_AUTH_URL=$TIKTOK_API_URL
+  export SAMIA_TIKTOK_FETCH_CMD="fetch() { cp \"$media/\${1##*/}.mp4\" \"\$2\"; }; fetch"
+  TIKTOK_MODE="fake TikTok at $TIKTOK_API_URL (posts: curl $TIKTOK_API_URL/_fake/posts)"
+fi
+export TIKTOK_REDIRECT_URI=${TIKTOK_REDIRECT_URI:-http://$SIDECAR_LISTEN/v1/tiktok/callback}
 DATABASE_URL=$SIDECAR_URL SAMIA_LISTEN=$SIDECAR_LISTEN "$SAMIA" run >"$ROOT/.local/sidecar.out" 2>"$ROOT/.local/sidecar.log" &
 SIDECAR_PIDS+=($!)
+if [ -n "$FAKE_TIKTOK" ]; then
+  # Connect as the owner would: open the link, approve, come back.
+  for _ in $(seq 50); do curl -fs "http://$SIDECAR_LISTEN/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+  link=$(DATABASE_URL=$URL "$SAMIA" tiktok connect 2>/dev/null)
+  back=$(curl -s -o /dev/null -w '%{redirect_url}' "$link")
+  curl -fs "$back" >/dev/null || log "could not connect the fake TikTok; see .local/sidecar.log"
+fi
 
 cat <<INFO
 
@@ -107,6 +144,8 @@ SAMIA-TAROT is up.
   sidecar    http://$SIDECAR_LISTEN/healthz and /metrics; logs in .local/sidecar.log
              phone codes go to the $TWILIO_MODE
   files      $STORAGE_MODE
+  tiktok     $TIKTOK_MODE
+             drafts to review: select * from public.horoscope_review_queue (as the monitor)
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin
