@@ -335,7 +335,7 @@ async fn every_registration_refusal_and_its_sqlstate() -> anyhow::Result<()> {
             "order-inputs",
             format!("{MONITOR}/new.jpg"),
             "42501",
-            "only a client",
+            "only clients",
         ),
         (
             BLOCKED,
