@@ -7,13 +7,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-names=${*:-zodiac rls audit lifecycle media probe jobs astro}
+names=${*:-zodiac rls audit lifecycle media probe jobs ingest astro}
 db_benches=()
 for name in $names; do
   case $name in
-    zodiac | rls | audit | lifecycle | media | probe | jobs) db_benches+=("$name") ;;
+    zodiac | rls | audit | lifecycle | media | probe | jobs | ingest) db_benches+=("$name") ;;
     astro) ;;
-    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle media probe jobs astro" ;;
+    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle media probe jobs ingest astro" ;;
   esac
 done
 

@@ -27,8 +27,9 @@ fn cases() -> Vec<Case> {
     data.lines()
         .enumerate()
         .skip(1)
-        // A comment is a line of its own; a caption may start with a #hashtag.
-        .filter(|(_, l)| !l.trim().is_empty() && !(l.starts_with('#') && !l.contains('\t')))
+        // A case has tabs; a comment (`# ...`) does not, though a caption may
+        // start with a #hashtag.
+        .filter(|(_, l)| l.contains('\t'))
         .map(|(i, l)| {
             let line = i + 1;
             let f: Vec<&str> = l.split('\t').map(str::trim).collect();

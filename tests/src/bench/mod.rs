@@ -3,6 +3,7 @@
 //! their ratio. Run with `make bench` (optionally `BENCH=<name>`).
 
 pub mod audit;
+pub mod ingest;
 pub mod jobs;
 pub mod lifecycle;
 pub mod media;

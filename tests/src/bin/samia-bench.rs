@@ -12,6 +12,7 @@ const BENCHES: &[&str] = &[
     "media",
     "probe",
     "jobs",
+    "ingest",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -56,6 +57,7 @@ async fn main() -> ExitCode {
             "lifecycle" => samia_tests::bench::lifecycle::run_all(&client, &url).await,
             "media" => samia_tests::bench::media::run_all(&client, &url).await,
             "probe" => samia_tests::bench::probe::run(&client, &url).await,
+            "ingest" => samia_tests::bench::ingest::run(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
