@@ -185,8 +185,11 @@ pub mod files {
         Ok(std::fs::read(out)?)
     }
 
+    /// A file name of its own for each call: tests run in parallel threads.
     fn scratch(name: &str) -> std::path::PathBuf {
-        std::env::temp_dir().join(format!("samia-media-{}-{name}", std::process::id()))
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::env::temp_dir().join(format!("samia-media-{}-{n}-{name}", std::process::id()))
     }
 
     /// `seconds` of a 440 Hz tone as AAC in an m4a container.

@@ -172,6 +172,15 @@ async fn posts_become_drafts_with_their_sound_and_publish() -> anyhow::Result<()
     Ok(())
 }
 
+async fn recorded(c: &tokio_postgres::Client) -> anyhow::Result<i64> {
+    Ok(c.query_one(
+        "select count(*) from public.tiktok_posts where post_id like '76%'",
+        &[],
+    )
+    .await?
+    .get(0))
+}
+
 async fn refresh_token(c: &tokio_postgres::Client) -> anyhow::Result<Option<String>> {
     Ok(
         c.query_one("select refresh_token from ops.tiktok_account", &[])
@@ -234,5 +243,79 @@ async fn tokens_rotate_and_a_revoked_authorization_stops_the_sync() -> anyhow::R
         Ok(body.contains("tiktok: sync stopped").then_some(()))
     })
     .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sync_cut_short_records_nothing_and_two_syncs_record_each_post_once() -> anyhow::Result<()>
+{
+    let mut s = stack(false).await?;
+    connect(&s).await?;
+    let c = &s.c;
+    eventually(WAIT, "the first sync", || async move {
+        let n: i64 = c
+            .query_one(
+                "select count(*) from public.tiktok_posts where post_id like '76%'",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok((n == 3).then_some(()))
+    })
+    .await?;
+    s.sidecar.kill();
+    // 200 more posts, and TikTok answering slowly.
+    let more: Vec<serde_json::Value> = (0..200)
+        .map(|i| {
+            json!({"id": format!("{}", 7_610_000_000_000_000_000_u64 + i), "create_time": 1_800_000_000_i64 + i as i64,
+                   "title": "Aries daily horoscope ♈"})
+        })
+        .collect();
+    let (status, body) = s.tiktok.post("/_fake/posts", &json!(more).to_string())?;
+    assert_eq!(status, 200, "{body}");
+    s.tiktok.post(
+        "/_fake/faults",
+        r#"{"faults": [{"delay_ms": 400, "pass": true, "count": 6}]}"#,
+    )?;
+    let bin = std::env::var("SAMIA_BIN")?;
+    let mut cut = std::process::Command::new(&bin);
+    cut.args(["tiktok", "sync"]).env("DATABASE_URL", &s.db.url);
+    for (k, v) in s.tiktok.env() {
+        cut.env(k, v);
+    }
+    let mut child = cut
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    child.kill()?;
+    child.wait()?;
+    assert_eq!(
+        recorded(&s.c).await?,
+        3,
+        "a sync killed midway recorded part of its listing"
+    );
+    // Two syncs at once: every post once, neither fails.
+    let env = s.tiktok.env();
+    let url = s.db.url.clone();
+    let (a, b) = tokio::join!(
+        tokio::task::spawn_blocking({
+            let (env, url) = (env.clone(), url.clone());
+            move || run_samia_with(&["tiktok", "sync"], Some(&url), &env)
+        }),
+        tokio::task::spawn_blocking(move || run_samia_with(&["tiktok", "sync"], Some(&url), &env)),
+    );
+    let (a, b) = (a?, b?);
+    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
+    assert_eq!(recorded(&s.c).await?, 203);
+    let events: i64 = s
+        .c
+        .query_one(
+            "select count(*) from (select post_id from public.tiktok_posts group by post_id having count(*) > 1) d",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(events, 0);
     Ok(())
 }
