@@ -40,9 +40,9 @@ async fn classify(client: &Client) -> anyhow::Result<()> {
     client
         .execute(
             "insert into public.bench_captions
-             select ($1::text[])[1 + i % array_length($1::text[], 1)],
-                    timestamptz '2026-03-01' + make_interval(mins => i)
-               from generate_series(0, $2 - 1) i",
+             select ($1::text[])[1 + (i % array_length($1::text[], 1))::int],
+                    timestamptz '2026-03-01' + make_interval(mins => i::int)
+               from generate_series(0, $2::bigint - 1) i",
             &[&captions, &CAPTIONS],
         )
         .await?;
