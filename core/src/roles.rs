@@ -114,6 +114,18 @@ impl Actor {
     }
 }
 
+/// Does a token's `user_role` claim (added by the access token hook from
+/// the profile when the token was issued) already rule out `power`? Only a
+/// claim naming a role without it does; the database decides everything
+/// else. A claim can only take powers away: a promotion shows once the app
+/// refreshes its token, a demotion or a block at once (the database is
+/// asked whenever the claim names a role with the power).
+pub fn claim_rules_out(claim: Option<&str>, power: fn(AppRole) -> bool) -> bool {
+    claim
+        .and_then(AppRole::from_code)
+        .is_some_and(|role| !power(role))
+}
+
 /// Why an action is refused (SQLSTATE 42501), in words for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied(pub String);
@@ -313,5 +325,17 @@ mod tests {
             false
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_claim_only_takes_powers_away() {
+        assert!(claim_rules_out(Some("client"), AppRole::is_staff));
+        assert!(claim_rules_out(Some("reader"), AppRole::is_staff));
+        assert!(claim_rules_out(Some("monitor"), AppRole::is_admin));
+        // A staff claim, no claim or an unknown one: the database decides.
+        assert!(!claim_rules_out(Some("monitor"), AppRole::is_staff));
+        assert!(!claim_rules_out(Some("admin"), AppRole::is_admin));
+        assert!(!claim_rules_out(None, AppRole::is_staff));
+        assert!(!claim_rules_out(Some("owner"), AppRole::is_staff));
     }
 }

@@ -243,10 +243,31 @@ fn caller_is_blocked() -> bool {
     matches!(Caller::current().actor, Actor::User { blocked: true, .. })
 }
 
+/// For the policy helpers below: does the token's `user_role` claim rule
+/// the caller out of `power` without asking the database (see
+/// `samia_core::roles::claim_rules_out`)? A client's or a reader's request
+/// then costs no profile lookup; the triggers never take this shortcut.
+fn claim_rules_out(power: fn(AppRole) -> bool) -> bool {
+    if AS_SYSTEM.get() > 0 {
+        return false;
+    }
+    let claims = gucs()[1];
+    if !claims.windows(9).any(|w| w == b"user_role") {
+        return false;
+    }
+    let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(claims) else {
+        return false;
+    };
+    samia_core::roles::claim_rules_out(parsed.get("user_role").and_then(|r| r.as_str()), power)
+}
+
 /// Is the caller an unblocked monitor, admin or superadmin (or system)?
 #[pg_extern(stable, parallel_safe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn is_staff() -> bool {
+    if claim_rules_out(AppRole::is_staff) {
+        return false;
+    }
     Caller::current()
         .actor
         .active_role()
@@ -257,6 +278,9 @@ fn is_staff() -> bool {
 #[pg_extern(stable, parallel_safe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn is_admin() -> bool {
+    if claim_rules_out(AppRole::is_admin) {
+        return false;
+    }
     Caller::current()
         .actor
         .active_role()

@@ -321,3 +321,76 @@ async fn call_orders_need_a_time_and_orders_keep_their_client() -> anyhow::Resul
     assert_eq!(e.code().map(|s| s.code()), Some("22023"));
     Ok(())
 }
+
+/// How many orders a request with these claims reads.
+async fn orders_seen(c: &mut Client, claims: serde_json::Value) -> anyhow::Result<i64> {
+    let tx = c.transaction().await?;
+    tx.batch_execute("set local role authenticated").await?;
+    tx.execute(
+        "select set_config('request.jwt.claims', $1, true)",
+        &[&claims.to_string()],
+    )
+    .await?;
+    let n: i64 = tx
+        .query_one("select count(*) from public.orders", &[])
+        .await?
+        .get(0);
+    tx.rollback().await?;
+    Ok(n)
+}
+
+#[tokio::test]
+async fn the_tokens_role_claim_only_ever_takes_reads_away() -> anyhow::Result<()> {
+    let (_db, mut c) = fixture_db().await?;
+    let all: i64 = c
+        .query_one("select count(*) from public.orders", &[])
+        .await?
+        .get(0);
+    let own: i64 = c
+        .query_one(
+            "select count(*) from public.orders where user_id = $1::text::uuid",
+            &[&OWNER],
+        )
+        .await?
+        .get(0);
+    assert!(own > 0 && own < all);
+    let token = |sub: &str, role: Option<&str>| {
+        let mut t = serde_json::json!({ "sub": sub, "role": "authenticated" });
+        if let Some(r) = role {
+            t["user_role"] = r.into();
+        }
+        t
+    };
+    // A client whose token claims more (an old token from before a
+    // demotion, or a forged claim): the database says client.
+    assert_eq!(
+        orders_seen(&mut c, token(OWNER, Some("monitor"))).await?,
+        own
+    );
+    assert_eq!(
+        orders_seen(&mut c, token(OWNER, Some("superadmin"))).await?,
+        own
+    );
+    assert_eq!(
+        orders_seen(&mut c, token(OWNER, Some("client"))).await?,
+        own
+    );
+    assert_eq!(orders_seen(&mut c, token(OWNER, None)).await?, own);
+    // A monitor: every order, unless the token still says client (it was
+    // issued before the promotion); the next token has the new role.
+    assert_eq!(
+        orders_seen(&mut c, token(MONITOR, Some("monitor"))).await?,
+        all
+    );
+    assert_eq!(orders_seen(&mut c, token(MONITOR, None)).await?, all);
+    assert_eq!(
+        orders_seen(&mut c, token(MONITOR, Some("client"))).await?,
+        0
+    );
+    // An unknown claim value leaves the decision to the database.
+    assert_eq!(
+        orders_seen(&mut c, token(MONITOR, Some("owner"))).await?,
+        all
+    );
+    Ok(())
+}

@@ -106,6 +106,7 @@ async fn run(
     client: &mut Client,
     queries: &Queries,
     filter: bool,
+    hook: bool,
     first: usize,
     count: usize,
 ) -> anyhow::Result<(Duration, usize)> {
@@ -113,7 +114,13 @@ async fn run(
     let started = Instant::now();
     for i in first..first + count {
         let id = client_id(1 + (i as i64 * 7919) % CLIENTS);
-        let claims = format!("{{\"sub\":\"{id}\",\"role\":\"authenticated\"}}");
+        // As GoTrue issues them; with the access token hook (V7) they carry
+        // the profile's role too.
+        let claims = if hook {
+            format!("{{\"sub\":\"{id}\",\"role\":\"authenticated\",\"user_role\":\"client\"}}")
+        } else {
+            format!("{{\"sub\":\"{id}\",\"role\":\"authenticated\"}}")
+        };
         let tx = client.transaction().await?;
         tx.execute(&queries.setup, &[&claims]).await?;
         rows += if filter {
@@ -199,17 +206,24 @@ impl ToSql for Uuid {
 async fn round(
     sides: &mut [(Client, Queries); 2],
     filter: bool,
+    hook: bool,
 ) -> anyhow::Result<(Duration, Duration)> {
     let (mut su, mut rls) = (Duration::ZERO, Duration::ZERO);
     for (b, first) in (0..REQUESTS).step_by(BLOCK).enumerate() {
         let count = BLOCK.min(REQUESTS - first);
         let [(su_client, su_queries), (rls_client, rls_queries)] = sides;
         let (su_block, rls_block) = if b % 2 == 0 {
-            let s = run(su_client, su_queries, true, first, count).await?;
-            (s, run(rls_client, rls_queries, filter, first, count).await?)
+            let s = run(su_client, su_queries, true, hook, first, count).await?;
+            (
+                s,
+                run(rls_client, rls_queries, filter, hook, first, count).await?,
+            )
         } else {
-            let r = run(rls_client, rls_queries, filter, first, count).await?;
-            (run(su_client, su_queries, true, first, count).await?, r)
+            let r = run(rls_client, rls_queries, filter, hook, first, count).await?;
+            (
+                run(su_client, su_queries, true, hook, first, count).await?,
+                r,
+            )
         };
         anyhow::ensure!(
             su_block.1 == rls_block.1,
@@ -237,19 +251,20 @@ pub async fn run_all(client: &Client, url: &str) -> anyhow::Result<()> {
         "rls: 'my orders' for {REQUESTS} clients, {ORDERS} orders over {CLIENTS} clients, \
          sides interleaved every {BLOCK} requests, best of {ROUNDS}"
     );
-    for (label, filter) in [
-        ("with the app's user_id filter", true),
-        ("relying on RLS alone", false),
+    for (label, filter, hook) in [
+        ("with the app's user_id filter", true, true),
+        ("relying on RLS alone", false, true),
+        ("filter, token without user_role", true, false),
     ] {
         let (mut best_rls, mut best_su) = (Duration::MAX, Duration::MAX);
         for _ in 0..ROUNDS {
-            let (su, rls) = round(&mut sides, filter).await?;
+            let (su, rls) = round(&mut sides, filter, hook).await?;
             best_su = best_su.min(su);
             best_rls = best_rls.min(rls);
         }
         let ratio = best_rls.as_secs_f64() / best_su.as_secs_f64();
         println!(
-            "  client under RLS, {label:<30} {:>9.1} us/request",
+            "  client under RLS, {label:<31} {:>9.1} us/request",
             per_request(best_rls)
         );
         println!(
