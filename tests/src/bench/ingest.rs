@@ -16,12 +16,15 @@ const ROUNDS: usize = 3;
 
 /// The labelled captions of the classifier's tests, cycled.
 fn captions() -> Vec<String> {
-    include_str!("../../../core/tests/data/captions.tsv")
-        .lines()
-        .skip(1)
-        .filter(|l| l.contains('\t'))
-        .filter_map(|l| l.split('\t').next().map(str::to_string))
-        .collect()
+    [
+        include_str!("../../../core/tests/data/captions.tsv"),
+        include_str!("../../../core/tests/data/captions_independent.tsv"),
+    ]
+    .iter()
+    .flat_map(|set| set.lines())
+    .filter(|l| l.contains('\t') && !l.starts_with("caption\t") && !l.starts_with("//"))
+    .filter_map(|l| l.split('\t').next().map(str::to_string))
+    .collect()
 }
 
 pub async fn run(admin: &Client, url: &str) -> anyhow::Result<()> {
