@@ -5,6 +5,7 @@
 
 pub mod astro;
 pub mod audit;
+pub mod blocklist;
 pub mod caption;
 pub mod jobs;
 pub mod media;

@@ -10,6 +10,7 @@
 mod astro;
 mod audit;
 mod authority;
+mod blocklist;
 mod caller;
 mod errors;
 mod horoscopes;

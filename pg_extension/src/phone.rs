@@ -71,10 +71,15 @@ fn lock(key: String) {
     );
 }
 
+/// The answer for a phone on the blocklist: nothing says so.
+const NOT_VERIFIABLE: &str = "this phone number cannot be verified";
+const NOT_VERIFIABLE_HINT: &str = "use another phone number, or contact support";
+
 /// Starts verifying `phone` for the caller; returns the new
 /// `phone_verifications` id (status `queued`, `sent` once the code is out).
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
+
 fn request_phone_verification(phone: Option<&str>) -> i64 {
     let caller = Caller::current();
     let uid = requesting_user(&caller);
@@ -88,6 +93,9 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
     let number = phone::normalize(phone.unwrap_or(""), country.as_deref())
         .unwrap_or_else(|e| errors::invalid_value(e.to_string(), Some(e.hint())));
     let e164 = number.e164.as_str();
+    if crate::blocklist::phone_listed(e164) {
+        errors::invalid_value(NOT_VERIFIABLE, Some(NOT_VERIFIABLE_HINT));
+    }
 
     // Concurrent requests for one phone or one user take turns, so the
     // counts below cannot be passed twice.
@@ -204,6 +212,9 @@ fn confirm_phone_verification(code: Option<&str>) -> i64 {
             Some("call request_phone_verification(phone) first"),
         )
     };
+    if crate::blocklist::phone_listed(&e164) {
+        errors::invalid_value(NOT_VERIFIABLE, Some(NOT_VERIFIABLE_HINT));
+    }
     if status == "queued" {
         errors::invalid_value(
             format!("the code for {e164} has not been sent yet"),

@@ -190,6 +190,12 @@ fn sync_profile_from_auth<'a>(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
     };
+    // A sign-up with a blocklisted email or on a blocklisted domain makes a
+    // profile that is blocked from the start.
+    let listed = trigger.old().is_none()
+        && email
+            .as_deref()
+            .is_some_and(|e| crate::blocklist::listed(&samia_core::blocklist::email_keys(e)));
     // An upsert in both cases, so a user created before this trigger existed
     // gets a profile on their next auth update. The product itself makes
     // this change, as system, whichever role wrote auth.users (GoTrue's).
@@ -197,8 +203,11 @@ fn sync_profile_from_auth<'a>(
         errors::spi(
             Spi::run_with_args(
                 "insert into public.profiles as p
-               (id, email, phone, email_verified, phone_verified, first_name, last_name)
-             values ($1, $2, $3, $4, $5, $6, $7)
+               (id, email, phone, email_verified, phone_verified, first_name, last_name,
+                is_blocked, blocked_reason, blocked_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $10,
+                     case when $10 then 'signed up with a blocklisted email address' end,
+                     case when $10 then now() end)
              on conflict (id) do update set
                email = case when $8 then excluded.email else p.email end,
                email_verified = case when $8 then excluded.email_verified else p.email_verified end,
@@ -216,10 +225,26 @@ fn sync_profile_from_auth<'a>(
                     meta_text("last_name").into(),
                     email_changed.into(),
                     phone_changed.into(),
+                    listed.into(),
                 ],
             ),
             "syncing the profile from auth.users",
-        )
+        );
+        if listed {
+            let id_text = uuid::Uuid::from_bytes(*id.as_bytes()).to_string();
+            crate::audit::record(
+                &caller::Caller::current(),
+                "profile.blocked",
+                "profiles",
+                &id_text,
+                serde_json::json!({ "by": "blocklist" }),
+                Some(crate::audit::Moderation {
+                    target_kind: "profile",
+                    action: "block",
+                    reason: Some("signed up with a blocklisted email address".into()),
+                }),
+            );
+        }
     });
     Ok(None::<PgHeapTuple<'a, AllocatedByRust>>)
 }
