@@ -258,6 +258,10 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
                (106, 'audio', 'x', 'readings', '{AMAL}/changed.m4a', 'ready',
                 '{{\"probe\": {{\"object_version\": \"v1\"}}}}', now()),
                (107, 'audio', 'x', 'readings', '{AMAL}/stuck.m4a', 'pending', '{{}}', now() - interval '2 hours');
+             insert into public.horoscopes (id, scope, zodiac, ref_date, audio_media_id, approved_at)
+               values (901, 'daily', 'Leo', current_date, 107, now());
+             update public.profiles set phone = '+966501234567', phone_verified = true where id = '{AMAL}';
+             insert into public.blocklist (kind, value, reason) values ('phone', '+966501234567', 'fraud');
              set session_replication_role = origin;"
         ))
         .await?;
@@ -291,6 +295,14 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
     assert_eq!(
         count("media_pending_over_an_hour"),
         (1, serde_json::json!(["107"]))
+    );
+    assert_eq!(
+        count("published_horoscopes_without_ready_audio"),
+        (1, serde_json::json!(["901"]))
+    );
+    assert_eq!(
+        count("verified_phones_on_the_blocklist"),
+        (1, serde_json::json!([AMAL]))
     );
     assert_eq!(count("profiles_without_role").0, 0);
     Ok(())

@@ -100,6 +100,25 @@ pub const CHECKS: &[Check] = &[
                where m.status = 'pending' and m.bucket is not null
                  and m.created_at < now() - interval '1 hour'",
     },
+    // A phone listed after it was verified: the profile keeps it verified
+    // until staff act (block the profile, or ask for another number).
+    Check {
+        name: "verified_phones_on_the_blocklist",
+        what: "profiles whose verified phone is on the blocklist",
+        sql: "select p.id::text from public.profiles p
+               join public.blocklist b on b.kind = 'phone' and b.value = p.phone
+              where p.phone_verified and not p.is_blocked and b.lifted_at is null
+                and (b.expires_at is null or b.expires_at > now())",
+    },
+    // A published horoscope must be playable.
+    Check {
+        name: "published_horoscopes_without_ready_audio",
+        what: "published horoscopes whose audio is missing or not ready",
+        sql: "select h.id::text from public.horoscopes h
+               left join public.media_assets m on m.id = h.audio_media_id
+              where h.approved_at is not null and h.audio_media_id is not null
+                and m.status is distinct from 'ready'",
+    },
 ];
 
 const SAMPLE: i64 = 5;
