@@ -7,6 +7,7 @@ pub mod astro;
 pub mod audit;
 pub mod blocklist;
 pub mod caption;
+pub mod config;
 pub mod jobs;
 pub mod media;
 pub mod migrations;

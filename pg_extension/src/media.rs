@@ -124,6 +124,7 @@ fn media_register<'a>(
             Refusal::Invalid(m) => errors::invalid_value(m, None),
         }
     }
+    check_quota(uid, found.bytes.unwrap_or(0));
     set(&mut new, MEDIA, "owner_id", Some(uid));
     fill_from(&mut new, &bucket, &path, &found);
     // Written by the probe only, whatever the caller sent.
@@ -133,6 +134,34 @@ fn media_register<'a>(
     set(&mut new, MEDIA, "error", None::<String>);
     queue(&new, &bucket, &path);
     Ok(Some(new))
+}
+
+/// Refuses a registration that would take the user past their storage
+/// quota (`app_config` `storage.quota_bytes_per_user`); refused files do
+/// not count.
+fn check_quota(uid: pgrx::Uuid, adding: i64) {
+    let quota = crate::config::number(
+        samia_core::config::STORAGE_QUOTA,
+        samia_core::config::DEFAULT_STORAGE_QUOTA,
+    );
+    let used = errors::spi(
+        plans::value::<i64>(
+            "select coalesce(sum(bytes), 0)::bigint from public.media_assets
+              where owner_id = $1 and status <> 'invalid'",
+            &[PgOid::from(pg_sys::UUIDOID)],
+            &[uid.into()],
+        ),
+        "adding up the user's files",
+    )
+    .unwrap_or(0);
+    if samia_core::config::over(used, adding, quota) {
+        errors::not_allowed(
+            format!(
+                "your files take {used} bytes and this one {adding}: the limit is {quota} bytes"
+            ),
+            "remove files you no longer need, or ask support for more room",
+        );
+    }
 }
 
 /// Queues the probe of a row about to be inserted, in the same transaction

@@ -248,6 +248,20 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
         ),
         None => errors::invalid_value(format!("there is no service {service_id}"), None),
     };
+    if !crate::config::enabled(samia_core::config::ORDERS_ENABLED, Some(&service.code)) {
+        raise_check(
+            format!("orders for {} are switched off for now", service.code),
+            "try again later (app_config orders.enabled)",
+        );
+    }
+    if service.delivery == Delivery::Call
+        && !crate::config::enabled(samia_core::config::CALLS_ENABLED, None)
+    {
+        raise_check(
+            "call bookings are switched off for now".into(),
+            "try again later (app_config calls.enabled)",
+        );
+    }
     let scheduled = get::<TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
     check_schedule(&service, scheduled, None);
     if let Some(media) = get::<i64>(new, ORDERS, "input_media_id") {

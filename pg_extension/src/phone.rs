@@ -19,9 +19,9 @@ use crate::caller::Caller;
 use crate::errors;
 use crate::jobs::enqueue;
 use pgrx::prelude::*;
-use samia_core::jobs;
 use samia_core::phone::{self, SendCounts, SendLimits};
 use samia_core::roles::Actor;
+use samia_core::{config, jobs};
 use serde_json::json;
 
 /// The signed-in, unblocked user making this request.
@@ -71,6 +71,39 @@ fn lock(key: String) {
     );
 }
 
+/// The day's send budgets (UTC day), all countries and the number's
+/// country: SMS pumping is fought by a cap on what a day may cost. Every
+/// request of the day counts (a code is sent for each). Requests for one
+/// country take turns, so the count cannot be passed twice.
+fn check_budgets(country: Option<&str>) {
+    lock(format!("samia.otp.country:{}", country.unwrap_or("?")));
+    let total = crate::config::number(config::OTP_DAILY_BUDGET, config::DEFAULT_OTP_DAILY_BUDGET);
+    let per = config::per_country(
+        crate::config::value(config::OTP_DAILY_BUDGET_PER_COUNTRY).as_ref(),
+        country,
+        config::DEFAULT_OTP_DAILY_BUDGET_PER_COUNTRY,
+    );
+    let today =
+        "pg_catalog.date_trunc('day', pg_catalog.now() at time zone 'UTC') at time zone 'UTC'";
+    let sent_total = count(
+        &format!("select count(*) from public.phone_verifications where created_at >= {today}"),
+        &[],
+    );
+    let sent_country = count(
+        &format!(
+            "select count(*) from public.phone_verifications
+              where created_at >= {today} and country is not distinct from $1"
+        ),
+        &[country.into()],
+    );
+    if config::over(sent_total, 1, total) || config::over(sent_country, 1, per) {
+        errors::not_allowed(
+            "phone verification has reached today's limit: try again tomorrow",
+            "the budgets are app_config otp.daily_budget and otp.daily_budget_per_country",
+        );
+    }
+}
+
 /// The answer for a phone on the blocklist: nothing says so.
 const NOT_VERIFIABLE: &str = "this phone number cannot be verified";
 const NOT_VERIFIABLE_HINT: &str = "use another phone number, or contact support";
@@ -95,6 +128,12 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
     let e164 = number.e164.as_str();
     if crate::blocklist::phone_listed(e164) {
         errors::invalid_value(NOT_VERIFIABLE, Some(NOT_VERIFIABLE_HINT));
+    }
+    if !crate::config::enabled(config::OTP_ENABLED, None) {
+        errors::not_allowed(
+            "phone verification is switched off for now",
+            "try again later (app_config otp.enabled)",
+        );
     }
 
     // Concurrent requests for one phone or one user take turns, so the
@@ -129,6 +168,7 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
             "the limits are app_config otp.max_sends_per_phone_10min and otp.max_sends_per_user_day",
         );
     }
+    check_budgets(number.country.as_deref());
 
     // A new request supersedes the caller's pending one; its send is
     // dropped if the sidecar has not taken it yet.
@@ -148,9 +188,9 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
     );
     let id = errors::spi_optional(
         Spi::get_one_with_args::<i64>(
-            "insert into public.phone_verifications (profile_id, phone, status)
-             values ($1, $2, 'queued') returning id",
-            &[uid.into(), e164.into()],
+            "insert into public.phone_verifications (profile_id, phone, status, country)
+             values ($1, $2, 'queued', $3) returning id",
+            &[uid.into(), e164.into(), number.country.clone().into()],
         ),
         "recording the verification",
     )

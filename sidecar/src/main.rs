@@ -19,7 +19,8 @@ mod twilio;
 
 use clap::{Parser, Subcommand};
 use cli::{
-    audit, health, jobs as jobs_cli, migrate, qa, storage as storage_cli, tiktok as tiktok_cli,
+    audit, costs, health, jobs as jobs_cli, migrate, qa, storage as storage_cli,
+    tiktok as tiktok_cli,
 };
 use db::DbArgs;
 use error::CliError;
@@ -84,6 +85,23 @@ enum Command {
     /// SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (without them media.probe
     /// jobs fail, the rest runs).
     Run(Box<daemon::RunArgs>),
+    /// What the paid providers were used for against each budget of
+    /// app_config: verification codes (all countries and per country),
+    /// TikTok requests, the largest users' storage against the quota. Today
+    /// (UTC) unless a day or a month is given.
+    Costs {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        day: Option<String>,
+        /// A month, YYYY-MM; daily budgets count once per day of it.
+        #[arg(long)]
+        month: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the job queue and requeue dead-lettered jobs.
     Jobs {
         #[command(flatten)]
@@ -276,7 +294,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         | Command::Audit { db, .. }
         | Command::Qa { db, .. }
         | Command::Jobs { db, .. }
-        | Command::Tiktok { db, .. } => db,
+        | Command::Tiktok { db, .. }
+        | Command::Costs { db, .. } => db,
         Command::Run(args) => &args.db,
     };
     let target = db::Target::from_args(db_args)?;
@@ -305,6 +324,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, *args).await,
+        Command::Costs {
+            day, month, json, ..
+        } => {
+            let client = db::client(&pool, &target).await?;
+            costs::run(&**client, day.as_deref(), month.as_deref(), json).await
+        }
         Command::Tiktok { tiktok, action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {

@@ -338,7 +338,7 @@ async fn horoscope_approval_records_the_real_approver() -> anyhow::Result<()> {
 #[tokio::test]
 async fn app_config_changes_are_admin_only_and_recorded() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
-    let change = "update public.app_config set value = 'false' where key = 'orders.accepting'";
+    let change = "update public.app_config set value = 'false' where key = 'orders.enabled'";
     assert_eq!(affected(&mut c, MONITOR, change).await, 0);
     let (state, _) = refused(
         &mut c,
@@ -351,14 +351,14 @@ async fn app_config_changes_are_admin_only_and_recorded() -> anyhow::Result<()> 
     assert_eq!(
         one_text(
             &c,
-            "select updated_by::text from public.app_config where key = 'orders.accepting'"
+            "select updated_by::text from public.app_config where key = 'orders.enabled'"
         )
         .await?
         .as_deref(),
         Some(ADMIN)
     );
     assert_eq!(
-        one_text(&c, "select meta::text from public.audit_log where event = 'config.changed' and entity_id = 'orders.accepting'").await?.as_deref(),
+        one_text(&c, "select meta::text from public.audit_log where event = 'config.changed' and entity_id = 'orders.enabled' and actor_role = 'admin'").await?.as_deref(),
         Some(r#"{"to": false, "from": true}"#)
     );
     assert_eq!(

@@ -115,7 +115,7 @@ const MATRIX: &[MatrixRow] = &[
         [D, N(0), N(0), N(0), N(0), N(0), All, All, All],
         "insert into public.app_config (key, value) values ('x.y', '1')",
         [D, D, D, D, D, D, D, N(1), N(1)],
-        "update public.app_config set value = value where key = 'orders.accepting'",
+        "update public.app_config set value = value where key = 'orders.enabled'",
         [D, N(0), N(0), N(0), N(0), N(0), N(0), N(1), N(1)]),
 ];
 

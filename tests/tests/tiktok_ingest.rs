@@ -169,6 +169,20 @@ async fn posts_become_drafts_with_their_sound_and_publish() -> anyhow::Result<()
         request(&mut s.c, Caller::Anon, &sql).await?[0].get::<_, i64>(0),
         1
     );
+    // A spent request budget stops syncing until the next day.
+    request(
+        &mut s.c,
+        Caller::User(samia_tests::fixture::ADMIN),
+        "update public.app_config set value = '1' where key = 'tiktok.daily_request_budget'",
+    )
+    .await?;
+    let out = run_samia_with(&["tiktok", "sync"], Some(&s.db.url), &s.tiktok.env());
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("request budget is spent"),
+        "{}",
+        out.stderr
+    );
     Ok(())
 }
 

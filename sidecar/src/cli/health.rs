@@ -85,7 +85,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     let tiktok = crate::tiktok::account::status(&*client)
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?;
-    let mut warnings = Vec::new();
+    let mut warnings = crate::cli::costs::warnings(&*client).await?;
     if let Some(stopped) = tiktok.as_ref().and_then(|t| t.stopped.as_ref()) {
         warnings.push(format!(
             "TikTok sync stopped: {stopped} (run `samia tiktok connect` again)"

@@ -105,6 +105,16 @@ pub async fn sync(
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Synced, SyncError> {
     let mut out = Synced::default();
+    let (used, budget) = requests_today(db_client).await.map_err(db)?;
+    if used >= budget {
+        return Err(SyncError::Transient {
+            error: format!(
+                "today's TikTok request budget is spent ({used} of {budget}, app_config \
+                 tiktok.daily_request_budget): syncing resumes tomorrow (UTC)"
+            ),
+            retry_after: Some(Duration::from_secs(3600)),
+        });
+    }
     let result = list_and_record(db_client, tiktok, options, progress, &mut out).await;
     let error = match &result {
         Ok(()) => None,
@@ -119,6 +129,14 @@ pub async fn sync(
                     last_full_sync_at = case when $3 then now() else last_full_sync_at end,
                     last_sync_error = $1, updated_at = now()",
             &[&error, &(out.new as i32), &out.full],
+        )
+        .await;
+    let _ = db_client
+        .execute(
+            "insert into ops.tiktok_usage as u (day, requests)
+             values ((now() at time zone 'UTC')::date, $1)
+             on conflict (day) do update set requests = u.requests + excluded.requests",
+            &[&(out.requests as i32)],
         )
         .await;
     result.map(|()| out)
@@ -265,6 +283,21 @@ async fn record(
     Ok(())
 }
 
+/// TikTok requests made today (UTC) and the day's budget.
+pub async fn requests_today<C: tokio_postgres::GenericClient>(
+    client: &C,
+) -> Result<(i64, i64), tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "select coalesce((select requests from ops.tiktok_usage
+                               where day = (now() at time zone 'UTC')::date), 0)::bigint,
+                    coalesce((select (value #>> '{}')::bigint from public.app_config where key = $1), $2)",
+            &[&samia_core::config::TIKTOK_DAILY_REQUESTS, &samia_core::config::DEFAULT_TIKTOK_DAILY_REQUESTS],
+        )
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
 /// Queues a sync unless one is queued or running (any sidecar's); true
 /// when this call queued it.
 pub async fn queue<C: tokio_postgres::GenericClient>(
@@ -304,7 +337,7 @@ pub async fn due<C: tokio_postgres::GenericClient>(
                from ops.tiktok_account a
               where a.id and a.refresh_token is not null and a.stopped is null
                 and coalesce((select (value #>> '{}')::boolean from public.app_config
-                               where key = 'tiktok.ingest_enabled'), true)",
+                               where key = 'ingest.enabled'), true)",
             &[],
         )
         .await?;
