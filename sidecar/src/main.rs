@@ -102,6 +102,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The chain of custody of an order, a file, a horoscope or a profile,
+    /// oldest first: its own timestamps and every audit and moderation
+    /// record of it and of what it links to (files with their sha256, the
+    /// approvals, the TikTok post a horoscope came from).
+    Lineage {
+        #[command(flatten)]
+        db: DbArgs,
+        /// What to trace.
+        #[arg(value_enum)]
+        item: cli::lineage::Item,
+        /// Its id (a number; a uuid for a profile).
+        id: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the job queue and requeue dead-lettered jobs.
     Jobs {
         #[command(flatten)]
@@ -295,7 +311,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         | Command::Qa { db, .. }
         | Command::Jobs { db, .. }
         | Command::Tiktok { db, .. }
-        | Command::Costs { db, .. } => db,
+        | Command::Costs { db, .. }
+        | Command::Lineage { db, .. } => db,
         Command::Run(args) => &args.db,
     };
     let target = db::Target::from_args(db_args)?;
@@ -324,6 +341,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, *args).await,
+        Command::Lineage { item, id, json, .. } => {
+            let client = db::client(&pool, &target).await?;
+            cli::lineage::run(&**client, item, &id, json).await
+        }
         Command::Costs {
             day, month, json, ..
         } => {

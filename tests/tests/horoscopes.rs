@@ -16,7 +16,7 @@ use tokio_postgres::Client;
 const MORNING: i64 = 1_796_112_000;
 
 struct Db {
-    _db: TestDb,
+    db: TestDb,
     c: Client,
     sidecar: Client,
 }
@@ -26,11 +26,7 @@ async fn db() -> anyhow::Result<Db> {
     let c = db.system().await?;
     c.batch_execute(fixture::SQL).await?;
     let sidecar = connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
-    Ok(Db {
-        _db: db,
-        c,
-        sidecar,
-    })
+    Ok(Db { db, c, sidecar })
 }
 
 fn video(id: &str, at: i64, caption: &str) -> Value {
@@ -658,5 +654,70 @@ async fn monitors_attach_files_and_nobody_writes_posts_directly() -> anyhow::Res
         let (state, _) = failure(try_request(&mut d.c, who, &sql).await, &sql);
         assert_eq!(state, "42501", "{sql} as {who:?}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn lineage_traces_a_horoscope_to_its_post_and_an_order_to_its_approval() -> anyhow::Result<()>
+{
+    let mut d = db().await?;
+    record(
+        &d.sidecar,
+        json!([video("7601", MORNING, "برج الميزان ♎ حظك اليوم")]),
+    )
+    .await?;
+    let (id, ..) = post(&d.c, "7601").await?;
+    let media = audio(&d, id, "ee01").await?;
+    probed_ready(&d.c, media, "ee01").await?;
+    let h = draft_of(&d.c, id).await?;
+    request(
+        &mut d.c,
+        Caller::User(MONITOR),
+        &format!("select public.approve_horoscope({h})"),
+    )
+    .await?;
+
+    let out =
+        d.db.samia(&["lineage", "horoscope", &h.to_string(), "--json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let report: Value = serde_json::from_str(&out.stdout)?;
+    let events = report["events"].as_array().cloned().unwrap_or_default();
+    let find = |what: &str| events.iter().find(|e| e["what"] == what).cloned();
+    let posted = find("posted on TikTok").expect("the post");
+    assert_eq!(
+        posted["details"]["share_url"],
+        "https://www.tiktok.com/@samia/video/7601"
+    );
+    assert_eq!(
+        find("audio registered").expect("the audio")["details"]["sha256"],
+        "ee01"
+    );
+    let approved = find("horoscope.approved").expect("the approval record");
+    assert_eq!(approved["actor"], MONITOR);
+    assert!(find("approve").is_some_and(|m| m["source"] == "moderation"));
+    let times: Vec<String> = events
+        .iter()
+        .map(|e| e["at"].as_str().unwrap_or("").to_string())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted, "oldest first");
+
+    // The fixture's order 1: the reader's answer and the monitor's approval.
+    let out = d.db.samia(&["lineage", "order", "1"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("answer registered"), "{}", out.stdout);
+    assert!(out.stdout.contains("\"sha256\":\"a1\""), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("moderation") && l.contains(MONITOR)),
+        "{}",
+        out.stdout
+    );
+    let missing = d.db.samia(&["lineage", "order", "999999"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    let bad = d.db.samia(&["lineage", "profile", "not-a-uuid"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
     Ok(())
 }

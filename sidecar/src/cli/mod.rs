@@ -1,10 +1,11 @@
 //! The operator commands that work on the database once and exit:
-//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `storage` and `tiktok`.
+//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `lineage`, `storage` and `tiktok`.
 
 pub mod audit;
 pub mod costs;
 pub mod health;
 pub mod jobs;
+pub mod lineage;
 pub mod migrate;
 pub mod qa;
 pub mod storage;
