@@ -226,3 +226,17 @@ fn audit_seal(max_rows: default!(i32, 10000)) -> i32 {
     );
     rows.len() as i32
 }
+
+/// The record of an operator's maintenance run (a backfill): `event` is
+/// `backfill.<name>`, written as system. Only system sessions (the
+/// sidecar's role, the database owner, superusers) may write one.
+#[pg_extern(volatile, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn record_maintenance(name: &str, meta: pgrx::JsonB) {
+    let caller = Caller::current();
+    if !caller.actor.is_system() {
+        errors::denied("only system sessions record maintenance runs");
+    }
+    let event = format!("maintenance.{name}");
+    append(&caller, &event, "maintenance", name, meta.0);
+}

@@ -102,6 +102,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recompute derived data after a rule or table changed, in short
+    /// batches (progress on stderr; resumes where a cut-short run stopped;
+    /// recorded in audit_log as system).
+    Backfill {
+        #[command(flatten)]
+        db: DbArgs,
+        /// What to recompute: profiles' zodiac or country_code, astro
+        /// charts, or probe jobs for files never probed.
+        #[arg(value_enum)]
+        what: cli::backfill::What,
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Start from the beginning even if an earlier run was cut short.
+        #[arg(long)]
+        restart: bool,
+        /// Keys per batch (each batch is one short transaction).
+        #[arg(long, default_value_t = 5_000)]
+        batch: i64,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The chain of custody of an order, a file, a horoscope or a profile,
     /// oldest first: its own timestamps and every audit and moderation
     /// record of it and of what it links to (files with their sha256, the
@@ -312,7 +335,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         | Command::Jobs { db, .. }
         | Command::Tiktok { db, .. }
         | Command::Costs { db, .. }
-        | Command::Lineage { db, .. } => db,
+        | Command::Lineage { db, .. }
+        | Command::Backfill { db, .. } => db,
         Command::Run(args) => &args.db,
     };
     let target = db::Target::from_args(db_args)?;
@@ -341,6 +365,23 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, *args).await,
+        Command::Backfill {
+            what,
+            dry_run,
+            restart,
+            batch,
+            json,
+            ..
+        } => {
+            let mut client = db::client(&pool, &target).await?;
+            let options = cli::backfill::Options {
+                batch,
+                dry_run,
+                restart,
+                json,
+            };
+            cli::backfill::run(&mut client, what, options).await
+        }
         Command::Lineage { item, id, json, .. } => {
             let client = db::client(&pool, &target).await?;
             cli::lineage::run(&**client, item, &id, json).await

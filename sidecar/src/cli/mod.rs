@@ -1,7 +1,8 @@
 //! The operator commands that work on the database once and exit:
-//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `lineage`, `storage` and `tiktok`.
+//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `lineage`, `backfill`, `storage` and `tiktok`.
 
 pub mod audit;
+pub mod backfill;
 pub mod costs;
 pub mod health;
 pub mod jobs;

@@ -1,0 +1,284 @@
+//! `samia backfill zodiac|country-codes|charts|media-probe`: recompute
+//! derived data after a rule or a table changed, in batches of keys (each
+//! batch its own short transaction, so no lock is held for long), with
+//! progress on stderr. A run cut short resumes after its last batch
+//! (`ops.backfills`); `--restart` starts over; `--dry-run` only counts.
+//! Each finished run is recorded in `audit_log` as system
+//! (`maintenance.backfill`).
+//!
+//! - `zodiac`, `country-codes`: profiles whose derived column differs from
+//!   what its source gives now are rewritten through the profile triggers
+//!   (the same code that derives them on every write).
+//! - `charts`: astro charts recomputed from their stored birth data; only
+//!   those that changed are written.
+//! - `media-probe`: files never probed (pending, or without a sha256) get
+//!   a `media.probe` job unless one is queued or running.
+
+use crate::error::CliError;
+use serde::Serialize;
+use serde_json::json;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    Zodiac,
+    CountryCodes,
+    Charts,
+    MediaProbe,
+}
+
+struct Plan {
+    name: &'static str,
+    /// The first key, before every real one.
+    start: &'static str,
+    /// `$1` the last key done, `$2` the batch size: the next keys, in order, as text.
+    keys: &'static str,
+    /// `$1` a batch of keys: rows that are stale.
+    stale: &'static str,
+    /// `$1` a batch of keys: rewrites the stale ones; returns how many.
+    change: &'static str,
+}
+
+fn plan(what: What) -> Plan {
+    match what {
+        What::Zodiac => Plan {
+            name: "zodiac",
+            start: "00000000-0000-0000-0000-000000000000",
+            keys: "select id::text from public.profiles where id > $1::text::uuid order by id limit $2",
+            stale: "select count(*) from public.profiles
+                     where id = any($1::text[]::uuid[]) and zodiac is distinct from samia.zodiac_of(dob)",
+            change: "update public.profiles set dob = dob
+                      where id = any($1::text[]::uuid[]) and zodiac is distinct from samia.zodiac_of(dob)",
+        },
+        What::CountryCodes => Plan {
+            name: "country-codes",
+            start: "00000000-0000-0000-0000-000000000000",
+            keys: "select id::text from public.profiles where id > $1::text::uuid order by id limit $2",
+            stale: "select count(*) from public.profiles p
+                     where p.id = any($1::text[]::uuid[])
+                       and p.country_code is distinct from
+                           (select c.dial_code from public.countries c where c.code = p.country)",
+            change: "update public.profiles p set country = country
+                      where p.id = any($1::text[]::uuid[])
+                        and p.country_code is distinct from
+                            (select c.dial_code from public.countries c where c.code = p.country)",
+        },
+        What::Charts => Plan {
+            name: "charts",
+            start: "0",
+            keys: "select id::text from public.astro_charts where id > $1::text::bigint order by id limit $2",
+            stale: "select count(*) from public.astro_charts a
+                     where a.id = any($1::text[]::bigint[]) and a.dob is not null and a.birth_place is not null
+                       and a.chart is distinct from samia.natal_chart_for(a.dob, a.birth_time, a.birth_place)",
+            change: "with fresh as (
+                       select a.id, samia.natal_chart_for(a.dob, a.birth_time, a.birth_place) as chart
+                         from public.astro_charts a
+                        where a.id = any($1::text[]::bigint[]) and a.dob is not null and a.birth_place is not null)
+                     update public.astro_charts a
+                        set chart = fresh.chart, summary = samia.chart_summary(fresh.chart), computed_at = now()
+                       from fresh
+                      where a.id = fresh.id and a.chart is distinct from fresh.chart",
+        },
+        What::MediaProbe => Plan {
+            name: "media-probe",
+            start: "0",
+            keys: "select id::text from public.media_assets where id > $1::text::bigint order by id limit $2",
+            stale: "select count(*) from public.media_assets m
+                     where m.id = any($1::text[]::bigint[]) and m.bucket is not null
+                       and (m.status = 'pending' or m.sha256 is null)
+                       and not exists (select 1 from ops.jobs j where j.kind = 'media.probe'
+                                         and (j.payload ->> 'media_id')::bigint = m.id
+                                         and j.status in ('queued', 'running'))",
+            change: "insert into ops.jobs (kind, payload)
+                     select 'media.probe', jsonb_build_object('media_id', m.id, 'bucket', m.bucket, 'path', m.path)
+                       from public.media_assets m
+                      where m.id = any($1::text[]::bigint[]) and m.bucket is not null
+                        and (m.status = 'pending' or m.sha256 is null)
+                        and not exists (select 1 from ops.jobs j where j.kind = 'media.probe'
+                                          and (j.payload ->> 'media_id')::bigint = m.id
+                                          and j.status in ('queued', 'running'))",
+        },
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub name: &'static str,
+    pub dry_run: bool,
+    pub resumed_after: Option<String>,
+    pub batches: u64,
+    pub rows_seen: i64,
+    /// Rows rewritten (or, in a dry run, that would be).
+    pub rows_changed: i64,
+    pub seconds: f64,
+    pub rows_per_second: f64,
+    /// The longest batch transaction: the longest any row lock was held.
+    pub longest_batch_ms: f64,
+}
+
+fn db(context: &'static str) -> impl Fn(tokio_postgres::Error) -> CliError {
+    move |e| CliError::db(context, e)
+}
+
+pub struct Options {
+    pub batch: i64,
+    pub dry_run: bool,
+    pub restart: bool,
+    pub json: bool,
+}
+
+pub async fn run(client: &mut Client, what: What, options: Options) -> Result<ExitCode, CliError> {
+    if !(1..=100_000).contains(&options.batch) {
+        return Err(CliError::Config(
+            "--batch must be between 1 and 100000".into(),
+        ));
+    }
+    let plan = plan(what);
+    let mut summary = Summary {
+        name: plan.name,
+        dry_run: options.dry_run,
+        ..Summary::default()
+    };
+    let saved = client
+        .query_opt(
+            "select last_key, rows_seen, rows_changed from ops.backfills
+              where name = $1 and finished_at is null",
+            &[&plan.name],
+        )
+        .await
+        .map_err(db("reading the backfill's progress"))?;
+    let mut last = plan.start.to_string();
+    if let (Some(row), false, false) = (&saved, options.restart, options.dry_run) {
+        if let Some(key) = row
+            .try_get::<_, Option<String>>(0)
+            .map_err(db("reading the backfill's progress"))?
+        {
+            eprintln!(
+                "{}: resuming after {key} (--restart to start over)",
+                plan.name
+            );
+            summary.resumed_after = Some(key.clone());
+            last = key;
+        }
+    } else if !options.dry_run {
+        client
+            .execute(
+                "insert into ops.backfills (name) values ($1)
+                 on conflict (name) do update set last_key = null, rows_seen = 0, rows_changed = 0,
+                        started_at = now(), updated_at = now(), finished_at = null",
+                &[&plan.name],
+            )
+            .await
+            .map_err(db("recording the backfill's start"))?;
+    }
+    let started = Instant::now();
+    let mut longest = Duration::ZERO;
+    let mut shown = Instant::now();
+    loop {
+        let keys: Vec<String> = client
+            .query(plan.keys, &[&last, &options.batch])
+            .await
+            .map_err(db("reading the next batch"))?
+            .iter()
+            .map(|r| r.try_get::<_, String>(0))
+            .collect::<Result<_, _>>()
+            .map_err(db("reading the next batch"))?;
+        let Some(next) = keys.last().cloned() else {
+            break;
+        };
+        let batch_started = Instant::now();
+        let changed: i64 = if options.dry_run {
+            client
+                .query_one(plan.stale, &[&keys])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(db("counting stale rows"))?
+        } else {
+            let tx = client.transaction().await.map_err(db("starting a batch"))?;
+            let n = tx
+                .execute(plan.change, &[&keys])
+                .await
+                .map_err(db("rewriting a batch"))? as i64;
+            tx.execute(
+                "update ops.backfills set last_key = $2, rows_seen = rows_seen + $3,
+                        rows_changed = rows_changed + $4, updated_at = now()
+                  where name = $1",
+                &[&plan.name, &next, &(keys.len() as i64), &n],
+            )
+            .await
+            .map_err(db("recording the backfill's progress"))?;
+            tx.commit().await.map_err(db("committing a batch"))?;
+            n
+        };
+        longest = longest.max(batch_started.elapsed());
+        summary.batches += 1;
+        summary.rows_seen += keys.len() as i64;
+        summary.rows_changed += changed;
+        last = next;
+        if shown.elapsed() >= Duration::from_secs(2) {
+            shown = Instant::now();
+            eprintln!(
+                "{}: {} rows seen, {} {}, {:.0} rows/s, longest batch {:.0} ms",
+                plan.name,
+                summary.rows_seen,
+                summary.rows_changed,
+                if options.dry_run {
+                    "stale"
+                } else {
+                    "rewritten"
+                },
+                summary.rows_seen as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                longest.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.rows_per_second = summary.rows_seen as f64 / summary.seconds.max(1e-9);
+    summary.longest_batch_ms = longest.as_secs_f64() * 1000.0;
+    if !options.dry_run {
+        if what == What::MediaProbe && summary.rows_changed > 0 {
+            client
+                .execute(
+                    "select pg_notify($1, $2)",
+                    &[&samia_core::jobs::CHANNEL, &samia_core::jobs::MEDIA_PROBE],
+                )
+                .await
+                .map_err(db("waking the sidecar"))?;
+        }
+        client
+            .execute(
+                "update ops.backfills set finished_at = now(), updated_at = now() where name = $1",
+                &[&plan.name],
+            )
+            .await
+            .map_err(db("recording the backfill's end"))?;
+        let meta = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
+        client
+            .execute(
+                "select samia.record_maintenance($1, $2::text::jsonb)",
+                &[&format!("backfill.{}", plan.name), &meta],
+            )
+            .await
+            .map_err(db("recording the backfill in audit_log"))?;
+    }
+    if options.json {
+        println!("{}", json!(summary));
+    } else {
+        println!(
+            "{}{}: {} rows seen in {} batches, {} {}, {:.1} s ({:.0} rows/s), longest batch {:.0} ms",
+            plan.name,
+            if options.dry_run { " (dry run)" } else { "" },
+            summary.rows_seen,
+            summary.batches,
+            summary.rows_changed,
+            if options.dry_run { "stale" } else { "rewritten" },
+            summary.seconds,
+            summary.rows_per_second,
+            summary.longest_batch_ms
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
