@@ -3,6 +3,7 @@
 //! their ratio. Run with `make bench` (optionally `BENCH=<name>`).
 
 pub mod audit;
+pub mod backfill;
 pub mod ingest;
 pub mod jobs;
 pub mod lifecycle;

@@ -13,6 +13,7 @@ const BENCHES: &[&str] = &[
     "probe",
     "jobs",
     "ingest",
+    "backfill",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -58,6 +59,7 @@ async fn main() -> ExitCode {
             "media" => samia_tests::bench::media::run_all(&client, &url).await,
             "probe" => samia_tests::bench::probe::run(&client, &url).await,
             "ingest" => samia_tests::bench::ingest::run(&client, &url).await,
+            "backfill" => samia_tests::bench::backfill::run(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
