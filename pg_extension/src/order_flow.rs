@@ -7,7 +7,7 @@ use crate::audit::{self, Moderation};
 use crate::caller::Caller;
 use crate::rows::{get, get_old, now, set, Row};
 use crate::{errors, plans};
-use pgrx::datum::TimestampWithTimeZone;
+use pgrx::datum::{Date, TimestampWithTimeZone};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use pgrx::PgOid;
@@ -248,6 +248,25 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
         ),
         None => errors::invalid_value(format!("there is no service {service_id}"), None),
     };
+    let birth_data = get::<Date>(new, ORDERS, "birth_date").is_some()
+        || get::<String>(new, ORDERS, "birth_name").is_some()
+        || get::<String>(new, ORDERS, "birth_place").is_some()
+        || get::<pgrx::datum::Time>(new, ORDERS, "birth_time").is_some();
+    if birth_data && service.code != "astro" {
+        errors::invalid_value(
+            format!(
+                "birth data goes with astro orders only, not {}",
+                service.code
+            ),
+            Some("leave birth_name, birth_date, birth_time and birth_place empty"),
+        );
+    }
+    if birth_data && get::<Date>(new, ORDERS, "birth_date").is_none() {
+        errors::invalid_value(
+            "an order's birth data starts with birth_date",
+            Some("give birth_date and birth_place (and birth_time if known), or none of them to use your profile's"),
+        );
+    }
     if !crate::config::enabled(samia_core::config::ORDERS_ENABLED, Some(&service.code)) {
         raise_check(
             format!("orders for {} are switched off for now", service.code),

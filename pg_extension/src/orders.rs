@@ -80,7 +80,58 @@ fn orders_astro_chart<'a>(
     else {
         errors::misconfigured("an order without a user")
     };
-    let profile = errors::spi(
+    // The order's own birth data (for the client or someone else), else the
+    // profile's.
+    let own_dob: Option<Date> = errors::column(new.get_by_name("birth_date"), ORDERS, "birth_date");
+    let subject: Option<String> =
+        errors::column(new.get_by_name("birth_name"), ORDERS, "birth_name");
+    let profile = if let Some(d) = own_dob {
+        crate::profiles::validate_dob(d);
+        (
+            Some(d),
+            errors::column(new.get_by_name::<Time>("birth_time"), ORDERS, "birth_time"),
+            errors::column(
+                new.get_by_name::<String>("birth_place"),
+                ORDERS,
+                "birth_place",
+            ),
+        )
+    } else {
+        profile_birth(user_id)
+    };
+    let (dob, birth_time, place) = profile;
+    let place = place
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    let (Some(dob), Some(place)) = (dob, place.clone()) else {
+        if own_dob.is_some() {
+            errors::invalid_value(
+                "the order's birth data needs a birth place",
+                Some("give birth_place with birth_date (and birth_time if known)"),
+            );
+        }
+        let missing = if dob.is_none() {
+            "date of birth"
+        } else {
+            "birth place"
+        };
+        errors::invalid_value(
+            format!("an astro reading needs the client's date and place of birth: the profile has no {missing}"),
+            Some("set dob, birth_place (and birth_time if known) on the profile, or give them with the order"),
+        )
+    };
+    let chart = astro::chart_for(dob, birth_time, &place);
+    let summary = summarize(&chart)
+        .unwrap_or_else(|e| errors::misconfigured(format_args!("chart summary: {e}")));
+    save_chart(
+        order_id, user_id, dob, birth_time, place, subject, chart, summary,
+    );
+    Ok(None)
+}
+
+/// The client's own date, time and place of birth from their profile.
+fn profile_birth(user_id: pgrx::Uuid) -> (Option<Date>, Option<Time>, Option<String>) {
+    errors::spi(
         plans::select(
             "select dob, birth_time, birth_place from public.profiles where id = $1",
             &[PgOid::from(pg_sys::UUIDOID)],
@@ -98,25 +149,20 @@ fn orders_astro_chart<'a>(
             },
         ),
         "reading the client's birth data",
-    );
-    let (dob, birth_time, place) = profile;
-    let place = place
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty());
-    let (Some(dob), Some(place)) = (dob, place.clone()) else {
-        let missing = if dob.is_none() {
-            "date of birth"
-        } else {
-            "birth place"
-        };
-        errors::invalid_value(
-            format!("an astro reading needs the client's date and place of birth: the profile has no {missing}"),
-            Some("set dob, birth_place (and birth_time if known) on the profile, then place the order"),
-        )
-    };
-    let chart = astro::chart_for(dob, birth_time, &place);
-    let summary = summarize(&chart)
-        .unwrap_or_else(|e| errors::misconfigured(format_args!("chart summary: {e}")));
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn save_chart(
+    order_id: i64,
+    user_id: pgrx::Uuid,
+    dob: Date,
+    birth_time: Option<Time>,
+    place: String,
+    subject: Option<String>,
+    chart: serde_json::Value,
+    summary: String,
+) {
     let at = |key: &str| chart.pointer(&format!("/place/{key}")).cloned();
     let latitude = at("latitude").and_then(|v| v.as_f64());
     let longitude = at("longitude").and_then(|v| v.as_f64());
@@ -126,8 +172,8 @@ fn orders_astro_chart<'a>(
         plans::execute(
             "insert into public.astro_charts
                (order_id, profile_id, dob, birth_time, birth_place, latitude, longitude, timezone,
-                chart, summary, computed_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())",
+                chart, summary, subject_name, computed_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now())",
             &[
                 PgOid::from(pg_sys::INT8OID),
                 PgOid::from(pg_sys::UUIDOID),
@@ -138,6 +184,7 @@ fn orders_astro_chart<'a>(
                 float,
                 PgOid::from(pg_sys::TEXTOID),
                 PgOid::from(pg_sys::JSONBOID),
+                PgOid::from(pg_sys::TEXTOID),
                 PgOid::from(pg_sys::TEXTOID),
             ],
             &[
@@ -151,11 +198,11 @@ fn orders_astro_chart<'a>(
                 timezone.into(),
                 pgrx::JsonB(chart).into(),
                 summary.into(),
+                subject.into(),
             ],
         ),
         "saving the order's chart",
     );
-    Ok(None)
 }
 
 /// BEFORE UPDATE ON public.media_assets: the approved audio of an order and

@@ -75,7 +75,7 @@ fn profiles_derive<'a>(
     Ok(Some(new))
 }
 
-fn validate_dob(dob: Date) {
+pub fn validate_dob(dob: Date) {
     let earliest = Date::new(1900, 1, 1).unwrap_or_else(|_| errors::misconfigured("1900-01-01"));
     let today = errors::spi(
         Spi::get_one::<Date>("select current_date"),

@@ -120,3 +120,81 @@ async fn an_astro_order_needs_a_birth_date_and_a_known_place() -> anyhow::Result
     assert_eq!(orders, 3, "only the fixture's orders");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_astro_order_may_carry_its_own_birth_data() -> anyhow::Result<()> {
+    use samia_tests::postgrest::refused;
+    let db = TestDb::migrated().await?;
+    let mut c = db.system().await?;
+    c.batch_execute(fixture::SQL).await?;
+    // For the client's mother, born in Alexandria: her chart, not the client's.
+    let rows = request(
+        &mut c,
+        Caller::User(OWNER),
+        "select id from public.place_order('astro', birth_name => 'Mona', birth_date => '1965-08-02',
+                                           birth_time => '06:15', birth_place => 'Alexandria')",
+    )
+    .await?;
+    let order: i64 = rows[0].get(0);
+    let row = c
+        .query_one(
+            "select subject_name, dob::text, birth_place, chart -> 'bodies' -> 'sun' ->> 'sign', summary
+               from public.astro_charts where order_id = $1",
+            &[&order],
+        )
+        .await?;
+    assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("Mona"));
+    assert_eq!(row.get::<_, String>(1), "1965-08-02");
+    assert_eq!(row.get::<_, String>(2), "Alexandria");
+    assert_eq!(row.get::<_, String>(3), "Leo");
+    // Without birth data the profile's is used, as before.
+    let rows = request(
+        &mut c,
+        Caller::User(OWNER),
+        "select id from public.place_order('astro')",
+    )
+    .await?;
+    let own: i64 = rows[0].get(0);
+    let sign: String = c
+        .query_one(
+            "select chart -> 'bodies' -> 'sun' ->> 'sign' from public.astro_charts where order_id = $1",
+            &[&own],
+        )
+        .await?
+        .get(0);
+    assert_eq!(sign, "Taurus");
+    // Refusals: an unknown place lists close matches; a future date; birth
+    // data without a date; birth data on another service.
+    let (state, message) = refused(
+        &mut c,
+        OWNER,
+        "select id from public.place_order('astro', birth_date => '1965-08-02', birth_place => 'Alexandrya')",
+    )
+    .await;
+    assert_eq!(state, "22023", "{message}");
+    assert!(
+        message.contains("Alexandria"),
+        "the closest match is named: {message}"
+    );
+    for (call, why) in [
+        ("select id from public.place_order('astro', birth_date => current_date + 1, birth_place => 'Cairo')", "future"),
+        ("select id from public.place_order('astro', birth_place => 'Cairo')", "no date"),
+        ("select id from public.place_order('astro', birth_date => '1965-08-02')", "no place"),
+        ("select id from public.place_order('tarot', birth_date => '1965-08-02', birth_place => 'Cairo')", "tarot"),
+    ] {
+        let (state, message) = refused(&mut c, OWNER, call).await;
+        assert_eq!(state, "22023", "{why}: {message}");
+    }
+    // Another client cannot see the order's birth data or chart.
+    let seen = request(
+        &mut c,
+        Caller::User(OTHER),
+        &format!(
+            "select (select count(*) from public.orders where id = {order})
+                  + (select count(*) from public.astro_charts where order_id = {order})"
+        ),
+    )
+    .await?;
+    assert_eq!(seen[0].get::<_, i64>(0), 0);
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! `samia backfill zodiac` over 1,000,000 profiles whose zodiac went stale
 //! (loaded with triggers off): every row is rewritten through the profile
-//! triggers in batches of 5,000. Prints the rows per second and the longest
+//! triggers in batches of 2,000 (the default). Prints the rows per second and the longest
 //! batch transaction, the longest time any row lock was held.
 
 use std::time::Instant;
@@ -31,7 +31,7 @@ pub async fn run(client: &Client, url: &str) -> anyhow::Result<()> {
     let rate = summary["rows_per_second"].as_f64().unwrap_or(0.0);
     let longest = summary["longest_batch_ms"].as_f64().unwrap_or(f64::MAX);
     let changed = summary["rows_changed"].as_i64().unwrap_or(0);
-    println!("backfill: samia backfill zodiac over {PROFILES} stale profiles (and the rest), batches of 5,000");
+    println!("backfill: samia backfill zodiac over {PROFILES} stale profiles (and the rest), batches of 2,000 (the default)");
     println!(
         "  rows                          {:>12}  ({changed} rewritten through the profile triggers, {:.1} s)",
         summary["rows_seen"],
