@@ -33,11 +33,13 @@ struct Plan {
     name: &'static str,
     /// The first key, before every real one.
     start: &'static str,
-    /// `$1` the last key done, `$2` the batch size: the next keys, in order, as text.
+    /// `$1` the last key done, `$2` the batch size: the next batch's last
+    /// key (as text) and its number of rows.
     keys: &'static str,
-    /// `$1` a batch of keys: rows that are stale.
+    /// `$1` the key before the batch, `$2` its last key: rows that are stale.
     stale: &'static str,
-    /// `$1` a batch of keys: rewrites the stale ones; returns how many.
+    /// The same range: rewrites the stale rows; returns how many. A range
+    /// of the primary key keeps each batch an index range scan.
     change: &'static str,
 }
 
@@ -46,36 +48,39 @@ fn plan(what: What) -> Plan {
         What::Zodiac => Plan {
             name: "zodiac",
             start: "00000000-0000-0000-0000-000000000000",
-            keys: "select id::text from public.profiles where id > $1::text::uuid order by id limit $2",
+            keys: "with k as (select id from public.profiles where id > $1::text::uuid order by id limit $2)
+                   select (select id::text from k order by id desc limit 1), (select count(*) from k)",
             stale: "select count(*) from public.profiles
-                     where id = any($1::text[]::uuid[]) and zodiac is distinct from samia.zodiac_of(dob)",
+                     where id > $1::text::uuid and id <= $2::text::uuid and zodiac is distinct from samia.zodiac_of(dob)",
             change: "update public.profiles set dob = dob
-                      where id = any($1::text[]::uuid[]) and zodiac is distinct from samia.zodiac_of(dob)",
+                      where id > $1::text::uuid and id <= $2::text::uuid and zodiac is distinct from samia.zodiac_of(dob)",
         },
         What::CountryCodes => Plan {
             name: "country-codes",
             start: "00000000-0000-0000-0000-000000000000",
-            keys: "select id::text from public.profiles where id > $1::text::uuid order by id limit $2",
+            keys: "with k as (select id from public.profiles where id > $1::text::uuid order by id limit $2)
+                   select (select id::text from k order by id desc limit 1), (select count(*) from k)",
             stale: "select count(*) from public.profiles p
-                     where p.id = any($1::text[]::uuid[])
+                     where p.id > $1::text::uuid and id <= $2::text::uuid
                        and p.country_code is distinct from
                            (select c.dial_code from public.countries c where c.code = p.country)",
             change: "update public.profiles p set country = country
-                      where p.id = any($1::text[]::uuid[])
+                      where p.id > $1::text::uuid and id <= $2::text::uuid
                         and p.country_code is distinct from
                             (select c.dial_code from public.countries c where c.code = p.country)",
         },
         What::Charts => Plan {
             name: "charts",
             start: "0",
-            keys: "select id::text from public.astro_charts where id > $1::text::bigint order by id limit $2",
+            keys: "with k as (select id from public.astro_charts where id > $1::text::bigint order by id limit $2)
+                   select (select id::text from k order by id desc limit 1), (select count(*) from k)",
             stale: "select count(*) from public.astro_charts a
-                     where a.id = any($1::text[]::bigint[]) and a.dob is not null and a.birth_place is not null
+                     where a.id > $1::text::bigint and a.id <= $2::text::bigint and a.dob is not null and a.birth_place is not null
                        and a.chart is distinct from samia.natal_chart_for(a.dob, a.birth_time, a.birth_place)",
             change: "with fresh as (
                        select a.id, samia.natal_chart_for(a.dob, a.birth_time, a.birth_place) as chart
                          from public.astro_charts a
-                        where a.id = any($1::text[]::bigint[]) and a.dob is not null and a.birth_place is not null)
+                        where a.id > $1::text::bigint and a.id <= $2::text::bigint and a.dob is not null and a.birth_place is not null)
                      update public.astro_charts a
                         set chart = fresh.chart, summary = samia.chart_summary(fresh.chart), computed_at = now()
                        from fresh
@@ -84,9 +89,10 @@ fn plan(what: What) -> Plan {
         What::MediaProbe => Plan {
             name: "media-probe",
             start: "0",
-            keys: "select id::text from public.media_assets where id > $1::text::bigint order by id limit $2",
+            keys: "with k as (select id from public.media_assets where id > $1::text::bigint order by id limit $2)
+                   select (select id::text from k order by id desc limit 1), (select count(*) from k)",
             stale: "select count(*) from public.media_assets m
-                     where m.id = any($1::text[]::bigint[]) and m.bucket is not null
+                     where m.id > $1::text::bigint and m.id <= $2::text::bigint and m.bucket is not null
                        and (m.status = 'pending' or m.sha256 is null)
                        and not exists (select 1 from ops.jobs j where j.kind = 'media.probe'
                                          and (j.payload ->> 'media_id')::bigint = m.id
@@ -94,7 +100,7 @@ fn plan(what: What) -> Plan {
             change: "insert into ops.jobs (kind, payload)
                      select 'media.probe', jsonb_build_object('media_id', m.id, 'bucket', m.bucket, 'path', m.path)
                        from public.media_assets m
-                      where m.id = any($1::text[]::bigint[]) and m.bucket is not null
+                      where m.id > $1::text::bigint and m.id <= $2::text::bigint and m.bucket is not null
                         and (m.status = 'pending' or m.sha256 is null)
                         and not exists (select 1 from ops.jobs j where j.kind = 'media.probe'
                                           and (j.payload ->> 'media_id')::bigint = m.id
@@ -178,35 +184,36 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
     let mut longest = Duration::ZERO;
     let mut shown = Instant::now();
     loop {
-        let keys: Vec<String> = client
-            .query(plan.keys, &[&last, &options.batch])
+        let row = client
+            .query_one(plan.keys, &[&last, &options.batch])
             .await
-            .map_err(db("reading the next batch"))?
-            .iter()
-            .map(|r| r.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()
             .map_err(db("reading the next batch"))?;
-        let Some(next) = keys.last().cloned() else {
+        let (Some(next), rows) = (
+            row.try_get::<_, Option<String>>(0)
+                .map_err(db("reading the next batch"))?,
+            row.try_get::<_, i64>(1)
+                .map_err(db("reading the next batch"))?,
+        ) else {
             break;
         };
         let batch_started = Instant::now();
         let changed: i64 = if options.dry_run {
             client
-                .query_one(plan.stale, &[&keys])
+                .query_one(plan.stale, &[&last, &next])
                 .await
                 .and_then(|r| r.try_get(0))
                 .map_err(db("counting stale rows"))?
         } else {
             let tx = client.transaction().await.map_err(db("starting a batch"))?;
             let n = tx
-                .execute(plan.change, &[&keys])
+                .execute(plan.change, &[&last, &next])
                 .await
                 .map_err(db("rewriting a batch"))? as i64;
             tx.execute(
                 "update ops.backfills set last_key = $2, rows_seen = rows_seen + $3,
                         rows_changed = rows_changed + $4, updated_at = now()
                   where name = $1",
-                &[&plan.name, &next, &(keys.len() as i64), &n],
+                &[&plan.name, &next, &rows, &n],
             )
             .await
             .map_err(db("recording the backfill's progress"))?;
@@ -215,7 +222,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
         };
         longest = longest.max(batch_started.elapsed());
         summary.batches += 1;
-        summary.rows_seen += keys.len() as i64;
+        summary.rows_seen += rows;
         summary.rows_changed += changed;
         last = next;
         if shown.elapsed() >= Duration::from_secs(2) {
