@@ -33,6 +33,7 @@
 #![cfg_attr(not(test), allow(dead_code, unused_imports))]
 
 mod client;
+mod config;
 mod errors;
 pub mod fake;
 mod models;
@@ -44,10 +45,11 @@ mod fake_tests;
 #[cfg(test)]
 mod testing;
 
-pub use client::{Grants, LiveKitClient, LiveKitConfig, Removal, RoomOptions};
+pub use client::{Grants, LiveKitClient, Removal, RoomOptions};
+pub use config::LiveKitConfig;
 pub use errors::LiveKitError;
 // For the daemon's settings and the callers' reading of answers.
 #[allow(unused_imports)]
-pub use client::LiveKitArgs;
+pub use config::LiveKitArgs;
 #[allow(unused_imports)]
 pub use models::{Participant, Room};
