@@ -426,6 +426,11 @@ async fn livekits_errors_become_what_the_caller_should_do() {
     assert!(matches!(invalid, LiveKitError::Invalid { .. }), "{invalid}");
     assert!(!invalid.is_retryable());
     assert_eq!(client.delete_room("call-1").await, Ok(Removal::AlreadyGone));
+    // However a server says it has no such room, nobody is in it.
+    served
+        .faults(json!([{"method": "ListParticipants", "status": 404, "code": "not_found"}]))
+        .await;
+    assert_eq!(client.list_participants("call-1").await, Ok(Vec::new()));
 
     served
         .faults(json!([{"delay_ms": 2000, "pass": true}]))
