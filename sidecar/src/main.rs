@@ -11,6 +11,7 @@ mod db;
 mod error;
 mod http;
 mod jobs;
+mod livekit;
 mod metrics;
 mod sealer;
 mod storage;
@@ -181,6 +182,11 @@ enum Command {
     /// at once (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET; no DATABASE_URL
     /// needed).
     FakeTiktok(tiktok::fake::FakeArgs),
+    /// A fake LiveKit server on loopback for development and tests: rooms
+    /// in memory, the RoomService, tokens checked as LiveKit checks them,
+    /// signed webhooks (LIVEKIT_API_KEY and LIVEKIT_API_SECRET; no
+    /// DATABASE_URL needed).
+    FakeLivekit(livekit::fake::FakeArgs),
 }
 
 #[derive(Subcommand)]
@@ -328,6 +334,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::FakeTwilio(args) => return twilio::fake::run(args).await,
         Command::FakeStorage(args) => return storage::fake::run(args).await,
         Command::FakeTiktok(args) => return tiktok::fake::run(args).await,
+        Command::FakeLivekit(args) => return livekit::fake::run(args).await,
         Command::Storage { storage, action } => return storage_command(storage, action).await,
         Command::Migrate { db, .. }
         | Command::Health { db, .. }
@@ -425,6 +432,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::FakeTwilio(args) => twilio::fake::run(&args).await,
         Command::FakeStorage(args) => storage::fake::run(&args).await,
         Command::FakeTiktok(args) => tiktok::fake::run(&args).await,
+        Command::FakeLivekit(args) => livekit::fake::run(&args).await,
         Command::Storage { storage, action } => storage_command(&storage, &action).await,
     }
 }
@@ -499,6 +507,7 @@ mod tests {
         "SUPABASE_SERVICE_ROLE_KEY",
         "SUPABASE_JWT_SECRET",
         "TIKTOK_CLIENT_SECRET",
+        "LIVEKIT_API_SECRET",
     ];
 
     #[test]
