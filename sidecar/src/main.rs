@@ -554,6 +554,33 @@ mod tests {
         }
     }
 
+    fn long_help(path: &[&str]) -> String {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut command = &mut cli;
+        for name in path {
+            command = command
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("{name} is a subcommand"));
+        }
+        command.render_long_help().to_string()
+    }
+
+    #[test]
+    fn migrate_help_says_migrations_are_forward_only() {
+        let help = long_help(&["migrate"]);
+        assert!(help.contains("forward-only"), "{help}");
+        assert!(help.contains("samia restore"), "{help}");
+        assert!(long_help(&["migrate", "up"]).contains("Forward-only"));
+    }
+
+    #[test]
+    fn backup_and_restore_name_their_programs_variables() {
+        assert!(long_help(&["backup"]).contains("[env: SAMIA_PG_DUMP"));
+        assert!(long_help(&["restore"]).contains("[env: SAMIA_PG_RESTORE"));
+        assert!(long_help(&["restore"]).contains("[env: DATABASE_URL"));
+    }
+
     #[test]
     fn secrets_hide_their_values_and_have_no_default() {
         let mut cli = Cli::command();
