@@ -48,6 +48,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply or inspect the schema migrations embedded in this binary.
+    /// Migrations are forward-only: there is no down migration; to go back,
+    /// restore a backup taken before `migrate up` (samia backup, samia
+    /// restore).
     Migrate {
         #[command(flatten)]
         db: DbArgs,
@@ -143,6 +146,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a pg_dump archive (custom format) of the product's schemas and
+    /// FILE.manifest.json next to it (migrations, extension version, exact
+    /// row counts, the archive's size and sha256), from one snapshot; record
+    /// it in ops.backups. pg_dump gets the connection through PG*
+    /// environment variables, never on its command line. Progress on stderr.
+    Backup(Box<cli::backup::BackupArgs>),
+    /// Load an archive of `samia backup` into an empty database (the
+    /// target's DATABASE_URL) and check it against its manifest: refuses a
+    /// changed archive, a database that holds the product, or a server
+    /// without the extension's version; exits 1 on any difference in rows,
+    /// migrations, triggers or policies after the load.
+    Restore(Box<cli::backup::restore::RestoreArgs>),
     /// Inspect the job queue and requeue dead-lettered jobs.
     Jobs {
         #[command(flatten)]
@@ -305,10 +320,12 @@ enum AuditAction {
 enum MigrateAction {
     /// Apply pending migrations in order, each in its own transaction. Prints one
     /// line per migration (applied or skipped). Refuses to run when an applied
-    /// migration has changed since it was applied.
+    /// migration has changed since it was applied. Forward-only: nothing
+    /// undoes a migration; take a backup first (samia backup --out FILE).
     Up,
-    /// List applied, pending and changed migrations. Exits 1 when an applied
-    /// migration has changed or is unknown to this binary.
+    /// List applied, pending and changed migrations, and the last backup
+    /// recorded. Exits 1 when an applied migration has changed or is unknown
+    /// to this binary.
     Status,
 }
 
@@ -346,6 +363,8 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         | Command::Lineage { db, .. }
         | Command::Backfill { db, .. } => db,
         Command::Run(args) => &args.db,
+        Command::Backup(args) => &args.db,
+        Command::Restore(args) => &args.db,
     };
     let target = db::Target::from_args(db_args)?;
     let pool = db::pool(&target)?;
@@ -373,6 +392,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             qa::run(&client, json).await
         }
         Command::Run(args) => daemon::run(&target, *args).await,
+        Command::Backup(args) => {
+            let mut client = db::client(&pool, &target).await?;
+            cli::backup::run(&mut client, &target, &args).await
+        }
+        Command::Restore(args) => {
+            let mut client = db::client(&pool, &target).await?;
+            cli::backup::restore::run(&mut client, &target, &args).await
+        }
         Command::Backfill {
             what,
             dry_run,
@@ -525,6 +552,33 @@ mod tests {
                 "{var} missing:\n{help}"
             );
         }
+    }
+
+    fn long_help(path: &[&str]) -> String {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut command = &mut cli;
+        for name in path {
+            command = command
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("{name} is a subcommand"));
+        }
+        command.render_long_help().to_string()
+    }
+
+    #[test]
+    fn migrate_help_says_migrations_are_forward_only() {
+        let help = long_help(&["migrate"]);
+        assert!(help.contains("forward-only"), "{help}");
+        assert!(help.contains("samia restore"), "{help}");
+        assert!(long_help(&["migrate", "up"]).contains("Forward-only"));
+    }
+
+    #[test]
+    fn backup_and_restore_name_their_programs_variables() {
+        assert!(long_help(&["backup"]).contains("[env: SAMIA_PG_DUMP"));
+        assert!(long_help(&["restore"]).contains("[env: SAMIA_PG_RESTORE"));
+        assert!(long_help(&["restore"]).contains("[env: DATABASE_URL"));
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! `samia migrate up|status`: the embedded `sql/migrations`, applied with refinery.
 //!
+//! Migrations are forward-only: there is no down migration. Going back means
+//! restoring a backup taken before `migrate up` (`samia backup`, `samia
+//! restore`); `migrate status` shows the last backup recorded.
+//!
 //! History lives in `ops.schema_migrations` (refinery's table: version, name,
 //! applied_on, checksum). Each migration runs in its own transaction together
 //! with its history row. A session advisory lock keeps two runners from
@@ -277,6 +281,10 @@ pub async fn status(client: &mut Client) -> Result<ExitCode, CliError> {
         count(|s| *s == State::Pending),
         count(|s| *s == State::Changed),
         count(|s| *s == State::Unknown),
+    );
+    println!(
+        "last backup  {}",
+        crate::cli::backup::last_backup(client).await?
     );
     match blocker(&entries) {
         Some(reason) => Err(CliError::Refused(reason)),

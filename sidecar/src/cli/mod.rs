@@ -1,8 +1,10 @@
 //! The operator commands that work on the database once and exit:
-//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `lineage`, `backfill`, `storage` and `tiktok`.
+//! `migrate`, `health`, `qa`, `audit`, `jobs`, `costs`, `lineage`, `backfill`, `backup`,
+//! `restore`, `storage` and `tiktok`.
 
 pub mod audit;
 pub mod backfill;
+pub mod backup;
 pub mod costs;
 pub mod health;
 pub mod jobs;
