@@ -8,6 +8,7 @@
 //! (restore.rs) loads it into an empty database and checks it against the
 //! manifest.
 
+pub mod compare;
 pub mod manifest;
 pub mod pg_tools;
 pub mod restore;
