@@ -40,23 +40,6 @@ fn requesting_user(caller: &Caller) -> pgrx::Uuid {
     }
 }
 
-fn config_i64(key: &str, default: i64) -> i64 {
-    let value = errors::spi_optional(
-        Spi::get_one_with_args::<pgrx::JsonB>(
-            "select value from public.app_config where key = $1",
-            &[key.into()],
-        ),
-        "reading app_config",
-    );
-    value
-        .and_then(|v| match v.0 {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
-        .unwrap_or(default)
-}
-
 fn count(sql: &str, args: &[pgrx::datum::DatumWithOid<'_>]) -> i64 {
     errors::spi_optional(Spi::get_one_with_args::<i64>(sql, args), "counting sends").unwrap_or(0)
 }
@@ -141,11 +124,11 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
     lock(format!("samia.otp.phone:{e164}"));
     lock(format!("samia.otp.user:{uid}"));
     let limits = SendLimits {
-        per_phone_10min: config_i64(
+        per_phone_10min: crate::config::number(
             "otp.max_sends_per_phone_10min",
             SendLimits::default().per_phone_10min,
         ),
-        per_user_day: config_i64(
+        per_user_day: crate::config::number(
             "otp.max_sends_per_user_day",
             SendLimits::default().per_user_day,
         ),
@@ -221,7 +204,7 @@ fn confirm_phone_verification(code: Option<&str>) -> i64 {
     let code = phone::normalize_code(code.unwrap_or("")).unwrap_or_else(|m| {
         errors::invalid_value(m, Some("type the digits of the SMS you received"))
     });
-    let ttl = config_i64("otp.code_ttl_minutes", phone::DEFAULT_CODE_TTL_MINUTES);
+    let ttl = crate::config::number("otp.code_ttl_minutes", phone::DEFAULT_CODE_TTL_MINUTES);
     let pending = errors::spi(
         Spi::connect_mut(|client| {
             let table = client.update(

@@ -195,6 +195,25 @@ pub async fn require_table(pool: &Pool, target: &Target, table: &str) -> Result<
     }
 }
 
+/// The `app_config` value of `key` (keys in `samia_core::config`), read as
+/// JSON; `None` when unset or not JSON. The caller interprets it with
+/// `samia_core::config`, which tolerates a wrong type.
+pub async fn setting<C: tokio_postgres::GenericClient>(
+    client: &C,
+    key: &str,
+) -> Result<Option<serde_json::Value>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "select value::text from public.app_config where key = $1",
+            &[&key],
+        )
+        .await?;
+    Ok(match row {
+        Some(r) => serde_json::from_str(&r.try_get::<_, String>(0)?).ok(),
+        None => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

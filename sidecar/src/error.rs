@@ -52,6 +52,11 @@ impl CliError {
             source,
         }
     }
+
+    /// [`CliError::db`] for `map_err`: `.map_err(CliError::db_in("reading x"))`.
+    pub fn db_in(context: &str) -> impl Fn(tokio_postgres::Error) -> CliError + '_ {
+        move |source| CliError::db(context, source)
+    }
 }
 
 /// Why the pool gave no connection: the server's or client's own reason.

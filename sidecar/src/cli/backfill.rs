@@ -125,10 +125,6 @@ pub struct Summary {
     pub longest_batch_ms: f64,
 }
 
-fn db(context: &'static str) -> impl Fn(tokio_postgres::Error) -> CliError {
-    move |e| CliError::db(context, e)
-}
-
 pub struct Options {
     pub batch: i64,
     pub dry_run: bool,
@@ -155,12 +151,12 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
             &[&plan.name],
         )
         .await
-        .map_err(db("reading the backfill's progress"))?;
+        .map_err(CliError::db_in("reading the backfill's progress"))?;
     let mut last = plan.start.to_string();
     if let (Some(row), false, false) = (&saved, options.restart, options.dry_run) {
         if let Some(key) = row
             .try_get::<_, Option<String>>(0)
-            .map_err(db("reading the backfill's progress"))?
+            .map_err(CliError::db_in("reading the backfill's progress"))?
         {
             eprintln!(
                 "{}: resuming after {key} (--restart to start over)",
@@ -178,7 +174,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 &[&plan.name],
             )
             .await
-            .map_err(db("recording the backfill's start"))?;
+            .map_err(CliError::db_in("recording the backfill's start"))?;
     }
     let started = Instant::now();
     let mut longest = Duration::ZERO;
@@ -187,12 +183,12 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
         let row = client
             .query_one(plan.keys, &[&last, &options.batch])
             .await
-            .map_err(db("reading the next batch"))?;
+            .map_err(CliError::db_in("reading the next batch"))?;
         let (Some(next), rows) = (
             row.try_get::<_, Option<String>>(0)
-                .map_err(db("reading the next batch"))?,
+                .map_err(CliError::db_in("reading the next batch"))?,
             row.try_get::<_, i64>(1)
-                .map_err(db("reading the next batch"))?,
+                .map_err(CliError::db_in("reading the next batch"))?,
         ) else {
             break;
         };
@@ -202,13 +198,16 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 .query_one(plan.stale, &[&last, &next])
                 .await
                 .and_then(|r| r.try_get(0))
-                .map_err(db("counting stale rows"))?
+                .map_err(CliError::db_in("counting stale rows"))?
         } else {
-            let tx = client.transaction().await.map_err(db("starting a batch"))?;
+            let tx = client
+                .transaction()
+                .await
+                .map_err(CliError::db_in("starting a batch"))?;
             let n = tx
                 .execute(plan.change, &[&last, &next])
                 .await
-                .map_err(db("rewriting a batch"))? as i64;
+                .map_err(CliError::db_in("rewriting a batch"))? as i64;
             tx.execute(
                 "update ops.backfills set last_key = $2, rows_seen = rows_seen + $3,
                         rows_changed = rows_changed + $4, updated_at = now()
@@ -216,8 +215,10 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 &[&plan.name, &next, &rows, &n],
             )
             .await
-            .map_err(db("recording the backfill's progress"))?;
-            tx.commit().await.map_err(db("committing a batch"))?;
+            .map_err(CliError::db_in("recording the backfill's progress"))?;
+            tx.commit()
+                .await
+                .map_err(CliError::db_in("committing a batch"))?;
             n
         };
         longest = longest.max(batch_started.elapsed());
@@ -253,7 +254,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                     &[&samia_core::jobs::CHANNEL, &samia_core::jobs::MEDIA_PROBE],
                 )
                 .await
-                .map_err(db("waking the sidecar"))?;
+                .map_err(CliError::db_in("waking the sidecar"))?;
         }
         client
             .execute(
@@ -261,7 +262,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 &[&plan.name],
             )
             .await
-            .map_err(db("recording the backfill's end"))?;
+            .map_err(CliError::db_in("recording the backfill's end"))?;
         let meta = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
         client
             .execute(
@@ -269,7 +270,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 &[&format!("backfill.{}", plan.name), &meta],
             )
             .await
-            .map_err(db("recording the backfill in audit_log"))?;
+            .map_err(CliError::db_in("recording the backfill in audit_log"))?;
     }
     if options.json {
         println!("{}", json!(summary));

@@ -37,10 +37,6 @@ pub struct Period {
     pub label: String,
 }
 
-fn db(context: &str) -> impl Fn(tokio_postgres::Error) -> CliError + '_ {
-    move |e| CliError::db(context, e)
-}
-
 /// The period named by `--day YYYY-MM-DD`, `--month YYYY-MM`, or today (UTC).
 pub async fn period<C: GenericClient>(
     client: &C,
@@ -77,9 +73,15 @@ pub async fn period<C: GenericClient>(
             crate::error::describe(&e)
         ))
     })?;
-    let from: String = row.try_get(0).map_err(db("reading the period"))?;
-    let to: String = row.try_get(1).map_err(db("reading the period"))?;
-    let days: i64 = row.try_get(2).map_err(db("reading the period"))?;
+    let from: String = row
+        .try_get(0)
+        .map_err(CliError::db_in("reading the period"))?;
+    let to: String = row
+        .try_get(1)
+        .map_err(CliError::db_in("reading the period"))?;
+    let days: i64 = row
+        .try_get(2)
+        .map_err(CliError::db_in("reading the period"))?;
     let label = month.map(str::to_string).unwrap_or_else(|| from.clone());
     Ok(Period {
         from,
@@ -93,20 +95,9 @@ async fn setting<C: GenericClient>(
     client: &C,
     key: &str,
 ) -> Result<Option<serde_json::Value>, CliError> {
-    let row = client
-        .query_opt(
-            "select value::text from public.app_config where key = $1",
-            &[&key],
-        )
+    crate::db::setting(client, key)
         .await
-        .map_err(db("reading app_config"))?;
-    Ok(match row {
-        Some(r) => {
-            let text: String = r.try_get(0).map_err(db("reading app_config"))?;
-            serde_json::from_str(&text).ok()
-        }
-        None => None,
-    })
+        .map_err(CliError::db_in("reading app_config"))
 }
 
 /// Every budget's use in `period`; a daily budget counts once per day of it.
@@ -125,12 +116,16 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
             &[&period.from, &period.to],
         )
         .await
-        .map_err(db("counting verification codes"))?;
+        .map_err(CliError::db_in("counting verification codes"))?;
     let mut total = 0;
     let mut countries = Vec::new();
     for r in rows {
-        let country: Option<String> = r.try_get(0).map_err(db("counting verification codes"))?;
-        let n: i64 = r.try_get(1).map_err(db("counting verification codes"))?;
+        let country: Option<String> = r
+            .try_get(0)
+            .map_err(CliError::db_in("counting verification codes"))?;
+        let n: i64 = r
+            .try_get(1)
+            .map_err(CliError::db_in("counting verification codes"))?;
         total += n;
         let limit = config::per_country(
             per_country.as_ref(),
@@ -160,7 +155,7 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
         )
         .await
         .and_then(|r| r.try_get(0))
-        .map_err(db("counting TikTok requests"))?;
+        .map_err(CliError::db_in("counting TikTok requests"))?;
     out.push(Usage {
         budget: "tiktok requests".into(),
         used: requests,
@@ -184,10 +179,10 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
             &[],
         )
         .await
-        .map_err(db("adding up storage"))?;
+        .map_err(CliError::db_in("adding up storage"))?;
     for r in rows {
-        let owner: String = r.try_get(0).map_err(db("adding up storage"))?;
-        let bytes: Option<i64> = r.try_get(1).map_err(db("adding up storage"))?;
+        let owner: String = r.try_get(0).map_err(CliError::db_in("adding up storage"))?;
+        let bytes: Option<i64> = r.try_get(1).map_err(CliError::db_in("adding up storage"))?;
         out.push(Usage {
             budget: format!("storage bytes, user {owner} (now)"),
             used: bytes.unwrap_or(0),
@@ -235,7 +230,7 @@ pub async fn warnings<C: GenericClient>(client: &C) -> Result<Vec<String>, CliEr
         .query_one("select to_regclass('ops.tiktok_usage') is null", &[])
         .await
         .and_then(|r| r.try_get::<_, bool>(0))
-        .map_err(db("checking the migrations"))?
+        .map_err(CliError::db_in("checking the migrations"))?
     {
         return Ok(Vec::new());
     }

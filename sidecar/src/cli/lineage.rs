@@ -41,10 +41,6 @@ fn at(column: &str) -> String {
     AT.replace("%s", column)
 }
 
-fn db(context: &'static str) -> impl Fn(tokio_postgres::Error) -> CliError {
-    move |e| CliError::db(context, e)
-}
-
 /// The records of the item and what it links to.
 struct Chain {
     events: Vec<Event>,
@@ -83,12 +79,12 @@ async fn rows<C: GenericClient>(
     client
         .query(sql, args)
         .await
-        .map_err(db("reading the item"))
+        .map_err(CliError::db_in("reading the item"))
 }
 
 fn text(row: &tokio_postgres::Row, i: usize) -> Result<Option<String>, CliError> {
     row.try_get::<_, Option<String>>(i)
-        .map_err(db("reading the item"))
+        .map_err(CliError::db_in("reading the item"))
 }
 
 async fn media<C: GenericClient>(
@@ -136,7 +132,7 @@ async fn post<C: GenericClient>(
         at("created_at"),
     );
     for r in rows(client, &sql, &[&id]).await? {
-        let post_id: i64 = r.try_get(1).map_err(db("reading the post"))?;
+        let post_id: i64 = r.try_get(1).map_err(CliError::db_in("reading the post"))?;
         let subject = format!("tiktok_posts/{post_id}");
         chain.fact(
             text(&r, 0)?,
@@ -162,7 +158,7 @@ async fn post<C: GenericClient>(
         chain.subjects.push(("tiktok_posts", post_id.to_string()));
         if let Some(source) = r
             .try_get::<_, Option<i64>>(12)
-            .map_err(db("reading the post"))?
+            .map_err(CliError::db_in("reading the post"))?
         {
             media(client, chain, source, "source file").await?;
         }
@@ -205,13 +201,13 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
             chain.subjects.push(("orders", n.to_string()));
             if let Some(m) = r
                 .try_get::<_, Option<i64>>(5)
-                .map_err(db("reading the order"))?
+                .map_err(CliError::db_in("reading the order"))?
             {
                 media(client, &mut chain, m, "input file").await?;
             }
             if let Some(m) = r
                 .try_get::<_, Option<i64>>(6)
-                .map_err(db("reading the order"))?
+                .map_err(CliError::db_in("reading the order"))?
             {
                 media(client, &mut chain, m, "answer").await?;
             }
@@ -220,7 +216,7 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
                 at("computed_at")
             );
             for r in rows(client, &sql, &[&n]).await? {
-                let chart: i64 = r.try_get(1).map_err(db("reading the chart"))?;
+                let chart: i64 = r.try_get(1).map_err(CliError::db_in("reading the chart"))?;
                 chain.fact(
                     text(&r, 0)?,
                     "natal chart computed",
@@ -244,7 +240,7 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
             )
             .await?
             {
-                let order: i64 = r.try_get(0).map_err(db("reading orders"))?;
+                let order: i64 = r.try_get(0).map_err(CliError::db_in("reading orders"))?;
                 chain.subjects.push(("orders", order.to_string()));
             }
             for r in rows(
@@ -254,7 +250,9 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
             )
             .await?
             {
-                let h: i64 = r.try_get(0).map_err(db("reading horoscopes"))?;
+                let h: i64 = r
+                    .try_get(0)
+                    .map_err(CliError::db_in("reading horoscopes"))?;
                 chain.subjects.push(("horoscopes", h.to_string()));
             }
             post(client, &mut chain, "media_id", n).await?;
@@ -297,7 +295,7 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
             chain.subjects.push(("horoscopes", n.to_string()));
             if let Some(m) = r
                 .try_get::<_, Option<i64>>(4)
-                .map_err(db("reading the horoscope"))?
+                .map_err(CliError::db_in("reading the horoscope"))?
             {
                 media(client, &mut chain, m, "audio").await?;
             }
@@ -320,7 +318,7 @@ async fn gather<C: GenericClient>(client: &C, item: Item, id: &str) -> Result<Ch
                 "profile created",
                 format!("profiles/{uid}"),
                 None,
-                json!({ "email": text(r, 1)?, "role now": text(r, 2)?, "blocked now": r.try_get::<_, bool>(3).map_err(db("reading the profile"))? }),
+                json!({ "email": text(r, 1)?, "role now": text(r, 2)?, "blocked now": r.try_get::<_, bool>(3).map_err(CliError::db_in("reading the profile"))? }),
             );
             chain.subjects.push(("profiles", uid.to_string()));
         }

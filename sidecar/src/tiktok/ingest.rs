@@ -287,15 +287,21 @@ async fn record(
 pub async fn requests_today<C: tokio_postgres::GenericClient>(
     client: &C,
 ) -> Result<(i64, i64), tokio_postgres::Error> {
-    let row = client
+    let used: i64 = client
         .query_one(
             "select coalesce((select requests from ops.tiktok_usage
-                               where day = (now() at time zone 'UTC')::date), 0)::bigint,
-                    coalesce((select (value #>> '{}')::bigint from public.app_config where key = $1), $2)",
-            &[&samia_core::config::TIKTOK_DAILY_REQUESTS, &samia_core::config::DEFAULT_TIKTOK_DAILY_REQUESTS],
+                               where day = (now() at time zone 'UTC')::date), 0)::bigint",
+            &[],
         )
-        .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?))
+        .await?
+        .try_get(0)?;
+    let budget = samia_core::config::number(
+        crate::db::setting(client, samia_core::config::TIKTOK_DAILY_REQUESTS)
+            .await?
+            .as_ref(),
+        samia_core::config::DEFAULT_TIKTOK_DAILY_REQUESTS,
+    );
+    Ok((used, budget))
 }
 
 /// Queues a sync unless one is queued or running (any sidecar's); true
@@ -328,6 +334,10 @@ pub async fn queue<C: tokio_postgres::GenericClient>(
 pub async fn due<C: tokio_postgres::GenericClient>(
     client: &C,
 ) -> Result<Option<bool>, tokio_postgres::Error> {
+    let ingest = crate::db::setting(client, samia_core::config::INGEST_ENABLED).await?;
+    if !samia_core::config::enabled(ingest.as_ref(), None) {
+        return Ok(None);
+    }
     let row = client
         .query_opt(
             "select coalesce(a.last_sync_at, '-infinity') <
@@ -335,9 +345,7 @@ pub async fn due<C: tokio_postgres::GenericClient>(
                                          where key = 'tiktok.sync_interval'), interval '30 minutes'),
                     coalesce(a.last_full_sync_at, '-infinity') < now() - interval '1 day'
                from ops.tiktok_account a
-              where a.id and a.refresh_token is not null and a.stopped is null
-                and coalesce((select (value #>> '{}')::boolean from public.app_config
-                               where key = 'ingest.enabled'), true)",
+              where a.id and a.refresh_token is not null and a.stopped is null",
             &[],
         )
         .await?;
