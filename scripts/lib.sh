@@ -3,7 +3,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=/usr/lib/postgresql/15/bin
+# SAMIA_PG_BIN: the bin directory of another (relocated) PostgreSQL 15
+# installation to install the extension into and run clusters from; pgrx's
+# own configuration always names the system one (the headers are the same).
+SYSTEM_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+PG_BIN=${SAMIA_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PG_BIN/pg_config
 PGRX_VERSION=0.18.0
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg openssl)
@@ -35,9 +39,9 @@ ensure_deps() {
     cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
   fi
   local pgrx_home=${PGRX_HOME:-$HOME/.pgrx}
-  if ! grep -qs '^pg15 *= *"'"$PG_CONFIG"'"' "$pgrx_home/config.toml"; then
+  if ! grep -qs '^pg15 *= *"'"$SYSTEM_PG_CONFIG"'"' "$pgrx_home/config.toml"; then
     log "configuring pgrx for the system PostgreSQL 15"
-    cargo pgrx init --pg15 "$PG_CONFIG"
+    cargo pgrx init --pg15 "$SYSTEM_PG_CONFIG"
   fi
 }
 
