@@ -1,8 +1,10 @@
 //! `samia run`: the job daemon. Workers claim jobs from `ops.jobs` (woken by
-//! `LISTEN samia_jobs`, polling as a fallback), `/healthz` and `/metrics`
-//! are served over HTTP, and SIGINT/SIGTERM stop it after the jobs in hand.
+//! `LISTEN samia_jobs`, polling as a fallback; polling only behind a
+//! transaction-mode pooler, `SAMIA_DB_POOL_MODE=transaction`), `/healthz`
+//! and `/metrics` are served over HTTP, and SIGINT/SIGTERM stop it after the
+//! jobs in hand.
 
-use crate::db::{self, DbArgs, Target};
+use crate::db::{self, DbArgs, PoolMode, Target};
 use crate::error::CliError;
 use crate::http;
 use crate::jobs::worker::{self, Context};
@@ -218,8 +220,16 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         shown: target.shown.clone(),
         ca_file: target.ca_file.clone(),
     };
+    let pool_mode = args.db.pool_mode;
+    if pool_mode == PoolMode::Transaction {
+        tracing::info!(
+            poll_ms = args.poll_ms,
+            "SAMIA_DB_POOL_MODE=transaction: a transaction pooler cannot carry LISTEN; workers poll for jobs"
+        );
+    }
     tokio::spawn(listen(
         listen_target,
+        pool_mode,
         wake.clone(),
         metrics.clone(),
         poll,
@@ -327,9 +337,13 @@ where
 
 /// Keeps a LISTEN connection: wakes the workers on every notification and
 /// pings the database every poll interval (the health signal); reconnects
-/// with backoff when the database goes away.
+/// with backoff when the database goes away. Behind a transaction-mode
+/// pooler it only pings: the LISTEN would be registered in one server
+/// session while the connection's next statements run in others, and the
+/// pooler drops what that session is notified of.
 async fn listen(
     target: Target,
+    pool_mode: PoolMode,
     wake: Arc<Notify>,
     metrics: Arc<Metrics>,
     poll: Duration,
@@ -353,7 +367,11 @@ async fn listen(
         };
         match connected {
             Ok((client, mut ended)) => {
-                match client.batch_execute(&format!("listen {CHANNEL}")).await {
+                let subscribed = match pool_mode {
+                    PoolMode::Session => client.batch_execute(&format!("listen {CHANNEL}")).await,
+                    PoolMode::Transaction => client.simple_query("select 1").await.map(|_| ()),
+                };
+                match subscribed {
                     Ok(()) => {
                         pause = Duration::from_millis(200);
                         metrics.db_ok();

@@ -13,6 +13,25 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub mod unnamed;
+
+pub use unnamed::{Param, Query};
+
+/// What stands between the sidecar and PostgreSQL (`SAMIA_DB_POOL_MODE`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolMode {
+    /// A direct connection, or a pooler in session mode (Supavisor's session
+    /// pooler, PgBouncer `pool_mode = session`): one server session per
+    /// connection, so `samia run` is woken by LISTEN.
+    #[default]
+    Session,
+    /// A pooler in transaction mode (Supavisor's transaction pooler,
+    /// PgBouncer `pool_mode = transaction`): each transaction may run in
+    /// another server session, which cannot carry a LISTEN, so `samia run`
+    /// polls.
+    Transaction,
+}
+
 /// Where the database is: the settings of every command that connects.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DbArgs {
@@ -37,6 +56,18 @@ pub struct DbArgs {
         global = true
     )]
     pub ca_file: Option<PathBuf>,
+    /// "session" for a direct connection or a session-mode pooler,
+    /// "transaction" for a transaction-mode pooler (then `samia run` polls
+    /// for jobs instead of LISTENing).
+    #[arg(
+        long = "db-pool-mode",
+        env = "SAMIA_DB_POOL_MODE",
+        value_enum,
+        value_name = "MODE",
+        default_value = "session",
+        global = true
+    )]
+    pub pool_mode: PoolMode,
 }
 
 /// A parsed `DATABASE_URL` and a printable description of where it points
@@ -181,7 +212,7 @@ pub async fn client(pool: &Pool, target: &Target) -> Result<Object, CliError> {
 pub async fn require_table(pool: &Pool, target: &Target, table: &str) -> Result<(), CliError> {
     let client = client(pool, target).await?;
     let ready: bool = client
-        .query_one("select to_regclass($1) is not null", &[&table])
+        .fetch_one("select to_regclass($1) is not null", &[&table])
         .await
         .and_then(|row| row.try_get(0))
         .map_err(|e| CliError::db(format!("looking for {table}"), e))?;
@@ -203,9 +234,9 @@ pub async fn setting<C: tokio_postgres::GenericClient>(
     key: &str,
 ) -> Result<Option<serde_json::Value>, tokio_postgres::Error> {
     let row = client
-        .query_opt(
+        .query_typed_opt(
             "select value::text from public.app_config where key = $1",
-            &[&key],
+            &[(&key, tokio_postgres::types::Type::TEXT)],
         )
         .await?;
     Ok(match row {

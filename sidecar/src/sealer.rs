@@ -3,6 +3,7 @@
 //! `samia audit seal`). Several sidecars may seal at once: the function takes
 //! turns on an advisory lock.
 
+use crate::db::Query as _;
 use crate::metrics::Metrics;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub async fn seal_all_with(
     let mut total = 0;
     loop {
         let n: i32 = client
-            .query_one("select samia.audit_seal($1)", &[&BATCH])
+            .fetch_one("select samia.audit_seal($1)", &[&BATCH])
             .await?
             .try_get(0)?;
         total += i64::from(n);

@@ -309,12 +309,19 @@ impl Sidecar {
     /// Starts a sidecar on `db_url` against `fake`, with fast test timings
     /// that `env` may override (e.g. `("SAMIA_LEASE_MS", "3000")`).
     pub fn start(db_url: &str, fake: &FakeTwilio, env: &[(&str, &str)]) -> Result<Sidecar> {
+        Sidecar::start_url(
+            &format!("{db_url} options='-c role=samia_sidecar'"),
+            fake,
+            env,
+        )
+    }
+
+    /// [`Sidecar::start`] with `DATABASE_URL` exactly `url` (e.g. a login
+    /// role of its own through a pooler, which passes no `options`).
+    pub fn start_url(url: &str, fake: &FakeTwilio, env: &[(&str, &str)]) -> Result<Sidecar> {
         let mut cmd = Command::new(samia_bin());
         cmd.args(["run", "--listen", "127.0.0.1:0"])
-            .env(
-                "DATABASE_URL",
-                format!("{db_url} options='-c role=samia_sidecar'"),
-            )
+            .env("DATABASE_URL", url)
             .env("TWILIO_BASE_URL", fake.url())
             .env("TWILIO_ACCOUNT_SID", FAKE_SID)
             .env("TWILIO_AUTH_TOKEN", FAKE_TOKEN)

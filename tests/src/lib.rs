@@ -17,13 +17,15 @@ pub mod bench;
 pub mod cluster;
 pub mod fixture;
 pub mod media;
+pub mod pooler;
 pub mod postgrest;
 pub mod storage;
 pub mod tiktok;
 
 pub const TEMPLATE: &str = "samia_template";
 
-fn admin_url() -> String {
+/// The test cluster's superuser connection string (`SAMIA_TEST_ADMIN_URL`).
+pub fn admin_url() -> String {
     std::env::var("SAMIA_TEST_ADMIN_URL")
         .expect("SAMIA_TEST_ADMIN_URL is not set: run the integration tests with `make test`")
 }

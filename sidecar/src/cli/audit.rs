@@ -5,6 +5,7 @@
 //! the whole chain from the rows themselves, here, with the same code that
 //! sealed it, and names the first row where it breaks.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use samia_core::audit::{self, AuditRow, Seal, GENESIS};
 use std::process::ExitCode;
@@ -92,7 +93,7 @@ pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, Cli
     let (mut prev, mut next_seq) = (GENESIS, 1_i64);
     loop {
         let rows = client
-            .query(&sql, &[&(next_seq - 1), &BATCH])
+            .fetch_all(&sql, &[&(next_seq - 1), &BATCH])
             .await
             .map_err(|e| CliError::db("reading seals", e))?;
         if rows.is_empty() {
@@ -131,7 +132,7 @@ pub async fn verify(client: &Client, anchors: &[String]) -> Result<ExitCode, Cli
     // Unsealed rows: normal for a moment after commit; a row older than the
     // newest sealed one for over ten minutes was inserted behind the chain.
     let row = client
-        .query_one(
+        .fetch_one(
             "select count(*),
                     count(*) filter (where a.created_at < now() - interval '10 minutes'
                                        and a.id < coalesce((select max(audit_id) from ops.audit_seals), 0)),

@@ -14,6 +14,7 @@
 //! - `media-probe`: files never probed (pending, or without a sha256) get
 //!   a `media.probe` job unless one is queued or running.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde::Serialize;
 use serde_json::json;
@@ -145,7 +146,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
         ..Summary::default()
     };
     let saved = client
-        .query_opt(
+        .fetch_opt(
             "select last_key, rows_seen, rows_changed from ops.backfills
               where name = $1 and finished_at is null",
             &[&plan.name],
@@ -167,7 +168,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
         }
     } else if !options.dry_run {
         client
-            .execute(
+            .exec(
                 "insert into ops.backfills (name) values ($1)
                  on conflict (name) do update set last_key = null, rows_seen = 0, rows_changed = 0,
                         started_at = now(), updated_at = now(), finished_at = null",
@@ -181,7 +182,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
     let mut shown = Instant::now();
     loop {
         let row = client
-            .query_one(plan.keys, &[&last, &options.batch])
+            .fetch_one(plan.keys, &[&last, &options.batch])
             .await
             .map_err(CliError::db_in("reading the next batch"))?;
         let (Some(next), rows) = (
@@ -195,7 +196,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
         let batch_started = Instant::now();
         let changed: i64 = if options.dry_run {
             client
-                .query_one(plan.stale, &[&last, &next])
+                .fetch_one(plan.stale, &[&last, &next])
                 .await
                 .and_then(|r| r.try_get(0))
                 .map_err(CliError::db_in("counting stale rows"))?
@@ -205,10 +206,10 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 .await
                 .map_err(CliError::db_in("starting a batch"))?;
             let n = tx
-                .execute(plan.change, &[&last, &next])
+                .exec(plan.change, &[&last, &next])
                 .await
                 .map_err(CliError::db_in("rewriting a batch"))? as i64;
-            tx.execute(
+            tx.exec(
                 "update ops.backfills set last_key = $2, rows_seen = rows_seen + $3,
                         rows_changed = rows_changed + $4, updated_at = now()
                   where name = $1",
@@ -249,7 +250,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
     if !options.dry_run {
         if what == What::MediaProbe && summary.rows_changed > 0 {
             client
-                .execute(
+                .exec(
                     "select pg_notify($1, $2)",
                     &[&samia_core::jobs::CHANNEL, &samia_core::jobs::MEDIA_PROBE],
                 )
@@ -257,7 +258,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
                 .map_err(CliError::db_in("waking the sidecar"))?;
         }
         client
-            .execute(
+            .exec(
                 "update ops.backfills set finished_at = now(), updated_at = now() where name = $1",
                 &[&plan.name],
             )
@@ -265,7 +266,7 @@ pub async fn run(client: &mut Client, what: What, options: Options) -> Result<Ex
             .map_err(CliError::db_in("recording the backfill's end"))?;
         let meta = serde_json::to_string(&summary).unwrap_or_else(|_| "{}".into());
         client
-            .execute(
+            .exec(
                 "select samia.record_maintenance($1, $2::text::jsonb)",
                 &[&format!("backfill.{}", plan.name), &meta],
             )

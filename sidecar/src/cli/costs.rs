@@ -4,6 +4,7 @@
 //! country of the number), TikTok API requests, and the storage each user
 //! holds against the quota. `samia health` warns from 80% of a day's budget.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use samia_core::config;
 use serde::Serialize;
@@ -63,9 +64,9 @@ pub async fn period<C: GenericClient>(
         ),
     };
     let row = if arg.is_empty() {
-        client.query_one(sql, &[]).await
+        client.fetch_one(sql, &[]).await
     } else {
-        client.query_one(sql, &[&arg]).await
+        client.fetch_one(sql, &[&arg]).await
     }
     .map_err(|e| {
         CliError::Config(format!(
@@ -109,7 +110,7 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
     );
     let per_country = setting(client, config::OTP_DAILY_BUDGET_PER_COUNTRY).await?;
     let rows = client
-        .query(
+        .fetch_all(
             "select country, count(*) from public.phone_verifications
               where created_at >= $1::text::date and created_at < $2::text::date
               group by country order by count(*) desc, country",
@@ -148,7 +149,7 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
     });
     out.extend(countries);
     let requests: i64 = client
-        .query_one(
+        .fetch_one(
             "select coalesce(sum(requests), 0)::bigint from ops.tiktok_usage
               where day >= $1::text::date and day < $2::text::date",
             &[&period.from, &period.to],
@@ -172,7 +173,7 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
         config::DEFAULT_STORAGE_QUOTA,
     );
     let rows = client
-        .query(
+        .fetch_all(
             "select owner_id::text, sum(bytes)::bigint from public.media_assets
               where owner_id is not null and status <> 'invalid'
               group by owner_id order by 2 desc limit 5",
@@ -227,7 +228,7 @@ pub async fn run<C: GenericClient>(
 /// Today's budgets at or past 80%, for `samia health`.
 pub async fn warnings<C: GenericClient>(client: &C) -> Result<Vec<String>, CliError> {
     if client
-        .query_one("select to_regclass('ops.tiktok_usage') is null", &[])
+        .fetch_one("select to_regclass('ops.tiktok_usage') is null", &[])
         .await
         .and_then(|r| r.try_get::<_, bool>(0))
         .map_err(CliError::db_in("checking the migrations"))?

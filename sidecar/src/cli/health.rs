@@ -5,6 +5,7 @@
 //! changed. Row counts are printed for the operator, not judged.
 
 use crate::cli::migrate::{self, State};
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use tokio_postgres::Client;
 
 pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliError> {
     let row = client
-        .query_one(
+        .fetch_one(
             "select current_setting('server_version'),
                     (select version from pg_catalog.pg_stat_ssl where pid = pg_backend_pid() and ssl)",
             &[],
@@ -23,7 +24,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     let server: String = row.try_get(0).map_err(read)?;
     let tls: Option<String> = row.try_get(1).map_err(read)?;
     let ext = client
-        .query_opt(
+        .fetch_opt(
             "select e.extversion, a.default_version
                from pg_available_extensions a
                left join pg_extension e on e.extname = a.name
@@ -160,7 +161,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
 /// Exact row counts of every table in `public` and `ops`.
 async fn row_counts(client: &Client) -> Result<Vec<(String, i64)>, CliError> {
     let tables = client
-        .query(
+        .fetch_all(
             "select format('%I.%I', n.nspname, c.relname)
                from pg_class c join pg_namespace n on n.oid = c.relnamespace
               where c.relkind in ('r', 'p') and n.nspname in ('public', 'ops')
@@ -176,7 +177,7 @@ async fn row_counts(client: &Client) -> Result<Vec<(String, i64)>, CliError> {
             .map_err(|e| CliError::db("listing tables", e))?;
         // The name comes from the catalog, quoted with format('%I').
         let n: i64 = client
-            .query_one(&format!("select count(*) from {table}"), &[])
+            .fetch_one(&format!("select count(*) from {table}"), &[])
             .await
             .and_then(|row| row.try_get(0))
             .map_err(|e| CliError::db(format!("counting {table}"), e))?;

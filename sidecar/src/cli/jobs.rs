@@ -1,5 +1,6 @@
 //! `samia jobs list|stats|retry|cancel`: the operator's view of `ops.jobs`.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
@@ -77,7 +78,7 @@ pub async fn list(
         )));
     }
     let rows = client
-        .query(
+        .fetch_all(
             "select id, kind, status, attempts, max_attempts, run_at::text, locked_by, last_error,
                     created_at::text, payload ->> 'verification_id'
                from ops.jobs
@@ -133,7 +134,7 @@ pub async fn list(
 
 pub async fn stats(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
     let rows = client
-        .query(
+        .fetch_all(
             "select kind, status, count(*),
                     coalesce(extract(epoch from clock_timestamp() - min(run_at)
                                filter (where status = 'queued' and run_at <= clock_timestamp())), 0)::float8
@@ -180,7 +181,7 @@ pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitC
         ));
     }
     let rows = client
-        .query(
+        .fetch_all(
             "update ops.jobs set status = 'queued', attempts = 0, run_at = clock_timestamp(),
                     locked_by = null, finished_at = null, updated_at = clock_timestamp()
               where status = 'dead' and ($2 or id = any($1))
@@ -191,7 +192,7 @@ pub async fn retry(client: &Client, ids: &[i64], all_dead: bool) -> Result<ExitC
         .map_err(|e| CliError::db("requeueing dead jobs", e))?;
     let requeued = ids_of(&rows, "reading the requeued jobs")?;
     client
-        .execute(
+        .exec(
             "select pg_notify($1, 'retry')",
             &[&samia_core::jobs::CHANNEL],
         )
@@ -232,7 +233,7 @@ pub async fn cancel(
         .await
         .map_err(|e| CliError::db("starting a transaction", e))?;
     let rows = tx
-        .query(
+        .fetch_all(
             "update ops.jobs set status = 'cancelled', locked_by = null, last_error = $2,
                     payload = payload - 'code', finished_at = clock_timestamp(), updated_at = clock_timestamp()
               where id = any($1) and status in ('queued', 'running', 'dead')
@@ -249,7 +250,7 @@ pub async fn cancel(
         let verification: Option<i64> = row.try_get(2).map_err(read)?;
         cancelled.push(id);
         if let (true, Some(id)) = (kind == samia_core::jobs::PHONE_SEND_CODE, verification) {
-            tx.execute(
+            tx.exec(
                 "select samia.phone_verification_outcome($1, 'canceled', null, 'canceled_by_operator')",
                 &[&id],
             )

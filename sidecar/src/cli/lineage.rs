@@ -6,11 +6,12 @@
 //! order's files and chart, a file's orders, horoscopes and posts, a
 //! horoscope's audio and post).
 
+use crate::db::Param;
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::process::ExitCode;
-use tokio_postgres::types::ToSql;
 use tokio_postgres::GenericClient;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,10 +75,10 @@ impl Chain {
 async fn rows<C: GenericClient>(
     client: &C,
     sql: &str,
-    args: &[&(dyn ToSql + Sync)],
+    args: &[&dyn Param],
 ) -> Result<Vec<tokio_postgres::Row>, CliError> {
     client
-        .query(sql, args)
+        .fetch_all(sql, args)
         .await
         .map_err(CliError::db_in("reading the item"))
 }

@@ -6,15 +6,17 @@
 //!
 //! History lives in `ops.schema_migrations` (refinery's table: version, name,
 //! applied_on, checksum). Each migration runs in its own transaction together
-//! with its history row. A session advisory lock keeps two runners from
-//! applying the same migration at once.
+//! with its history row, under a transaction-scoped advisory lock: two
+//! runners never apply the same migration twice, and nothing outlives the
+//! transaction (which a transaction-mode pooler requires).
 
+use crate::db::Query as _;
 use crate::error::CliError;
-use refinery::{Migration, Runner, Target};
+use refinery::{Migration, Runner};
 use samia_core::migrations::MIGRATIONS;
 use std::process::ExitCode;
 use std::time::Instant;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Transaction};
 
 pub const HISTORY_TABLE: &str = "ops.schema_migrations";
 /// `pg_advisory_lock` key: "samia migrate".
@@ -71,7 +73,7 @@ fn runner(migrations: &[Migration]) -> Runner {
 pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
     let migrations = embedded()?;
     let history_exists: bool = client
-        .query_one("select to_regclass($1) is not null", &[&HISTORY_TABLE])
+        .fetch_one("select to_regclass($1) is not null", &[&HISTORY_TABLE])
         .await
         .and_then(|row| row.try_get(0))
         .map_err(|e| CliError::db("reading the migration history", e))?;
@@ -161,27 +163,37 @@ fn blocker(entries: &[Entry]) -> Option<String> {
     None
 }
 
+/// refinery's history table, created as refinery creates it.
+const HISTORY_DDL: &str = "create table if not exists ops.schema_migrations(
+    version int4 primary key,
+    name varchar(255),
+    applied_on varchar(255),
+    checksum varchar(255))";
+
+/// Takes the migration lock for the rest of this transaction. A lock per
+/// transaction, not per session: through a transaction-mode pooler the
+/// statements of one connection run in whichever server session is free,
+/// where a session lock would be taken in one and never released.
+async fn lock(tx: &Transaction<'_>) -> Result<(), CliError> {
+    tx.exec("select pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await
+        .map(|_| ())
+        .map_err(|e| CliError::db("taking the migration lock", e))
+}
+
 pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
-    client
-        .batch_execute("create schema if not exists ops")
+    let tx = client
+        .transaction()
         .await
-        .map_err(|e| CliError::db("creating schema ops", e))?;
-    client
-        .execute("select pg_advisory_lock($1)", &[&LOCK_KEY])
+        .map_err(|e| CliError::db("creating the migration history", e))?;
+    lock(&tx).await?;
+    tx.batch_execute(&format!("create schema if not exists ops; {HISTORY_DDL}"))
         .await
-        .map_err(|e| CliError::db("taking the migration lock", e))?;
-    let result = apply_pending(client).await;
-    // The lock is per session; release it even when a migration failed.
-    if let Err(e) = client
-        .execute("select pg_advisory_unlock($1)", &[&LOCK_KEY])
+        .map_err(|e| CliError::db("creating the migration history", e))?;
+    tx.commit()
         .await
-    {
-        eprintln!(
-            "samia: warning: cannot release the migration lock (it ends with this session): {}",
-            crate::error::describe(&e)
-        );
-    }
-    result
+        .map_err(|e| CliError::db("creating the migration history", e))?;
+    apply_pending(client).await
 }
 
 async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
@@ -198,38 +210,21 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
             skipped += 1;
             continue;
         }
+        let Some(migration) = migrations.iter().find(|m| m.version() == entry.version) else {
+            continue;
+        };
         let started = Instant::now();
-        let result = runner(&migrations)
-            .set_target(Target::Version(entry.version))
-            .run_async(client)
-            .await;
-        match result {
-            Ok(report)
-                if report
-                    .applied_migrations()
-                    .iter()
-                    .any(|m| m.version() == entry.version) =>
-            {
-                println!(
-                    "applied  {}  ({} ms)",
-                    entry.label(),
-                    started.elapsed().as_millis()
-                );
-                applied += 1;
-            }
+        if apply(client, migration, &entry.label()).await? {
+            println!(
+                "applied  {}  ({} ms)",
+                entry.label(),
+                started.elapsed().as_millis()
+            );
+            applied += 1;
+        } else {
             // Another runner applied it between our plan and our turn.
-            Ok(_) => {
-                println!("skipped  {}  (applied concurrently)", entry.label());
-                skipped += 1;
-            }
-            Err(source) => {
-                println!("FAILED   {}", entry.label());
-                return Err(CliError::Migration {
-                    context: format!("migration {} failed and was rolled back", entry.label()),
-                    reason: refinery_reason(&source, &entry.label()),
-                    source,
-                });
-            }
+            println!("skipped  {}  (applied concurrently)", entry.label());
+            skipped += 1;
         }
     }
     println!(
@@ -239,36 +234,75 @@ async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The database's own message for a failed migration, on one line, with
-/// the line of the migration file it points at.
-fn refinery_reason(e: &refinery::Error, stem: &str) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(pg) = err.downcast_ref::<tokio_postgres::Error>() {
-            let mut reason = crate::error::describe(pg);
-            let position = pg.as_db_error().and_then(|db| match db.position() {
-                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
-                _ => None,
-            });
-            let sql = MIGRATIONS
-                .iter()
-                .find(|(s, _)| *s == stem)
-                .map(|(_, sql)| *sql);
-            if let (Some(p), Some(sql)) = (position, sql) {
-                // The position counts characters from 1.
-                let line = sql
-                    .chars()
-                    .take(p.saturating_sub(1))
-                    .filter(|c| *c == '\n')
-                    .count()
-                    + 1;
-                reason.push_str(&format!(" at {stem}.sql line {line}"));
-            }
-            return reason;
-        }
-        source = err.source();
+/// Applies one migration and records it in refinery's format, in one
+/// transaction under the migration lock; false when another runner had
+/// applied it already.
+async fn apply(client: &mut Client, migration: &Migration, label: &str) -> Result<bool, CliError> {
+    let context = format!("applying migration {label}");
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| CliError::db(&context, e))?;
+    lock(&tx).await?;
+    let version = migration.version();
+    let done = tx
+        .fetch_opt(
+            "select 1 from ops.schema_migrations where version = $1",
+            &[&version],
+        )
+        .await
+        .map_err(|e| CliError::db("reading the migration history", e))?
+        .is_some();
+    if done {
+        return Ok(false);
     }
-    e.to_string().replace('\n', " ")
+    if let Err(e) = tx.batch_execute(migration.sql().unwrap_or_default()).await {
+        println!("FAILED   {label}");
+        let at = failed_line(&e, label)
+            .map(|line| format!(" (at {label}.sql line {line})"))
+            .unwrap_or_default();
+        return Err(CliError::db(
+            format!("migration {label} failed and was rolled back{at}"),
+            e,
+        ));
+    }
+    let applied_on = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| CliError::Config(format!("cannot format the time of {label}: {e}")))?;
+    tx.exec(
+        "insert into ops.schema_migrations (version, name, applied_on, checksum)
+         values ($1, $2, $3, $4)",
+        &[
+            &version,
+            &migration.name(),
+            &applied_on,
+            &migration.checksum().to_string(),
+        ],
+    )
+    .await
+    .map_err(|e| CliError::db(&context, e))?;
+    tx.commit().await.map_err(|e| CliError::db(&context, e))?;
+    Ok(true)
+}
+
+/// The line of the migration file a failed statement points at.
+fn failed_line(e: &tokio_postgres::Error, stem: &str) -> Option<usize> {
+    let position = e.as_db_error().and_then(|db| match db.position() {
+        Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+        _ => None,
+    })?;
+    let sql = MIGRATIONS
+        .iter()
+        .find(|(s, _)| *s == stem)
+        .map(|(_, sql)| *sql)?;
+    // The position counts characters from 1.
+    Some(
+        sql.chars()
+            .take(position.saturating_sub(1))
+            .filter(|c| *c == '\n')
+            .count()
+            + 1,
+    )
 }
 
 pub async fn status(client: &mut Client) -> Result<ExitCode, CliError> {

@@ -1,6 +1,7 @@
 //! `samia qa`: the data-QA sweep. Each check counts rows that break the data
 //! contract and shows a few of their ids.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
@@ -132,7 +133,7 @@ pub async fn run(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
             check.sql
         );
         let failed = |e| CliError::db(format!("QA check {}", check.name), e);
-        let row = client.query_one(&sql, &[]).await.map_err(failed)?;
+        let row = client.fetch_one(&sql, &[]).await.map_err(failed)?;
         let count: i64 = row.try_get(0).map_err(failed)?;
         let sample: Vec<String> = row.try_get(1).map_err(failed)?;
         results.push((check, count, sample));

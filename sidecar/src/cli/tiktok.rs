@@ -1,6 +1,7 @@
 //! `samia tiktok`: connect the owner's TikTok account, sync posts now, and
 //! see where ingest stands.
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use crate::tiktok::account;
 use crate::tiktok::ingest::{self as sync, Options, SyncError};
@@ -79,7 +80,7 @@ pub async fn status(client: &Client, as_json: bool) -> Result<ExitCode, CliError
             CliError::Config("the database is not migrated: run `samia migrate up`".into())
         })?;
     let rows = client
-        .query(
+        .fetch_all(
             "select status, count(*) from public.tiktok_posts group by status order by status",
             &[],
         )

@@ -8,6 +8,7 @@
 
 pub mod worker;
 
+use crate::db::Query as _;
 use std::time::Duration;
 use tokio_postgres::{Client, GenericClient};
 
@@ -38,7 +39,7 @@ pub async fn claim(
 ) -> Result<Option<Job>, tokio_postgres::Error> {
     let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
     let row = client
-        .query_opt(
+        .fetch_opt(
             "with next as (
                select id from ops.jobs
                 where status in ('queued', 'running') and run_at <= clock_timestamp()
@@ -99,7 +100,7 @@ pub async fn settle<C: GenericClient>(
     let n = match next {
         Next::Done => {
             client
-                .execute(
+                .exec(
                     &format!(
                         "update ops.jobs set status = 'done', locked_by = null, payload = payload - 'code',
                                 finished_at = clock_timestamp(), updated_at = clock_timestamp() {guard}"
@@ -110,7 +111,7 @@ pub async fn settle<C: GenericClient>(
         }
         Next::Retry { after, error } => {
             client
-                .execute(
+                .exec(
                     &format!(
                         "update ops.jobs set status = 'queued', locked_by = null, last_error = $4,
                                 run_at = clock_timestamp() + make_interval(secs => $5),
@@ -128,7 +129,7 @@ pub async fn settle<C: GenericClient>(
         }
         Next::Dead { error } => {
             client
-                .execute(
+                .exec(
                     &format!(
                         "update ops.jobs set status = 'dead', locked_by = null, last_error = $4,
                                 payload = payload - 'code',

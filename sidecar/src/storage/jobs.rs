@@ -6,6 +6,7 @@
 
 use super::probe::{self, Streams, ToolError, Tools};
 use super::{StorageClient, StorageError};
+use crate::db::Query as _;
 use crate::jobs::{Failure, Job};
 use samia_core::media::{self, Kind, Limits, Probe};
 use serde_json::{json, Value};
@@ -126,7 +127,7 @@ pub async fn target<C: GenericClient>(
     media_id: i64,
 ) -> Result<Option<Target>, Failure> {
     let row = client
-        .query_opt(
+        .fetch_opt(
             "select m.kind, m.bucket, m.path, o.version, b.file_size_limit,
                     (select c.value #>> '{}' from public.app_config c
                       where c.key = 'media.max_audio_seconds')
@@ -463,7 +464,7 @@ pub async fn apply<C: GenericClient>(
     report: &Report,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .query_one(
+        .fetch_one(
             "select samia.media_probe_outcome($1, $2, ($3::text)::jsonb)",
             &[
                 &report.media_id,

@@ -10,6 +10,7 @@
 
 use super::client::{TikTokClient, Tokens};
 use super::errors::TikTokError;
+use crate::db::Query as _;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::{Duration, SystemTime};
 use tokio_postgres::{Client, GenericClient};
@@ -46,13 +47,13 @@ pub async fn new_state(client: &Client) -> Result<String, tokio_postgres::Error>
         uuid::Uuid::new_v4().simple()
     );
     client
-        .execute(
+        .exec(
             "delete from ops.tiktok_oauth_states where expires_at < now()",
             &[],
         )
         .await?;
     client
-        .execute(
+        .exec(
             "insert into ops.tiktok_oauth_states (state) values ($1)",
             &[&state],
         )
@@ -66,7 +67,7 @@ pub async fn take_state<C: GenericClient>(
     state: &str,
 ) -> Result<bool, tokio_postgres::Error> {
     let row = client
-        .query_opt(
+        .fetch_opt(
             "delete from ops.tiktok_oauth_states where state = $1 returning expires_at > now()",
             &[&state],
         )
@@ -83,7 +84,7 @@ pub async fn store<C: GenericClient>(
     connected: bool,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
+        .exec(
             "insert into ops.tiktok_account as a
                     (id, open_id, scope, access_token, access_expires_at, refresh_token,
                      refresh_expires_at, connected_at, stopped, updated_at)
@@ -114,7 +115,7 @@ pub async fn store<C: GenericClient>(
 /// `/healthz` until the owner connects again).
 pub async fn stop<C: GenericClient>(client: &C, reason: &str) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
+        .exec(
             "update ops.tiktok_account set stopped = $1, updated_at = now()",
             &[&reason],
         )
@@ -132,7 +133,7 @@ pub async fn access_token(
 ) -> Result<SecretString, AccountError> {
     let tx = db.transaction().await?;
     let row = tx
-        .query_opt(
+        .fetch_opt(
             "select access_token, refresh_token, stopped,
                     access_expires_at < now() + make_interval(secs => $1)
                from ops.tiktok_account where id for update",
@@ -198,12 +199,12 @@ pub struct Status {
 /// there yet (migrations pending).
 pub async fn status<C: GenericClient>(client: &C) -> Result<Option<Status>, tokio_postgres::Error> {
     if client
-        .query_one("select to_regclass('ops.tiktok_account') is not null", &[])
+        .fetch_one("select to_regclass('ops.tiktok_account') is not null", &[])
         .await?
         .try_get::<_, bool>(0)?
     {
         let row = client
-            .query_opt(
+            .fetch_opt(
                 "select open_id, scope, stopped,
                         to_char(access_expires_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                         to_char(refresh_expires_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),

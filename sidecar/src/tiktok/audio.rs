@@ -11,6 +11,7 @@
 //! links it to the post. A file that cannot give audio fails the post with
 //! the reason, for the monitor.
 
+use crate::db::Query as _;
 use crate::jobs::{Failure, Job};
 use crate::storage::jobs::{self as media_jobs, transient};
 use crate::storage::probe::{self, Tools};
@@ -142,7 +143,7 @@ pub async fn perform(
     match result {
         Ok(Outcome::Stored { path, sha256 }) => {
             let media: i64 = client
-                .query_one(
+                .fetch_one(
                     "select samia.tiktok_post_audio($1, $2, $3, $4)",
                     &[&post, &BUCKET, &path, &sha256],
                 )
@@ -155,7 +156,7 @@ pub async fn perform(
         }
         Ok(Outcome::Refused(reason)) => {
             client
-                .execute("select samia.tiktok_post_failed($1, $2)", &[&post, &reason])
+                .exec("select samia.tiktok_post_failed($1, $2)", &[&post, &reason])
                 .await
                 .map_err(db)?;
             tracing::warn!(post, reason = %reason, "no audio for the TikTok post");
@@ -167,7 +168,7 @@ pub async fn perform(
                     Failure::Transient { error, .. } | Failure::Permanent(error) => error.clone(),
                 };
                 let _ = client
-                    .execute("select samia.tiktok_post_failed($1, $2)", &[&post, &reason])
+                    .exec("select samia.tiktok_post_failed($1, $2)", &[&post, &reason])
                     .await;
             }
             Err(e)

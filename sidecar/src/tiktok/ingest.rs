@@ -13,6 +13,7 @@ use super::account::{self, AccountError};
 use super::client::{TikTokClient, Video};
 use super::errors::TikTokError;
 use super::sync::{Stop, SyncOptions};
+use crate::db::Query as _;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -122,7 +123,7 @@ pub async fn sync(
     };
     // What happened, for `samia health` (best effort: the error itself is returned).
     let _ = db_client
-        .execute(
+        .exec(
             "update ops.tiktok_account
                 set last_sync_at = case when $1::text is null then now() else last_sync_at end,
                     last_sync_new = case when $1::text is null then $2 else last_sync_new end,
@@ -132,7 +133,7 @@ pub async fn sync(
         )
         .await;
     let _ = db_client
-        .execute(
+        .exec(
             "insert into ops.tiktok_usage as u (day, requests)
              values ((now() at time zone 'UTC')::date, $1)
              on conflict (day) do update set requests = u.requests + excluded.requests",
@@ -155,7 +156,7 @@ async fn list_and_record(
         HashSet::new()
     } else {
         db_client
-            .query("select post_id from public.tiktok_posts", &[])
+            .fetch_all("select post_id from public.tiktok_posts", &[])
             .await
             .map_err(db)?
             .iter()
@@ -228,7 +229,7 @@ async fn record(
     for chunk in listed.chunks(CHUNK) {
         let videos = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
         let counts: String = tx
-            .query_one(
+            .fetch_one(
                 "select samia.tiktok_record_posts($1::text::jsonb)::text",
                 &[&videos],
             )
@@ -245,7 +246,7 @@ async fn record(
         let seen: Vec<String> = listed.iter().map(|v| v.id.clone()).collect();
         let oldest = listed.iter().map(|v| v.create_time).min().unwrap_or(0);
         out.removed = tx
-            .query_one(
+            .fetch_one(
                 "select samia.tiktok_mark_removed($1, to_timestamp($2::double precision))",
                 &[&seen, &(oldest as f64)],
             )
@@ -257,7 +258,7 @@ async fn record(
     if options.fetch && !listed.is_empty() {
         let ids: Vec<String> = listed.iter().map(|v| v.id.clone()).collect();
         out.fetches = tx
-            .execute(
+            .exec(
                 "insert into ops.jobs (kind, payload)
                  select $2, jsonb_build_object('post_id', p.id, 'share_url', p.share_url)
                    from public.tiktok_posts p
@@ -271,7 +272,7 @@ async fn record(
             .await
             .map_err(db)? as i64;
         if out.fetches > 0 {
-            tx.execute(
+            tx.exec(
                 "select pg_notify($1, $2)",
                 &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_AUDIO],
             )
@@ -288,7 +289,7 @@ pub async fn requests_today<C: tokio_postgres::GenericClient>(
     client: &C,
 ) -> Result<(i64, i64), tokio_postgres::Error> {
     let used: i64 = client
-        .query_one(
+        .fetch_one(
             "select coalesce((select requests from ops.tiktok_usage
                                where day = (now() at time zone 'UTC')::date), 0)::bigint",
             &[],
@@ -311,7 +312,7 @@ pub async fn queue<C: tokio_postgres::GenericClient>(
     full: bool,
 ) -> Result<bool, tokio_postgres::Error> {
     let n = client
-        .execute(
+        .exec(
             "insert into ops.jobs (kind, payload, max_attempts) values ($1, jsonb_build_object('full', $2::boolean), 3)
              on conflict (kind) where kind = 'tiktok.sync' and status in ('queued', 'running') do nothing",
             &[&samia_core::jobs::TIKTOK_SYNC, &full],
@@ -319,7 +320,7 @@ pub async fn queue<C: tokio_postgres::GenericClient>(
         .await?;
     if n > 0 {
         client
-            .execute(
+            .exec(
                 "select pg_notify($1, $2)",
                 &[&samia_core::jobs::CHANNEL, &samia_core::jobs::TIKTOK_SYNC],
             )
@@ -339,7 +340,7 @@ pub async fn due<C: tokio_postgres::GenericClient>(
         return Ok(None);
     }
     let row = client
-        .query_opt(
+        .fetch_opt(
             "select coalesce(a.last_sync_at, '-infinity') <
                       now() - coalesce((select (value #>> '{}')::interval from public.app_config
                                          where key = 'tiktok.sync_interval'), interval '30 minutes'),

@@ -2,6 +2,7 @@
 //! Each asks Twilio Verify and turns the answer into an outcome that
 //! `samia.phone_verification_outcome` records (rules in `samia_core::phone`).
 
+use crate::db::Query as _;
 pub use crate::jobs::Failure;
 use crate::jobs::Job;
 use crate::twilio::{CallError, Twilio, Verification};
@@ -171,7 +172,7 @@ pub async fn apply<C: GenericClient>(
     report: &Report,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .query_one(
+        .fetch_one(
             "select samia.phone_verification_outcome($1, $2, $3, $4)",
             &[
                 &report.verification_id,

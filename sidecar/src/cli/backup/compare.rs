@@ -3,6 +3,7 @@
 //! (and that none is disabled), policies and tables under row-level security.
 
 use super::manifest::{self, Manifest};
+use crate::db::Query as _;
 use crate::error::CliError;
 use std::collections::BTreeSet;
 use tokio_postgres::Client;
@@ -55,7 +56,7 @@ pub async fn verify(client: &Client, manifest: &Manifest) -> Result<Report, CliE
     }
 
     let extension: Option<String> = client
-        .query_opt(
+        .fetch_opt(
             "select extversion from pg_extension where extname = 'samia'",
             &[],
         )

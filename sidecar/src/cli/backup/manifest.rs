@@ -1,6 +1,7 @@
 //! The manifest written next to an archive as `FILE.manifest.json`, and the
 //! catalog facts it records (read at backup, compared at restore).
 
+use crate::db::Query as _;
 use crate::error::CliError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -159,7 +160,7 @@ pub async fn row_counts(
     let mut counts = BTreeMap::new();
     for table in tables {
         let n: i64 = client
-            .query_one(&format!("select count(*) from {table}"), &[])
+            .fetch_one(&format!("select count(*) from {table}"), &[])
             .await
             .and_then(|row| row.try_get(0))
             .map_err(|e| CliError::db(format!("counting {table}"), e))?;
@@ -303,7 +304,7 @@ async fn strings(
     schemas: &[String],
 ) -> Result<Vec<String>, CliError> {
     client
-        .query(sql, &[&schemas])
+        .fetch_all(sql, &[&schemas])
         .await
         .map_err(|e| CliError::db(context, e))?
         .iter()

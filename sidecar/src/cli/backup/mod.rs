@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod pg_tools;
 pub mod restore;
 
+use crate::db::Query as _;
 use crate::db::{DbArgs, Target};
 use crate::error::CliError;
 use manifest::{AppliedMigration, Archive, Extension, Manifest};
@@ -56,7 +57,7 @@ struct Source {
 async fn source(client: &Client) -> Result<Source, CliError> {
     let context = "reading the database's name and kind";
     let row = client
-        .query_one(
+        .fetch_one(
             "select current_database()::text, current_setting('server_version'),
                     exists (select from pg_roles where rolname = 'supabase_auth_admin'),
                     exists (select from pg_roles where rolname = 'supabase_storage_admin'),
@@ -144,7 +145,7 @@ pub async fn run(
         .map_err(|e| CliError::db("starting the snapshot transaction", e))?;
     let context = "exporting the snapshot";
     let row = tx
-        .query_one(
+        .fetch_one(
             "select pg_export_snapshot(),
                     to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     (select extversion from pg_extension where extname = 'samia')",
@@ -287,7 +288,7 @@ pub async fn applied_migrations(
 ) -> Result<Vec<AppliedMigration>, CliError> {
     let context = "reading the migration history";
     let rows = client
-        .query(
+        .fetch_all(
             &format!(
                 "select version, name::text, checksum::text from {} order by version",
                 crate::cli::migrate::HISTORY_TABLE
@@ -332,7 +333,7 @@ async fn record(
 ) -> Result<Option<i64>, CliError> {
     let context = "recording the backup in ops.backups";
     let exists: bool = client
-        .query_one("select to_regclass('ops.backups') is not null", &[])
+        .fetch_one("select to_regclass('ops.backups') is not null", &[])
         .await
         .and_then(|r| r.try_get(0))
         .map_err(|e| CliError::db(context, e))?;
@@ -345,7 +346,7 @@ async fn record(
     let bytes = i64::try_from(manifest.archive.bytes)
         .map_err(|_| CliError::Refused("the archive is too large to record".into()))?;
     let id: i64 = client
-        .query_one(
+        .fetch_one(
             "insert into ops.backups (taken_at, file, bytes, sha256, manifest)
              values ($1::text::timestamptz, $2, $3, $4, $5::text::jsonb)
              returning id",
@@ -367,7 +368,7 @@ async fn record(
 pub async fn last_backup(client: &Client) -> Result<String, CliError> {
     let context = "reading ops.backups";
     let exists: bool = client
-        .query_one("select to_regclass('ops.backups') is not null", &[])
+        .fetch_one("select to_regclass('ops.backups') is not null", &[])
         .await
         .and_then(|r| r.try_get(0))
         .map_err(|e| CliError::db(context, e))?;
@@ -375,7 +376,7 @@ pub async fn last_backup(client: &Client) -> Result<String, CliError> {
         return Ok("none recorded (ops.backups comes with migration V21)".into());
     }
     let row = client
-        .query_opt(
+        .fetch_opt(
             "select to_char(taken_at at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     file, bytes, sha256,
                     coalesce(jsonb_array_length(manifest -> 'migrations'), 0)

@@ -15,6 +15,7 @@
 use super::manifest::{self, Manifest};
 use super::{compare, pg_tools};
 use crate::cli::migrate::{self, State};
+use crate::db::Query as _;
 use crate::db::{DbArgs, Target};
 use crate::error::CliError;
 use serde_json::json;
@@ -76,7 +77,7 @@ struct TargetDb {
 async fn inspect(client: &Client) -> Result<TargetDb, CliError> {
     let context = "inspecting the target database";
     let row = client
-        .query_one(
+        .fetch_one(
             "select current_database()::text, current_user::text, r.rolsuper, r.rolcreaterole,
                     has_database_privilege(current_database(), 'CREATE'),
                     to_regclass('public.orders') is not null,
@@ -95,7 +96,7 @@ async fn inspect(client: &Client) -> Result<TargetDb, CliError> {
     let has_history: bool = row.try_get(6).map_err(read)?;
     let applied_migrations = if has_history {
         client
-            .query_one(
+            .fetch_one(
                 &format!("select count(*) from {}", migrate::HISTORY_TABLE),
                 &[],
             )
@@ -163,7 +164,7 @@ async fn preflight(
     }
     let tables: Vec<String> = manifest.row_counts.keys().cloned().collect();
     let clashes: Vec<String> = client
-        .query(
+        .fetch_all(
             "select t from unnest($1::text[]) t where to_regclass(t) is not null order by 1",
             &[&tables],
         )
@@ -241,7 +242,7 @@ async fn preflight(
             )));
         }
         let foreign: Vec<String> = client
-            .query(
+            .fetch_all(
                 "select o from unnest($1::text[]) o
                   where not exists (select from pg_roles where rolname = o)
                      or not pg_has_role(current_user, o, 'MEMBER')
@@ -265,7 +266,7 @@ async fn preflight(
     }
 
     let missing: Vec<String> = client
-        .query(
+        .fetch_all(
             "select r from unnest($1::text[]) r
               where not exists (select from pg_roles where rolname = r) order by 1",
             &[&manifest.roles],
@@ -398,7 +399,7 @@ pub async fn run(
     }
 
     let existing_schemas: Vec<String> = client
-        .query(
+        .fetch_all(
             "select nspname::text from pg_namespace where nspname::text = any($1)",
             &[&manifest.schemas],
         )

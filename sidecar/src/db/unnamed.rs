@@ -1,0 +1,138 @@
+//! Statements that every connection pooler mode carries.
+//!
+//! tokio-postgres' `query`, `query_one`, `query_opt` and `execute` given SQL
+//! text prepare a *named* statement (Parse and Sync, then Bind and Execute in
+//! a second round trip). Through a transaction-mode pooler (Supavisor's
+//! transaction pooler, PgBouncer 1.18 with `pool_mode = transaction`) the two
+//! round trips may run on different server sessions, where the statement
+//! does not exist (or another client's statement of the same name does).
+//!
+//! The methods of [`Query`] send the unnamed statement with its parameter
+//! types, the Bind and the Execute in one round trip (`query_typed`): one
+//! server session always sees all of it, and a direct connection saves a
+//! round trip. The parameter types come from the Rust types ([`Param`]);
+//! SQL that needs another type casts (`$1::uuid`, `$2::jsonb`).
+//!
+//! Result columns must be of built-in types (cast an enum to `text`): a
+//! column of another type makes tokio-postgres look the type up with a named
+//! statement that it keeps for the connection's life.
+
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Error, GenericClient, Row};
+
+/// A Rust type with the PostgreSQL type it is sent as.
+pub trait Typed {
+    const TYPE: Type;
+}
+
+/// A [`Typed`] scalar that also travels in arrays.
+pub trait Element: Typed {
+    const ARRAY: Type;
+}
+
+macro_rules! typed {
+    ($($rust:ty => $pg:ident / $array:ident),* $(,)?) => {
+        $(
+            impl Typed for $rust {
+                const TYPE: Type = Type::$pg;
+            }
+            impl Element for $rust {
+                const ARRAY: Type = Type::$array;
+            }
+        )*
+    };
+}
+
+typed!(
+    bool => BOOL / BOOL_ARRAY,
+    i16 => INT2 / INT2_ARRAY,
+    i32 => INT4 / INT4_ARRAY,
+    i64 => INT8 / INT8_ARRAY,
+    f32 => FLOAT4 / FLOAT4_ARRAY,
+    f64 => FLOAT8 / FLOAT8_ARRAY,
+    str => TEXT / TEXT_ARRAY,
+    String => TEXT / TEXT_ARRAY,
+    std::time::SystemTime => TIMESTAMPTZ / TIMESTAMPTZ_ARRAY,
+);
+
+impl Typed for [u8] {
+    const TYPE: Type = Type::BYTEA;
+}
+
+impl Typed for Vec<u8> {
+    const TYPE: Type = Type::BYTEA;
+}
+
+impl<T: Typed + ?Sized> Typed for &T {
+    const TYPE: Type = T::TYPE;
+}
+
+impl<T: Element + ?Sized> Element for &T {
+    const ARRAY: Type = T::ARRAY;
+}
+
+impl<T: Typed> Typed for Option<T> {
+    const TYPE: Type = T::TYPE;
+}
+
+impl<T: Element> Typed for Vec<T> {
+    const TYPE: Type = T::ARRAY;
+}
+
+impl<T: Element> Typed for [T] {
+    const TYPE: Type = T::ARRAY;
+}
+
+/// A statement parameter: a value and the type it is sent as.
+pub trait Param: ToSql + Sync {
+    fn pg_type(&self) -> Type;
+    fn as_sql(&self) -> &(dyn ToSql + Sync);
+}
+
+impl<T: Typed + ToSql + Sync> Param for T {
+    fn pg_type(&self) -> Type {
+        T::TYPE
+    }
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        self
+    }
+}
+
+fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+    params.iter().map(|p| (p.as_sql(), p.pg_type())).collect()
+}
+
+/// `query`, `query_one`, `query_opt` and `execute` by unnamed statement, on
+/// a client or a transaction (see the module's documentation).
+///
+/// Its one implementation is the one below, so the futures are `Send`
+/// wherever the client is `Sync` (a `Client`, a `Transaction`).
+#[allow(async_fn_in_trait)]
+pub trait Query {
+    /// Every row.
+    async fn fetch_all(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error>;
+    /// Exactly one row, or an error.
+    async fn fetch_one(&self, sql: &str, params: &[&dyn Param]) -> Result<Row, Error>;
+    /// At most one row, or an error.
+    async fn fetch_opt(&self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, Error>;
+    /// The number of rows changed.
+    async fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, Error>;
+}
+
+impl<C: GenericClient> Query for C {
+    async fn fetch_all(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
+        self.query_typed(sql, &typed(params)).await
+    }
+
+    async fn fetch_one(&self, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
+        self.query_typed_one(sql, &typed(params)).await
+    }
+
+    async fn fetch_opt(&self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, Error> {
+        self.query_typed_opt(sql, &typed(params)).await
+    }
+
+    async fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
+        self.execute_typed(sql, &typed(params)).await
+    }
+}

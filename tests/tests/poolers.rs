@@ -1,0 +1,216 @@
+//! The operator commands and the job daemon through PgBouncer, in session
+//! and in transaction mode, as through Supavisor's session and transaction
+//! poolers: `migrate up` (twice), `health`, `qa`, `jobs stats`, and `samia
+//! run` sending queued codes to the fake Twilio.
+//!
+//! The PgBouncer of these tests keeps several server connections and hands
+//! them out in turn, so in transaction mode a client's consecutive
+//! transactions run in different server sessions: a named prepared
+//! statement, a session advisory lock or a LISTEN does not survive from one
+//! to the next.
+
+use samia_tests::cluster::{eventually, FakeTwilio, Sidecar};
+use samia_tests::pooler::{Mode, PgBouncer};
+use samia_tests::postgrest::{request, Caller};
+use samia_tests::{admin_url, connect, run_samia_with, sign_up, Output, TestDb};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn samia(url: &str, mode: Mode, args: &[&str]) -> Output {
+    run_samia_with(
+        args,
+        Some(url),
+        &[("SAMIA_DB_POOL_MODE".to_string(), mode.name().to_string())],
+    )
+}
+
+fn ok(what: &str, out: &Output, bouncer: &PgBouncer) {
+    assert_eq!(
+        out.code,
+        0,
+        "{what} through PgBouncer ({} mode) failed: {out:?}\npgbouncer log:\n{}",
+        bouncer.mode.name(),
+        bouncer.log()
+    );
+}
+
+/// The operator commands through the pooler, on a database migrated from
+/// nothing through the pooler.
+async fn operator_commands(mode: Mode) -> anyhow::Result<()> {
+    let db = TestDb::empty().await?;
+    let bouncer = PgBouncer::start(&admin_url(), mode, &["postgres"])?;
+    bouncer.warm(&db.name, "postgres", 4).await?;
+    let url = bouncer.url(&db.name, "postgres");
+
+    let first = samia(&url, mode, &["migrate", "up"]);
+    ok("the first migrate up", &first, &bouncer);
+    assert!(
+        first.stdout.contains(" 0 skipped"),
+        "everything is applied on an empty database: {}",
+        first.stdout
+    );
+    let second = samia(&url, mode, &["migrate", "up"]);
+    ok("the second migrate up", &second, &bouncer);
+    assert!(
+        second.stdout.contains(": 0 applied"),
+        "a second run applies nothing: {}",
+        second.stdout
+    );
+    // The history holds each migration once.
+    let direct = connect(&db.url).await?;
+    let (rows, versions): (i64, i64) = {
+        let r = direct
+            .query_one(
+                "select count(*), count(distinct version) from ops.schema_migrations",
+                &[],
+            )
+            .await?;
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(rows, versions);
+    assert_eq!(rows as usize, samia_core::migrations::MIGRATIONS.len());
+    // No migration lock is left behind in any server session.
+    let locks: i64 = direct
+        .query_one(
+            "select count(*) from pg_locks l join pg_database d on d.oid = l.database
+              where l.locktype = 'advisory' and d.datname = current_database()",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(locks, 0, "an advisory lock outlived migrate up");
+
+    ok("health", &samia(&url, mode, &["health"]), &bouncer);
+    let status = samia(&url, mode, &["migrate", "status"]);
+    ok("migrate status", &status, &bouncer);
+    ok("qa", &samia(&url, mode, &["qa"]), &bouncer);
+    let stats = samia(&url, mode, &["jobs", "stats", "--json"]);
+    ok("jobs stats", &stats, &bouncer);
+    serde_json::from_str::<serde_json::Value>(&stats.stdout)?;
+    ok("jobs list", &samia(&url, mode, &["jobs", "list"]), &bouncer);
+    Ok(())
+}
+
+#[tokio::test]
+async fn operator_commands_work_through_a_session_pooler() -> anyhow::Result<()> {
+    operator_commands(Mode::Session).await
+}
+
+#[tokio::test]
+async fn operator_commands_work_through_a_transaction_pooler() -> anyhow::Result<()> {
+    operator_commands(Mode::Transaction).await
+}
+
+fn user(n: usize) -> String {
+    format!("d0000000-0000-4000-8000-{n:012}")
+}
+
+fn phone(n: usize) -> String {
+    format!("+2011{n:08}")
+}
+
+/// Signs up users and has each ask for a code (as PostgREST would).
+async fn queue_codes(
+    system: &tokio_postgres::Client,
+    api: &mut tokio_postgres::Client,
+    range: std::ops::Range<usize>,
+) -> anyhow::Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for i in range {
+        let id = user(i);
+        sign_up(system, &id, &format!("p{i}@example.com")).await?;
+        let rows = request(
+            api,
+            Caller::User(&id),
+            &format!(
+                "select id from public.request_phone_verification('{}')",
+                phone(i)
+            ),
+        )
+        .await?;
+        ids.push(rows[0].get::<_, i64>(0));
+    }
+    Ok(ids)
+}
+
+/// `samia run` through the pooler, as a login role with the privileges of
+/// `samia_sidecar` (a pooler passes no `options`, so no `-c role=`), sends
+/// every queued code; the jobs are queued while it runs and before it starts.
+async fn daemon(mode: Mode) -> anyhow::Result<()> {
+    let db = TestDb::migrated().await?;
+    let login = format!("samia_pool_{}_{}", mode.name(), std::process::id());
+    let admin = connect(&admin_url()).await?;
+    admin
+        .batch_execute(&format!(
+            "drop role if exists {login}; create role {login} login in role samia_sidecar"
+        ))
+        .await?;
+    let bouncer = PgBouncer::start(&admin_url(), mode, &["postgres", &login])?;
+    bouncer.warm(&db.name, &login, 4).await?;
+    let fake = FakeTwilio::start()?;
+
+    let system = db.system().await?;
+    let mut api = db.system().await?;
+    let mut ids = Vec::new();
+    ids.extend(queue_codes(&system, &mut api, 0..4).await?);
+
+    let mode_env = [("SAMIA_DB_POOL_MODE", mode.name())];
+    let mut sidecar = Sidecar::start_url(&bouncer.url(&db.name, &login), &fake, &mode_env)?;
+    ids.extend(queue_codes(&system, &mut api, 4..10).await?);
+
+    let done = eventually(WAIT, "every queued code to be sent", || async {
+        let row = system
+            .query_one(
+                "select count(*) filter (where status = 'done'),
+                        count(*) filter (where status <> 'done'),
+                        string_agg(last_error, '; ')
+                   from ops.jobs where kind = 'phone.send_code'",
+                &[],
+            )
+            .await?;
+        let (done, open, errors): (i64, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
+        Ok((open == 0).then_some((done, errors)))
+    })
+    .await;
+    let (done, errors) = match done {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = sidecar.terminate(Duration::from_secs(10));
+            panic!(
+                "{e}; pgbouncer ({} mode) log:\n{}",
+                mode.name(),
+                bouncer.log()
+            );
+        }
+    };
+    assert_eq!(done as usize, ids.len());
+    assert_eq!(errors, None, "no attempt failed");
+    for i in 0..ids.len() {
+        fake.code_for(&phone(i))?;
+    }
+    let sent: i64 = system
+        .query_one(
+            "select count(*) from public.phone_verifications where status = 'sent' and id = any($1)",
+            &[&ids],
+        )
+        .await?
+        .get(0);
+    assert_eq!(sent as usize, ids.len());
+    let (status, body) = sidecar.get("/healthz")?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sidecar.terminate(Duration::from_secs(10))?, 0);
+    drop(bouncer);
+    admin.batch_execute(&format!("drop role {login}")).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_daemon_works_jobs_through_a_session_pooler() -> anyhow::Result<()> {
+    daemon(Mode::Session).await
+}
+
+#[tokio::test]
+async fn the_daemon_works_jobs_through_a_transaction_pooler() -> anyhow::Result<()> {
+    daemon(Mode::Transaction).await
+}
