@@ -86,7 +86,7 @@ impl PgBouncer {
              auth_type = trust\n\
              auth_file = {auth}\n\
              pool_mode = {mode}\n\
-             default_pool_size = 4\n\
+             default_pool_size = 10\n\
              server_round_robin = 1\n\
              max_client_conn = 200\n\
              logfile = {log}\n\
@@ -124,7 +124,9 @@ impl PgBouncer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .context("starting pgbouncer (Debian package pgbouncer: run `make deps`)")?;
+            .context(
+                "starting pgbouncer (Debian package `pgbouncer`, which `make test` installs)",
+            )?;
         let mut bouncer = PgBouncer {
             child,
             dir,

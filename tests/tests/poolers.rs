@@ -50,6 +50,18 @@ async fn operator_commands(mode: Mode) -> anyhow::Result<()> {
         "everything is applied on an empty database: {}",
         first.stdout
     );
+    // No migration lock is left behind in any server session (one would
+    // block the next run for good).
+    let direct = connect(&db.url).await?;
+    let locks: i64 = direct
+        .query_one(
+            "select count(*) from pg_locks l join pg_database d on d.oid = l.database
+              where l.locktype = 'advisory' and d.datname = current_database()",
+            &[],
+        )
+        .await?
+        .get(0);
+    assert_eq!(locks, 0, "an advisory lock outlived migrate up");
     let second = samia(&url, mode, &["migrate", "up"]);
     ok("the second migrate up", &second, &bouncer);
     assert!(
@@ -58,7 +70,6 @@ async fn operator_commands(mode: Mode) -> anyhow::Result<()> {
         second.stdout
     );
     // The history holds each migration once.
-    let direct = connect(&db.url).await?;
     let (rows, versions): (i64, i64) = {
         let r = direct
             .query_one(
@@ -70,16 +81,6 @@ async fn operator_commands(mode: Mode) -> anyhow::Result<()> {
     };
     assert_eq!(rows, versions);
     assert_eq!(rows as usize, samia_core::migrations::MIGRATIONS.len());
-    // No migration lock is left behind in any server session.
-    let locks: i64 = direct
-        .query_one(
-            "select count(*) from pg_locks l join pg_database d on d.oid = l.database
-              where l.locktype = 'advisory' and d.datname = current_database()",
-            &[],
-        )
-        .await?
-        .get(0);
-    assert_eq!(locks, 0, "an advisory lock outlived migrate up");
 
     ok("health", &samia(&url, mode, &["health"]), &bouncer);
     let status = samia(&url, mode, &["migrate", "status"]);
@@ -134,9 +135,31 @@ async fn queue_codes(
     Ok(ids)
 }
 
+/// Waits until `n` code sends are done and none is open: (done, errors).
+async fn all_sent(
+    system: &tokio_postgres::Client,
+    n: usize,
+) -> anyhow::Result<(i64, Option<String>)> {
+    eventually(WAIT, &format!("{n} codes to be sent"), || async {
+        let row = system
+            .query_one(
+                "select count(*) filter (where status = 'done'),
+                        count(*) filter (where status <> 'done'),
+                        string_agg(last_error, '; ')
+                   from ops.jobs where kind = 'phone.send_code'",
+                &[],
+            )
+            .await?;
+        let (done, open, errors): (i64, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
+        Ok((open == 0 && done as usize == n).then_some((done, errors)))
+    })
+    .await
+}
+
 /// `samia run` through the pooler, as a login role with the privileges of
 /// `samia_sidecar` (a pooler passes no `options`, so no `-c role=`), sends
-/// every queued code; the jobs are queued while it runs and before it starts.
+/// every queued code: codes queued before it starts, then codes queued
+/// once its workers are idle.
 async fn daemon(mode: Mode) -> anyhow::Result<()> {
     let db = TestDb::migrated().await?;
     let login = format!("samia_pool_{}_{}", mode.name(), std::process::id());
@@ -155,35 +178,31 @@ async fn daemon(mode: Mode) -> anyhow::Result<()> {
     let mut ids = Vec::new();
     ids.extend(queue_codes(&system, &mut api, 0..4).await?);
 
-    let mode_env = [("SAMIA_DB_POOL_MODE", mode.name())];
-    let mut sidecar = Sidecar::start_url(&bouncer.url(&db.name, &login), &fake, &mode_env)?;
-    ids.extend(queue_codes(&system, &mut api, 4..10).await?);
-
-    let done = eventually(WAIT, "every queued code to be sent", || async {
-        let row = system
-            .query_one(
-                "select count(*) filter (where status = 'done'),
-                        count(*) filter (where status <> 'done'),
-                        string_agg(last_error, '; ')
-                   from ops.jobs where kind = 'phone.send_code'",
-                &[],
-            )
-            .await?;
-        let (done, open, errors): (i64, i64, Option<String>) = (row.get(0), row.get(1), row.get(2));
-        Ok((open == 0).then_some((done, errors)))
-    })
-    .await;
-    let (done, errors) = match done {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = sidecar.terminate(Duration::from_secs(10));
-            panic!(
-                "{e}; pgbouncer ({} mode) log:\n{}",
-                mode.name(),
-                bouncer.log()
-            );
-        }
+    // In session mode LISTEN carries through the pooler: with polling a
+    // minute apart, only notifications get the codes queued below sent in
+    // time. In transaction mode the workers poll.
+    let poll = match mode {
+        Mode::Session => "60000",
+        Mode::Transaction => "200",
     };
+    let mode_env = [("SAMIA_DB_POOL_MODE", mode.name()), ("SAMIA_POLL_MS", poll)];
+    let mut sidecar = Sidecar::start_url(&bouncer.url(&db.name, &login), &fake, &mode_env)?;
+    let (done, errors) = match all_sent(&system, ids.len()).await {
+        // The workers are idle now: the next codes need a wake-up.
+        Ok(_) => {
+            ids.extend(queue_codes(&system, &mut api, 4..10).await?);
+            all_sent(&system, ids.len()).await
+        }
+        Err(e) => Err(e),
+    }
+    .unwrap_or_else(|e| {
+        let _ = sidecar.terminate(Duration::from_secs(10));
+        panic!(
+            "{e}; pgbouncer ({} mode) log:\n{}",
+            mode.name(),
+            bouncer.log()
+        )
+    });
     assert_eq!(done as usize, ids.len());
     assert_eq!(errors, None, "no attempt failed");
     for i in 0..ids.len() {
@@ -197,6 +216,13 @@ async fn daemon(mode: Mode) -> anyhow::Result<()> {
         .await?
         .get(0);
     assert_eq!(sent as usize, ids.len());
+    // A LISTEN behind a transaction pooler would leave a server session
+    // notified while no client holds it.
+    assert!(
+        !bouncer.log().contains("when not linked"),
+        "a notification reached an idle server session: {}",
+        bouncer.log()
+    );
     let (status, body) = sidecar.get("/healthz")?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(sidecar.terminate(Duration::from_secs(10))?, 0);

@@ -136,3 +136,50 @@ impl<C: GenericClient> Query for C {
         self.execute_typed(sql, &typed(params)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(params: &[&dyn Param]) -> Vec<Type> {
+        typed(params).into_iter().map(|(_, t)| t).collect()
+    }
+
+    #[test]
+    fn parameters_are_sent_as_the_type_their_rust_type_names() {
+        let text = String::from("x");
+        let none: Option<i64> = None;
+        let names = vec!["a", "b"];
+        let ids: Vec<i64> = vec![1, 2];
+        assert_eq!(
+            types(&[&1_i64, &2_i32, &true, &0.5_f64, &"s", &text, &&text]),
+            [
+                Type::INT8,
+                Type::INT4,
+                Type::BOOL,
+                Type::FLOAT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT
+            ]
+        );
+        assert_eq!(
+            types(&[
+                &none,
+                &Some("s"),
+                &names,
+                &ids,
+                &names.as_slice(),
+                &vec![0_u8]
+            ]),
+            [
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT_ARRAY,
+                Type::INT8_ARRAY,
+                Type::TEXT_ARRAY,
+                Type::BYTEA
+            ]
+        );
+    }
+}
