@@ -145,6 +145,72 @@ mod tests {
         typed(params).into_iter().map(|(_, t)| t).collect()
     }
 
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("the sidecar's sources") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The sidecar's own statements (not the fakes' or the tests') go
+    /// through [`Query`]: tokio-postgres' `query*`/`execute`/`prepare` with
+    /// SQL text would prepare a named statement, which a transaction-mode
+    /// pooler loses (`tests/tests/poolers.rs` shows it).
+    #[test]
+    fn the_sidecar_prepares_no_named_statement() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&root, &mut files);
+        let mut found = Vec::new();
+        for file in files {
+            let shown = file
+                .strip_prefix(&root)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            if shown.contains("fake")
+                || shown.ends_with("testing.rs")
+                || shown.ends_with("_tests.rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            // Test modules close a file.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (n, line) in code.lines().enumerate() {
+                let next = code.lines().nth(n + 1).unwrap_or_default().trim_start();
+                let always = [".query_one(", ".query_opt(", ".prepare(", ".prepare_typed("];
+                let with_sql = [".query(", ".execute(", ".query_raw(", ".execute_raw("];
+                let hit = always.iter().any(|m| line.contains(m))
+                    || with_sql.iter().any(|m| {
+                        line.split(m).skip(1).any(|rest| {
+                            let rest = if rest.trim().is_empty() {
+                                next
+                            } else {
+                                rest.trim_start()
+                            };
+                            rest.starts_with('"')
+                                || rest.starts_with("r\"")
+                                || rest.starts_with("r#\"")
+                                || rest.starts_with("&format!")
+                        })
+                    });
+                if hit {
+                    found.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "use db::Query (fetch_all, fetch_one, fetch_opt, exec) instead:\n{}",
+            found.join("\n")
+        );
+    }
+
     #[test]
     fn parameters_are_sent_as_the_type_their_rust_type_names() {
         let text = String::from("x");
