@@ -366,6 +366,15 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Backup(args) => &args.db,
         Command::Restore(args) => &args.db,
     };
+    if db_args.pool_mode == db::PoolMode::Transaction
+        && matches!(cli.command, Command::Backup(_) | Command::Restore(_))
+    {
+        return Err(CliError::Config(
+            "backup and restore need one server session (pg_dump's snapshot and settings): \
+             connect directly or through the session pooler, without SAMIA_DB_POOL_MODE=transaction"
+                .into(),
+        ));
+    }
     let target = db::Target::from_args(db_args)?;
     let pool = db::pool(&target)?;
     match cli.command {

@@ -90,6 +90,18 @@ async fn operator_commands(mode: Mode) -> anyhow::Result<()> {
     ok("jobs stats", &stats, &bouncer);
     serde_json::from_str::<serde_json::Value>(&stats.stdout)?;
     ok("jobs list", &samia(&url, mode, &["jobs", "list"]), &bouncer);
+    if mode == Mode::Transaction {
+        // pg_dump needs one server session for its snapshot: refused.
+        let out = std::env::temp_dir().join(format!("samia-pooled-{}.dump", db.name));
+        let backup = samia(&url, mode, &["backup", "--out", &out.to_string_lossy()]);
+        assert_eq!(backup.code, 2, "{backup:?}");
+        assert!(
+            backup.stderr.contains("session pooler"),
+            "{}",
+            backup.stderr
+        );
+        assert!(!out.exists());
+    }
     Ok(())
 }
 
