@@ -115,6 +115,50 @@ async fn operator_commands_work_through_a_transaction_pooler() -> anyhow::Result
     operator_commands(Mode::Transaction).await
 }
 
+/// Two `migrate up` at once through a transaction pooler, whose statements
+/// interleave on the server sessions: each migration is applied once, by
+/// one of them, and the other skips it.
+#[tokio::test]
+async fn two_runners_through_a_transaction_pooler_apply_each_migration_once() -> anyhow::Result<()>
+{
+    let db = TestDb::empty().await?;
+    let bouncer = PgBouncer::start(&admin_url(), Mode::Transaction, &["postgres"])?;
+    bouncer.warm(&db.name, "postgres", 4).await?;
+    let url = bouncer.url(&db.name, "postgres");
+    let runners: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || samia(&url, Mode::Transaction, &["migrate", "up"]))
+        })
+        .collect();
+    let mut applied = 0;
+    for runner in runners {
+        let out = runner
+            .join()
+            .map_err(|_| anyhow::anyhow!("a runner panicked"))?;
+        ok("a concurrent migrate up", &out, &bouncer);
+        applied += out
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("applied  "))
+            .count();
+    }
+    let n = samia_core::migrations::MIGRATIONS.len();
+    assert_eq!(applied, n, "each migration applied by exactly one runner");
+    let direct = connect(&db.url).await?;
+    let row = direct
+        .query_one(
+            "select count(*), count(distinct version) from ops.schema_migrations",
+            &[],
+        )
+        .await?;
+    assert_eq!(
+        (row.get::<_, i64>(0), row.get::<_, i64>(1)),
+        (n as i64, n as i64)
+    );
+    Ok(())
+}
+
 fn user(n: usize) -> String {
     format!("d0000000-0000-4000-8000-{n:012}")
 }

@@ -1,4 +1,4 @@
-//! `samia migrate up|status`: the embedded `sql/migrations`, applied with refinery.
+//! `samia migrate up|status`: the embedded `sql/migrations`, applied in refinery's format.
 //!
 //! Migrations are forward-only: there is no down migration. Going back means
 //! restoring a backup taken before `migrate up` (`samia backup`, `samia
