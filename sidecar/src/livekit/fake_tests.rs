@@ -6,7 +6,8 @@
 use super::testing::{secret, settings, Receiver, Served, KEY, SECRET};
 use super::token::{self, Mint, VideoGrant};
 use super::webhook::{self, EventKind, WebhookError};
-use super::{Grants, LiveKitClient, LiveKitError, Removal, RoomOptions};
+use super::client::{Grants, LiveKitClient, Removal, RoomOptions};
+use super::errors::LiveKitError;
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 
