@@ -79,10 +79,11 @@ package_build() {
 
 # package_test TARBALL: installs the tarball's extension files, and nothing
 # else, into a fresh copy of the stock PostgreSQL 15 (relocated under /tmp:
-# PostgreSQL finds its lib and share directories relative to its programs),
-# then in a new cluster of that copy: `create extension samia`, a function of
-# it, the library loaded from the copy, and `samia migrate up` and `samia
-# health` with the tarball's binary. No cargo, no pgrx.
+# PostgreSQL finds its lib and share directories relative to its programs)
+# with deploy/install-extension.sh, then in a new cluster of that copy:
+# `create extension samia`, a function of it, the library loaded from the
+# copy's lib directory (the tarball's Debian layout), and `samia migrate up`
+# and `samia health` with the tarball's binary. No cargo, no pgrx.
 package_test() {
   local tarball=$1
   [ -f "$tarball" ] || die "no package at $tarball: run package_build first"
@@ -115,7 +116,12 @@ $expected"
     find "$prefix" -name 'samia*' -exec rm -f {} +
     [ "$("$PG_BIN/pg_config" --pkglibdir)" = "$prefix/lib/postgresql/$PG_MAJOR/lib" ] \
       || die "the copy of PostgreSQL in $prefix does not find its own lib directory"
-    tar -xzf "$tarball" -C "$prefix" lib share
+    # Installed as deploy/Dockerfile installs it: the script asks the copy's
+    # own programs where the files go, and checks a scratch cluster.
+    PATH="$PG_BIN:$PATH" sh "$ROOT/deploy/install-extension.sh" "$tarball" >&2 \
+      || die "deploy/install-extension.sh could not install $tarball"
+    as_pg env PATH="$PG_BIN:$PATH" sh "$ROOT/deploy/install-extension.sh" --check >&2 \
+      || die "deploy/install-extension.sh --check failed"
     mkdir "$dir/bin"
     tar -xzf "$tarball" -C "$dir" bin/samia
 

@@ -16,7 +16,12 @@ use std::process::Command;
 use std::sync::OnceLock;
 use tokio_postgres::Client;
 
-const RUNBOOKS: [&str; 4] = ["migrate.py", "health.py", "seed_services.py", "audit_sweep.py"];
+const RUNBOOKS: [&str; 4] = [
+    "migrate.py",
+    "health.py",
+    "seed_services.py",
+    "audit_sweep.py",
+];
 const PSYCOPG2: &str = "psycopg2-binary==2.9.13";
 
 fn root() -> PathBuf {
@@ -180,7 +185,10 @@ async fn migrate_py_audit_lists_the_public_tables_and_counts_orders_and_moderati
     assert!(tables.contains(&"'orders'".to_string()), "{tables:?}");
     let orders = count(&client, "select count(*) from public.orders").await?;
     let moderation = count(&client, "select count(*) from public.moderation_actions").await?;
-    assert!(orders > 0 && moderation > 0, "the fixture has orders and moderation");
+    assert!(
+        orders > 0 && moderation > 0,
+        "the fixture has orders and moderation"
+    );
 
     let out = runbook(&db, "migrate.py", &["audit"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -215,8 +223,8 @@ async fn services(client: &Client) -> anyhow::Result<Vec<String>> {
 }
 
 #[tokio::test]
-async fn seed_services_py_keeps_the_seeded_services_and_restores_missing_ones(
-) -> anyhow::Result<()> {
+async fn seed_services_py_keeps_the_seeded_services_and_restores_missing_ones() -> anyhow::Result<()>
+{
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     let seeded = services(&client).await?;
