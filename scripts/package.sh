@@ -120,7 +120,9 @@ $expected"
     # own programs where the files go, and checks a scratch cluster.
     PATH="$PG_BIN:$PATH" sh "$ROOT/deploy/install-extension.sh" "$tarball" >&2 \
       || die "deploy/install-extension.sh could not install $tarball"
-    as_pg env PATH="$PG_BIN:$PATH" sh "$ROOT/deploy/install-extension.sh" --check >&2 \
+    # (A copy the postgres user can read wherever the checkout is.)
+    cp "$ROOT/deploy/install-extension.sh" "$dir/install-extension.sh"
+    as_pg env PATH="$PG_BIN:$PATH" sh "$dir/install-extension.sh" --check >&2 \
       || die "deploy/install-extension.sh --check failed"
     mkdir "$dir/bin"
     tar -xzf "$tarball" -C "$dir" bin/samia
