@@ -2,6 +2,7 @@
 # `make test`: formatting, lints, unit tests, in-database tests and the
 # integration tests against a throwaway cluster that this script removes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/package.sh"
 cd "$ROOT"
 
 ensure_deps
@@ -28,6 +29,10 @@ rm -rf "$pgrx_data"
 # `cargo pgrx test` installed a test build; install the plain one.
 install_extension debug
 cargo build -p samia-sidecar
+
+log "package test: the debug package installed from its tarball alone"
+package=$(package_build debug)
+package_test "$package"
 
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
