@@ -149,15 +149,21 @@ revoke all on ops.livekit_events from public;
 -- 6. Who runs what. The sidecar joins callers as PostgREST does (SET LOCAL
 -- ROLE authenticated with their claims), through samia_api, which inherits
 -- nothing: samia_sidecar gains no privilege of authenticated.
+-- Roles belong to the cluster: granted once, by a role that may (a superuser,
+-- or one with CREATEROLE such as Supabase's postgres).
 do $$
 begin
   if not exists (select from pg_roles where rolname = 'samia_api') then
     create role samia_api nologin noinherit;
   end if;
+  if not pg_has_role('samia_api', 'authenticated', 'member') then
+    grant authenticated to samia_api;
+  end if;
+  if not pg_has_role('samia_sidecar', 'samia_api', 'member') then
+    grant samia_api to samia_sidecar;
+  end if;
 end
 $$;
-grant authenticated to samia_api;
-grant samia_api to samia_sidecar;
 
 revoke all on function samia.book_call(text, uuid, timestamptz, text) from public;
 revoke all on function samia.call_join(bigint) from public;
@@ -208,3 +214,10 @@ revoke all on function public.book_call(text, uuid, timestamptz, text) from publ
 revoke all on function public.drop_call(bigint, text) from public;
 grant execute on function public.book_call(text, uuid, timestamptz, text),
                           public.drop_call(bigint, text) to authenticated;
+
+-- 8. A service of a known code inserted without `delivery` (the original
+-- spec's seed_services.py names none) gets the contract's.
+drop trigger if exists services_default_delivery on public.services;
+create trigger services_default_delivery before insert on public.services
+  for each row execute function samia.services_default_delivery();
+

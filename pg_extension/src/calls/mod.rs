@@ -15,13 +15,10 @@
 //!   (`calls_authority`); blocking a party of a live call takes them out of
 //!   the room (`calls_on_block`).
 
-use crate::audit::{self, Moderation};
 use crate::caller::{self, Caller};
-use crate::rows::{get, get_old, set};
 use crate::{config, errors, jobs};
 use chrono::{DateTime, Utc};
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
-use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use samia_core::calls::{self as rules, Window};
 use samia_core::jobs as kinds;
@@ -30,6 +27,9 @@ use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 
 const CALLS: &str = "public.calls";
+
+mod authority;
+mod events;
 
 /// Microseconds from the PostgreSQL epoch (2000-01-01) to the Unix epoch.
 const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
@@ -45,31 +45,31 @@ thread_local! {
     /// The order whose call a monitor is dropping: its call row is being
     /// written by the statement itself, so the order's cancellation must not
     /// write it again.
-    static DROPPING: Cell<i64> = const { Cell::new(0) };
+    pub(super) static DROPPING: Cell<i64> = const { Cell::new(0) };
 }
 
-fn utc(at: TimestampWithTimeZone) -> DateTime<Utc> {
+pub(super) fn utc(at: TimestampWithTimeZone) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at.into_inner().saturating_add(PG_EPOCH_UNIX_MICROS))
         .unwrap_or_else(|| errors::invalid_value(format!("{at} is not a usable time"), None))
 }
 
-fn rfc3339(at: DateTime<Utc>) -> String {
+pub(super) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn time_of(value: &Value, key: &str) -> Option<DateTime<Utc>> {
+pub(super) fn time_of(value: &Value, key: &str) -> Option<DateTime<Utc>> {
     let text = value.get(key)?.as_str()?;
     DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
-fn text_of(value: &Value, key: &str) -> Option<String> {
+pub(super) fn text_of(value: &Value, key: &str) -> Option<String> {
     value.get(key)?.as_str().map(str::to_string)
 }
 
 /// The first column (jsonb) of the first row of `sql`, which may change data.
-fn row(sql: &str, args: &[DatumWithOid<'_>], what: &str) -> Option<Value> {
+pub(super) fn row(sql: &str, args: &[DatumWithOid<'_>], what: &str) -> Option<Value> {
     errors::spi(
         Spi::connect_mut(|client| {
             let table = client.update(sql, None, args)?;
@@ -82,14 +82,14 @@ fn row(sql: &str, args: &[DatumWithOid<'_>], what: &str) -> Option<Value> {
     )
 }
 
-fn exec(sql: &str, args: &[DatumWithOid<'_>], what: &str) {
+pub(super) fn exec(sql: &str, args: &[DatumWithOid<'_>], what: &str) {
     errors::spi(
         Spi::connect_mut(|client| client.update(sql, None, args).map(|_| ())),
         what,
     );
 }
 
-fn minutes(key: &str, default: i64) -> i64 {
+pub(super) fn minutes(key: &str, default: i64) -> i64 {
     config::number(key, default).clamp(0, 24 * 60)
 }
 
@@ -110,7 +110,7 @@ fn is_active_reader(id: Option<pgrx::Uuid>) -> bool {
 }
 
 /// A service's minutes: its booked length and its longest call.
-fn service_minutes(service_code: &str) -> (i64, i64) {
+pub(super) fn service_minutes(service_code: &str) -> (i64, i64) {
     let v = row(
         "select jsonb_build_object(
                   'duration', case when jsonb_typeof(meta -> 'duration_minutes') = 'number'
@@ -317,7 +317,7 @@ fn announce(order: i64, reader: pgrx::Uuid, start: DateTime<Utc>, immediate: boo
 /// zone (the client's from the booking, the reader's from their hours);
 /// `lead` names a reminder's minutes before the call. `reader` is the one
 /// being assigned (the order row does not show it yet while it is assigned).
-fn booked_notifications(order: i64, lead: Option<i64>, reader: Option<pgrx::Uuid>) {
+pub(super) fn booked_notifications(order: i64, lead: Option<i64>, reader: Option<pgrx::Uuid>) {
     let Some(v) = row(
         "select jsonb_build_object('client', o.user_id, 'reader', coalesce($2, o.assigned_reader),
                   'service', s.name, 'code', s.code, 'pre_ritual', s.meta ->> 'pre_ritual',
@@ -410,19 +410,19 @@ pub fn release(order: i64, reason: Option<&str>) {
     }
 }
 
-fn delete_room(order: i64) {
+pub(super) fn delete_room(order: i64) {
     jobs::enqueue(
         kinds::LIVEKIT_DELETE_ROOM,
         json!({ "order_id": order, "room": room_name(order) }),
     );
 }
 
-fn room_name(order: i64) -> String {
+pub(super) fn room_name(order: i64) -> String {
     format!("call-{order}")
 }
 
 /// A reader whose call ended is online again (if the call made them busy).
-fn free_reader(reader: Option<String>) {
+pub(super) fn free_reader(reader: Option<String>) {
     if let Some(reader) = reader {
         exec(
             "update public.reader_presence set status = 'online', updated_at = now()
@@ -593,435 +593,4 @@ fn call_join(order_id: i64) -> pgrx::JsonB {
         "hidden": party == "monitor",
         "closes_at": rfc3339(closes),
     }))
-}
-
-fn sidecar_only(what: &str) {
-    if !Caller::current().actor.is_system() {
-        errors::denied(format!("only the sidecar {what}"));
-    }
-}
-
-/// The call of `order` as the events need it, locked.
-fn call_row(order: i64) -> Option<Value> {
-    row(
-        "select jsonb_build_object('id', c.id, 'client', o.user_id, 'reader', o.assigned_reader,
-                  'status', o.status, 'started_at', c.started_at, 'ended_at', c.ended_at,
-                  'client_joined', c.client_joined_at is not null,
-                  'reader_joined', c.reader_joined_at is not null, 'code', s.code)
-           from public.calls c join public.orders o on o.id = c.order_id
-           join public.services s on s.id = o.service_id
-          where c.order_id = $1 for update of c",
-        &[order.into()],
-        "reading the call",
-    )
-}
-
-fn move_order(order: i64, to: &str, reason: Option<&str>) {
-    exec(
-        "update public.orders set status = $2::public.order_status, status_reason = $3
-          where id = $1 and status <> $2::public.order_status",
-        &[order.into(), to.into(), reason.map(str::to_string).into()],
-        "moving the call's order",
-    );
-}
-
-/// An audit record of the call `call` (its `calls.id`) of order `order`.
-fn record(event: &str, call: &Value, order: i64, meta: Value, moderation: Option<Moderation<'_>>) {
-    let mut meta = meta;
-    meta["order_id"] = json!(order);
-    let id = call["id"].as_i64().unwrap_or_default();
-    audit::record(
-        &Caller::current(),
-        event,
-        "calls",
-        &id.to_string(),
-        meta,
-        moderation,
-    );
-}
-
-/// One webhook from LiveKit, verified by the sidecar: `id` (deduplicated),
-/// `event`, the room's name, and for participant events the participant's
-/// identity and (when they left) the disconnect reason. Returns what it did.
-#[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
-fn livekit_event(
-    id: &str,
-    event: &str,
-    room: Option<&str>,
-    identity: Option<&str>,
-    reason: Option<&str>,
-    room_sid: Option<&str>,
-) -> String {
-    sidecar_only("records LiveKit events");
-    let fresh = row(
-        "insert into ops.livekit_events (id, event, room, identity) values ($1, $2, $3, $4)
-         on conflict (id) do nothing returning to_jsonb(true)",
-        &[
-            id.into(),
-            event.into(),
-            room.map(str::to_string).into(),
-            identity.map(str::to_string).into(),
-        ],
-        "recording the event",
-    );
-    if fresh.is_none() {
-        return "duplicate".into();
-    }
-    let Some(order) = room
-        .and_then(|r| r.strip_prefix("call-"))
-        .and_then(|n| n.parse::<i64>().ok())
-    else {
-        return "ignored: not a call room".into();
-    };
-    let Some(call) = call_row(order) else {
-        return "ignored: no such call".into();
-    };
-    let over = !call["ended_at"].is_null();
-    let party = match identity {
-        Some(who) if text_of(&call, "client").as_deref() == Some(who) => Some("client"),
-        Some(who) if text_of(&call, "reader").as_deref() == Some(who) => Some("reader"),
-        _ => None,
-    };
-    match event {
-        "room_started" => {
-            exec(
-                "update public.calls set provider = 'livekit', provider_ref = coalesce($2, provider_ref)
-                  where order_id = $1",
-                &[order.into(), room_sid.map(str::to_string).into()],
-                "recording the room",
-            );
-            "room started".into()
-        }
-        "participant_joined" if over => "ignored: the call is over".into(),
-        "participant_joined" => match party {
-            None => {
-                record(
-                    "call.monitor_joined",
-                    &call,
-                    order,
-                    json!({ "identity": identity }),
-                    None,
-                );
-                "a hidden participant joined".into()
-            }
-            Some(party) => joined(order, &call, party),
-        },
-        "participant_left" => {
-            record(
-                "call.participant_left",
-                &call,
-                order,
-                json!({ "identity": identity, "party": party, "disconnect_reason": reason }),
-                None,
-            );
-            "participant left".into()
-        }
-        "room_finished" if over => "room closed".into(),
-        "room_finished" => finished(order, &call),
-        other => format!("ignored: {other}"),
-    }
-}
-
-fn joined(order: i64, call: &Value, party: &str) -> String {
-    let sql = if party == "client" {
-        "update public.calls set client_joined_at = coalesce(client_joined_at, now())
-          where order_id = $1"
-    } else {
-        "update public.calls set reader_joined_at = coalesce(reader_joined_at, now())
-          where order_id = $1"
-    };
-    exec(sql, &[order.into()], "recording who joined");
-    if party == "reader" {
-        exec(
-            "update public.reader_presence set status = 'busy', updated_at = now()
-              where reader_id = $1::uuid",
-            &[text_of(call, "reader").unwrap_or_default().into()],
-            "marking the reader busy",
-        );
-    }
-    let both = match party {
-        "client" => call["reader_joined"] == Value::Bool(true),
-        _ => call["client_joined"] == Value::Bool(true),
-    };
-    if !both || !call["started_at"].is_null() {
-        return format!("{party} joined");
-    }
-    exec(
-        "update public.calls set started_at = now() where order_id = $1",
-        &[order.into()],
-        "starting the call",
-    );
-    move_order(order, "in_progress", None);
-    record("call.started", call, order, json!({ "by": party }), None);
-    let (_, max) = service_minutes(&text_of(call, "code").unwrap_or_default());
-    jobs::enqueue_at(
-        kinds::CALL_DEADLINE,
-        json!({ "order_id": order, "check": "overrun" }),
-        &rfc3339(utc(crate::rows::now()) + chrono::Duration::minutes(max)),
-    );
-    "call started".into()
-}
-
-fn finished(order: i64, call: &Value) -> String {
-    let started = !call["started_at"].is_null();
-    let (end_reason, note) = if started {
-        ("completed", None)
-    } else {
-        (
-            "failed",
-            Some("the call did not take place: the room closed before both parties joined"),
-        )
-    };
-    exec(
-        "update public.calls
-            set ended_at = now(), end_reason = $2, reason = coalesce(reason, $3)
-          where order_id = $1 and ended_at is null",
-        &[
-            order.into(),
-            end_reason.into(),
-            note.map(str::to_string).into(),
-        ],
-        "ending the call",
-    );
-    free_reader(text_of(call, "reader"));
-    if started {
-        move_order(order, "delivered", None);
-    } else {
-        move_order(order, "cancelled", note);
-    }
-    record(
-        "call.ended",
-        call,
-        order,
-        json!({ "end_reason": end_reason }),
-        None,
-    );
-    format!("call ended: {end_reason}")
-}
-
-/// A reminder job: notifies the parties if the call is still booked for
-/// `scheduled_at`; false (and nothing sent) for a call moved or over.
-#[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
-fn call_remind(order_id: i64, scheduled_at: TimestampWithTimeZone, minutes_before: i32) -> bool {
-    sidecar_only("sends call reminders");
-    let current = row(
-        "select to_jsonb(true) from public.calls c join public.orders o on o.id = c.order_id
-          where c.order_id = $1 and c.planned_start = $2 and c.ended_at is null
-            and o.status = 'assigned'",
-        &[order_id.into(), scheduled_at.into()],
-        "reading the booking",
-    );
-    if current.is_none() {
-        return false;
-    }
-    booked_notifications(order_id, Some(i64::from(minutes_before)), None);
-    true
-}
-
-/// A deadline job: `missed` ends a call whose reader has not joined (the
-/// order is cancelled and the admins told); `overrun` ends a call that ran
-/// past the service's longest. True when it ended the call (and queued
-/// the closing of its room).
-#[pg_extern(volatile, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
-fn call_deadline(order_id: i64, check: &str) -> bool {
-    sidecar_only("checks call deadlines");
-    let Some(call) = call_row(order_id) else {
-        return false;
-    };
-    if !call["ended_at"].is_null() {
-        return false;
-    }
-    match check {
-        "missed" => {
-            if call["reader_joined"] == Value::Bool(true) {
-                return false;
-            }
-            let after = minutes(rules::MISSED_AFTER, rules::DEFAULT_MISSED_AFTER);
-            let note = format!("the reader did not join within {after} minutes");
-            exec(
-                "update public.calls set ended_at = now(), end_reason = 'failed', reason = $2
-                  where order_id = $1",
-                &[order_id.into(), note.clone().into()],
-                "ending the missed call",
-            );
-            free_reader(text_of(&call, "reader"));
-            move_order(order_id, "cancelled", Some(&note));
-            exec(
-                "insert into public.notifications (user_id, kind, title, body, order_id)
-                 select p.id, 'call.missed', 'A reader missed a call', $2, $1
-                   from public.profiles p where p.role_id in (1, 2) and not p.is_blocked",
-                &[
-                    order_id.into(),
-                    format!("Order {order_id}: {note}; the order was cancelled.").into(),
-                ],
-                "telling the admins",
-            );
-            record(
-                "call.missed",
-                &call,
-                order_id,
-                json!({ "reason": note }),
-                None,
-            );
-            delete_room(order_id);
-            true
-        }
-        "overrun" => {
-            if call["started_at"].is_null() {
-                return false;
-            }
-            let (_, max) = service_minutes(&text_of(&call, "code").unwrap_or_default());
-            let note = format!("ended at the service's longest, {max} minutes");
-            exec(
-                "update public.calls set ended_at = now(), end_reason = 'completed', reason = $2
-                  where order_id = $1",
-                &[order_id.into(), note.clone().into()],
-                "ending the long call",
-            );
-            free_reader(text_of(&call, "reader"));
-            move_order(order_id, "delivered", None);
-            record(
-                "call.ended",
-                &call,
-                order_id,
-                json!({ "end_reason": "completed", "reason": note }),
-                None,
-            );
-            delete_room(order_id);
-            true
-        }
-        other => errors::invalid_value(
-            format!("unknown call check {other:?}"),
-            Some("missed or overrun"),
-        ),
-    }
-}
-
-/// BEFORE UPDATE ON public.calls: through the API only a monitor's or an
-/// admin's drop (`end_reason = 'dropped_by_monitor'` with a `reason`); the
-/// extension's own writes pass as `system`.
-#[pg_trigger(sql = r#"
-CREATE FUNCTION samia."calls_authority"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'calls_authority_wrapper';
-"#)]
-fn calls_authority<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
-    let (Some(new), Some(old)) = (trigger.new(), trigger.old()) else {
-        errors::misconfigured("calls_authority must run BEFORE UPDATE FOR EACH ROW")
-    };
-    let mut new = new.into_owned();
-    let me = Caller::current();
-    if me.actor.is_system() {
-        return Ok(Some(new));
-    }
-    let order = get_old::<i64>(&old, CALLS, "order_id").unwrap_or_default();
-    let old_reason = get_old::<String>(&old, CALLS, "end_reason");
-    let new_reason = get::<String>(&new, CALLS, "end_reason");
-    if !me.actor.active_role().is_some_and(AppRole::is_staff) {
-        errors::denied("only monitors and admins drop calls");
-    }
-    if new_reason.as_deref() != Some("dropped_by_monitor") || old_reason.is_some() {
-        errors::not_allowed(
-            format!("call of order {order}: only a drop can be written here"),
-            "set end_reason = 'dropped_by_monitor' together with a reason",
-        );
-    }
-    if get_old::<TimestampWithTimeZone>(&old, CALLS, "ended_at").is_some() {
-        errors::not_allowed(
-            format!("the call of order {order} has already ended"),
-            "only a booked or live call can be dropped",
-        );
-    }
-    let reason = get::<String>(&new, CALLS, "reason")
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty())
-        .unwrap_or_else(|| {
-            errors::invalid_value(
-                format!("dropping the call of order {order} needs a reason"),
-                Some("set reason together with end_reason"),
-            )
-        });
-    set(&mut new, CALLS, "reason", reason.clone());
-    set(&mut new, CALLS, "ended_at", crate::rows::now());
-    set(&mut new, CALLS, "ended_by", me.uid);
-    let call = json!({ "id": get_old::<i64>(&old, CALLS, "id").unwrap_or_default() });
-    record(
-        "call.dropped",
-        &call,
-        order,
-        json!({ "reason": reason, "actor_role": me.actor.role_name() }),
-        Some(Moderation {
-            target_kind: "call",
-            action: "drop_call",
-            reason: Some(reason.clone()),
-        }),
-    );
-    delete_room(order);
-    free_reader(get_old::<pgrx::Uuid>(&old, CALLS, "reader_id").map(|u| u.to_string()));
-    struct Done;
-    impl Drop for Done {
-        fn drop(&mut self) {
-            DROPPING.set(0);
-        }
-    }
-    DROPPING.set(order);
-    let _done = Done;
-    caller::as_system(|| {
-        move_order(
-            order,
-            "cancelled",
-            Some(&format!("call dropped by a monitor: {reason}")),
-        )
-    });
-    Ok(Some(new))
-}
-
-/// AFTER UPDATE OF is_blocked ON public.profiles: a party blocked during a
-/// call is taken out of its room (they get no new token either).
-#[pg_trigger(sql = r#"
-CREATE FUNCTION samia."calls_on_block"() RETURNS TRIGGER
-LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'calls_on_block_wrapper';
-"#)]
-fn calls_on_block<'a>(
-    trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
-    let (Some(new), Some(old)) = (trigger.new(), trigger.old()) else {
-        errors::misconfigured("calls_on_block must run AFTER UPDATE FOR EACH ROW")
-    };
-    let blocked = new.get_by_name::<bool>("is_blocked").ok().flatten() == Some(true);
-    let was = old.get_by_name::<bool>("is_blocked").ok().flatten() == Some(true);
-    let Some(id) = new.get_by_name::<pgrx::Uuid>("id").ok().flatten() else {
-        return Ok(None);
-    };
-    if !blocked || was {
-        return Ok(None);
-    }
-    let live = row(
-        "select coalesce(jsonb_agg(c.order_id), '[]')
-           from public.calls c join public.orders o on o.id = c.order_id
-          where c.ended_at is null and o.status in ('assigned', 'in_progress')
-            and (o.user_id = $1 or o.assigned_reader = $1)
-            and (c.client_joined_at is not null or c.reader_joined_at is not null)",
-        &[id.into()],
-        "finding the blocked user's calls",
-    )
-    .unwrap_or(Value::Null);
-    for order in live
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_i64)
-    {
-        jobs::enqueue(
-            kinds::LIVEKIT_REMOVE_PARTICIPANT,
-            json!({ "order_id": order, "room": room_name(order), "identity": id.to_string() }),
-        );
-    }
-    Ok(None)
 }
