@@ -585,15 +585,16 @@ async fn forged_and_replayed_webhooks_are_refused() -> Result<()> {
 async fn a_reader_who_does_not_join_misses_the_call() -> Result<()> {
     let (db, system) = people().await?;
     let mut api = db.system().await?;
-    system
-        .execute(
-            "update public.app_config set value = '0' where key = 'calls.missed_after_minutes'",
-            &[],
-        )
-        .await?;
     let stack = Stack::start(&db)?;
     let order = book(&mut api, "null").await?;
     stack.connect(order, CLIENT).await?;
+    // Ten minutes pass (calls.missed_after_minutes) without the reader.
+    system
+        .execute(
+            "update ops.jobs set run_at = now() where kind = 'call.deadline' and payload ->> 'order_id' = $1",
+            &[&order.to_string()],
+        )
+        .await?;
     until_status(&system, order, "cancelled").await?;
     let row = system
         .query_one(

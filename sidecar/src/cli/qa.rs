@@ -124,7 +124,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         name: "calls_without_a_matching_order_state",
         what: "calls whose order's status does not match the call (live, ended or dropped)",
-        sql: "select c.order_id::text from public.calls c join public.orders o on o.id = c.order_id
+        sql: "select c.order_id::text as id from public.calls c join public.orders o on o.id = c.order_id
               where (c.ended_at is null and o.status in ('delivered', 'cancelled'))
                  or (c.started_at is not null and c.ended_at is null and o.status <> 'in_progress')
                  or (c.end_reason = 'completed' and o.status <> 'delivered')
