@@ -12,6 +12,7 @@ mod audit;
 mod authority;
 mod blocklist;
 mod caller;
+mod calls;
 mod config;
 mod errors;
 mod horoscopes;
