@@ -1,6 +1,10 @@
 # A database shaped exactly as a self-hosted Supabase one, built from
-# Supabase's own SQL (../shared/supabase, unmodified), for the tests. Sourced
-# after lib.sh, not run.
+# Supabase's own SQL (../shared/supabase, unmodified), for the tests.
+# scripts/test.sh sources it; run on its own it builds and starts one:
+#
+#   scripts/supabase.sh DIR [DATABASE]   # the cluster in DIR (built once), and with DATABASE
+#                                        # the product deployed in that database
+#   scripts/supabase.sh stop DIR
 # shellcheck shell=bash
 #
 # supabase_cluster_start DIR [SETTING...] builds the cluster in DIR once (a
@@ -39,6 +43,7 @@
 #     and do nothing without them (the placeholder graphql_public.graphql and
 #     the event triggers are created as on Supabase).
 
+[ -n "${ROOT:-}" ] || source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SUPABASE_SQL=${SAMIA_SUPABASE_SQL:-$ROOT/../shared/supabase}
 SUPABASE_SKIPPED=(platform/20220118070449_enable-safeupdate-postgrest.sql)
 
@@ -185,3 +190,26 @@ supabase_product_db() {
   grep -q ' 0 applied' <<<"$out" || { printf '%s\n' "$out" >&2; die "the second samia migrate up applied something"; }
   out=$(DATABASE_URL=$url "$samia" health) || { printf '%s\n' "$out" >&2; die "samia health is not healthy on the Supabase database"; }
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    "" | -h | --help)
+      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0 ;;
+    stop)
+      cluster_stop "${2:?usage: scripts/supabase.sh stop DIR}"
+      exit 0 ;;
+  esac
+  dir=$(mkdir -p "$1" && cd "$1" && pwd)
+  supabase_cluster_start "$dir"
+  if [ -n "${2:-}" ]; then
+    [ -f "$("$PG_CONFIG" --sharedir)/extension/samia.control" ] || install_extension debug
+    [ -x "$ROOT/target/debug/samia" ] || (cd "$ROOT" && cargo build -p samia-sidecar)
+    supabase_product_db "$dir" "$2" "$ROOT/target/debug/samia"
+    log "the product is deployed in database $2"
+  fi
+  printf 'superuser:  %s\n' "$(supabase_url "$dir" "${2:-postgres}")"
+  printf 'operator:   %s\n' "$(supabase_url "$dir" "${2:-postgres}" postgres)"
+  printf 'PostgREST:  %s\n' "$(supabase_url "$dir" "${2:-postgres}" authenticator)"
+  printf 'stop with:  scripts/supabase.sh stop %s\n' "$dir"
+fi
