@@ -8,6 +8,7 @@
 # once, reused and only stopped afterwards); by default it is throwaway too.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/supabase.sh"
+source "$ROOT/scripts/package.sh"
 cd "$ROOT"
 
 ensure_deps
@@ -34,6 +35,10 @@ rm -rf "$pgrx_data"
 # `cargo pgrx test` installed a test build; install the plain one.
 install_extension debug
 cargo build -p samia-sidecar
+
+log "package test: the debug package installed from its tarball alone"
+package=$(package_build debug)
+package_test "$package"
 
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)

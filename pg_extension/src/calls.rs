@@ -137,7 +137,7 @@ fn reader_windows(reader: pgrx::Uuid) -> Vec<Window> {
     let list = row(
         "select coalesce(jsonb_agg(jsonb_build_array(weekday,
                   extract(epoch from starts_at)::int, extract(epoch from ends_at)::int, time_zone)), '[]')
-           from public.reader_availability where reader_id = $1",
+           from public.reader_availability where reader_id = $1 and active",
         &[reader.into()],
         "reading the reader's hours",
     )
@@ -286,12 +286,12 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
     if moved != Some(Value::Bool(true)) {
         return;
     }
-    announce(order, start, immediate);
+    announce(order, reader, start, immediate);
 }
 
 /// The booking's notifications and the jobs it sets off.
-fn announce(order: i64, start: DateTime<Utc>, immediate: bool) {
-    booked_notifications(order, None);
+fn announce(order: i64, reader: pgrx::Uuid, start: DateTime<Utc>, immediate: bool) {
+    booked_notifications(order, None, Some(reader));
     let at = rfc3339(start);
     if !immediate {
         for lead in rules::REMINDERS {
@@ -315,17 +315,19 @@ fn announce(order: i64, start: DateTime<Utc>, immediate: bool) {
 
 /// Notifies a call's client and reader of its time, each in their own time
 /// zone (the client's from the booking, the reader's from their hours);
-/// `lead` names a reminder's minutes before the call.
-fn booked_notifications(order: i64, lead: Option<i64>) {
+/// `lead` names a reminder's minutes before the call. `reader` is the one
+/// being assigned (the order row does not show it yet while it is assigned).
+fn booked_notifications(order: i64, lead: Option<i64>, reader: Option<pgrx::Uuid>) {
     let Some(v) = row(
-        "select jsonb_build_object('client', o.user_id, 'reader', o.assigned_reader,
+        "select jsonb_build_object('client', o.user_id, 'reader', coalesce($2, o.assigned_reader),
                   'service', s.name, 'code', s.code, 'pre_ritual', s.meta ->> 'pre_ritual',
                   'start', c.planned_start, 'client_tz', c.time_zone,
                   'reader_tz', (select a.time_zone from public.reader_availability a
-                                 where a.reader_id = o.assigned_reader order by a.id limit 1))
+                                 where a.reader_id = coalesce($2, o.assigned_reader) and a.active
+                                 order by a.id limit 1))
            from public.orders o join public.services s on s.id = o.service_id
            join public.calls c on c.order_id = o.id where o.id = $1",
-        &[order.into()],
+        &[order.into(), reader.into()],
         "reading the booking",
     ) else {
         return;
@@ -814,7 +816,7 @@ fn call_remind(order_id: i64, scheduled_at: TimestampWithTimeZone, minutes_befor
     if current.is_none() {
         return false;
     }
-    booked_notifications(order_id, Some(i64::from(minutes_before)));
+    booked_notifications(order_id, Some(i64::from(minutes_before)), None);
     true
 }
 

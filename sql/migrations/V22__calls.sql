@@ -16,6 +16,8 @@ create table if not exists public.reader_availability (
   starts_at time not null,
   ends_at time not null,
   time_zone text not null check (samia.is_time_zone(time_zone)),
+  -- Nobody deletes through the API: a window no longer kept is switched off.
+  active boolean not null default true,
   created_at timestamptz not null default now(),
   check (ends_at > starts_at)
 );
@@ -42,7 +44,7 @@ alter table public.reader_presence enable row level security;
 
 -- Readers keep their own; admins keep anyone's; staff read all; every
 -- signed-in user reads those of active (unblocked) readers, and nothing
--- else of their profile.
+-- else of their profile. Nobody deletes them through the API.
 do $$
 declare
   t text;
@@ -66,19 +68,12 @@ begin
                                    and samia.is_active_reader((select auth.uid())))
                                   or (select samia.is_admin()))', t);
   end loop;
-  foreach t in array array['reader_availability', 'reader_time_off'] loop
-    execute format('drop policy if exists %1$s_delete on public.%1$s', t);
-    execute format('create policy %1$s_delete on public.%1$s for delete to authenticated
-                      using ((reader_id = (select auth.uid())
-                              and samia.is_active_reader((select auth.uid())))
-                             or (select samia.is_admin()))', t);
-  end loop;
 end
 $$;
-grant select, insert (reader_id, weekday, starts_at, ends_at, time_zone),
-      update (weekday, starts_at, ends_at, time_zone), delete
+grant select, insert (reader_id, weekday, starts_at, ends_at, time_zone, active),
+      update (weekday, starts_at, ends_at, time_zone, active)
   on public.reader_availability to authenticated;
-grant select, insert (reader_id, starts_at, ends_at), update (starts_at, ends_at), delete
+grant select, insert (reader_id, starts_at, ends_at), update (starts_at, ends_at)
   on public.reader_time_off to authenticated;
 grant select, insert (reader_id, status), update (status) on public.reader_presence to authenticated;
 grant usage on sequence public.reader_availability_id_seq, public.reader_time_off_id_seq to authenticated;

@@ -21,6 +21,7 @@ use tokio_postgres::{Client, NoTls, Row};
 pub mod bench;
 pub mod cluster;
 pub mod fixture;
+pub mod livekit;
 pub mod media;
 pub mod postgrest;
 pub mod storage;

@@ -25,7 +25,10 @@ async fn order_in(c: &Client, service: &str, status: Status) -> anyhow::Result<i
     let id: i64 = c
         .query_one(
             "insert into public.orders (user_id, service_id, scheduled_at)
-             select $1::text::uuid, id, case when delivery = 'call' then now() + interval '1 day' end
+             select $1::text::uuid, id,
+                    -- Two hours apart: bookings of one reader never overlap.
+                    case when delivery = 'call' then now() + interval '2 days'
+                         + (select count(*) from public.orders) * interval '2 hours' end
                from public.services where code = $2 returning id",
             &[&OWNER, &service],
         )
@@ -362,8 +365,8 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
 #[tokio::test]
 async fn calls_and_cancellations() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
-    for service in ["healing", "direct_call"] {
-        let id: i64 = rpc(&mut c, OWNER, &format!("select id from public.place_order('{service}', null, null, true, now() + interval '1 day')")).await?[0].get(0);
+    for (service, days) in [("healing", 2), ("direct_call", 3)] {
+        let id: i64 = rpc(&mut c, OWNER, &format!("select id from public.place_order('{service}', null, null, true, now() + interval '{days} days')")).await?[0].get(0);
         rpc(
             &mut c,
             ADMIN,

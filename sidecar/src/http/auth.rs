@@ -20,6 +20,7 @@ pub struct AuthArgs {
     /// The project's JWT secret (Supabase: Settings, API, JWT secret), for
     /// HS256 access tokens. Prefer the environment.
     #[arg(
+        id = "supabase_jwt_secret",
         long = "supabase-jwt-secret",
         env = "SUPABASE_JWT_SECRET",
         value_name = "SECRET",
