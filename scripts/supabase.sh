@@ -194,7 +194,7 @@ supabase_product_db() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-}" in
     "" | -h | --help)
-      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '1,7p' "$0" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     stop)
       cluster_stop "${2:?usage: scripts/supabase.sh stop DIR}"

@@ -369,8 +369,7 @@ async fn an_upload_recorded_as_storage_records_it_registers() -> anyhow::Result<
 async fn the_api_roles_hold_only_what_the_migrations_grant() -> anyhow::Result<()> {
     let db = TestDb::migrated().await?;
     let mut c = db.system().await?;
-    // Readers delete their own calendar entries (V22, under its policies);
-    // nothing else is deletable or truncatable by an API role.
+    // Nobody deletes through the API (CONTRACT.md section 4).
     let deletable = one_text(
         &c,
         "select string_agg(x, ', ' order by x) from (
@@ -382,11 +381,7 @@ async fn the_api_roles_hold_only_what_the_migrations_grant() -> anyhow::Result<(
               and (has_table_privilege(r.oid, c.oid, 'DELETE') or has_table_privilege(r.oid, c.oid, 'TRUNCATE'))) d",
     )
     .await?;
-    assert_eq!(
-        deletable.as_deref(),
-        Some("authenticated reader_availability, authenticated reader_time_off"),
-        "API roles that may delete or truncate"
-    );
+    assert_eq!(deletable, None, "API roles that may delete or truncate");
     let public_functions = one_text(
         &c,
         "select string_agg(p.oid::regprocedure::text, ', ')
