@@ -21,7 +21,7 @@ const WAIT: Duration = Duration::from_secs(15);
 
 /// A database with a client, another client, a reader who takes calls at
 /// any hour and is online, a monitor and an admin.
-async fn people() -> Result<(TestDb, Client)> {
+async fn people() -> Result<(TestDb, samia_tests::Session)> {
     let db = TestDb::migrated().await?;
     let system = db.system().await?;
     for (id, email, role) in [

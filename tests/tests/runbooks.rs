@@ -115,7 +115,7 @@ fn runbook(db: &TestDb, name: &str, args: &[&str]) -> Output {
 }
 
 /// A migrated database with the permission-matrix fixture: rows in every table.
-async fn with_fixture() -> anyhow::Result<(TestDb, Client)> {
+async fn with_fixture() -> anyhow::Result<(TestDb, samia_tests::Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;

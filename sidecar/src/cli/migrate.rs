@@ -246,6 +246,16 @@ fn refinery_reason(e: &refinery::Error, stem: &str) -> String {
     while let Some(err) = source {
         if let Some(pg) = err.downcast_ref::<tokio_postgres::Error>() {
             let mut reason = crate::error::describe(pg);
+            if pg.as_db_error().is_some_and(|db| {
+                db.code().code() == "42501" && db.message().contains("extension \"samia\"")
+            }) {
+                // Not a superuser (on Supabase: postgres): the extension is
+                // a superuser's to create, once, before the migrations.
+                reason.push_str(
+                    "; a superuser must run `create extension samia;` in this database first \
+                     (on Supabase: supabase_admin), then `samia migrate up` again",
+                );
+            }
             let position = pg.as_db_error().and_then(|db| match db.position() {
                 Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
                 _ => None,
