@@ -1,12 +1,13 @@
 # SAMIA-TAROT: `make up` runs the stack locally, `make test` runs every test.
 # Both install what is missing (Debian packages, cargo-pgrx) on the first run.
 
-.PHONY: up test bench help
+.PHONY: up test bench package help
 
 help:
 	@echo "make up     build, migrate, seed and run the local stack (Ctrl-C stops it)"
 	@echo "make test   fmt, clippy, unit, in-database and integration tests"
 	@echo "make bench  benchmarks (ratios measured side by side in one run)"
+	@echo "make package  release tarball of the extension and the samia binary (target/package/)"
 
 up:
 	@scripts/up.sh
@@ -16,3 +17,6 @@ test:
 
 bench:
 	@scripts/bench.sh $(BENCH)
+
+package:
+	@scripts/package.sh

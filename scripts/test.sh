@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # `make test`: formatting, lints, unit tests, in-database tests and the
-# integration tests against a throwaway cluster that this script removes.
+# integration tests against a throwaway cluster that this script removes,
+# then the suites that matter for access control again on a database built
+# as a self-hosted Supabase one (scripts/supabase.sh).
+#
+# SAMIA_SUPABASE_CLUSTER=DIR keeps the Supabase-shaped cluster in DIR (built
+# once, reused and only stopped afterwards); by default it is throwaway too.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/supabase.sh"
+source "$ROOT/scripts/package.sh"
 cd "$ROOT"
 
 ensure_deps
@@ -29,13 +36,36 @@ rm -rf "$pgrx_data"
 install_extension debug
 cargo build -p samia-sidecar
 
+log "package test: the debug package installed from its tarball alone"
+package=$(package_build debug)
+package_test "$package"
+
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
-trap 'cluster_stop "$cluster"; rm -rf "$cluster"' EXIT
+supabase=${SAMIA_SUPABASE_CLUSTER:-}
+keep_supabase=${supabase:+yes}
+cleanup() {
+  cluster_stop "$cluster"
+  rm -rf "$cluster"
+  if [ -n "$supabase" ]; then
+    cluster_stop "$supabase"
+    [ -n "$keep_supabase" ] || rm -rf "$supabase"
+  fi
+}
+trap cleanup EXIT
 cluster_start "$cluster" "" fsync=off max_connections=200
 admin=$(cluster_url "$cluster" postgres)
 psql_in "$admin" -c 'create database samia_template'
 DATABASE_URL=$(cluster_url "$cluster" samia_template) target/debug/samia migrate up >/dev/null
 
 SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$ROOT/target/debug/samia cargo test -p samia-tests
+cluster_stop "$cluster"
+
+log "integration tests on a Supabase-shaped database (Supabase's own SQL, ../shared/supabase)"
+[ -n "$supabase" ] || supabase=$(mktemp -d /tmp/samia-supabase.XXXXXX)
+supabase_cluster_start "$supabase" fsync=off max_connections=200
+supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
+SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
+  cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
+  --test hardening --test storage_rules --test supabase
 log "all tests passed"

@@ -123,6 +123,28 @@ else
   TIKTOK_MODE="fake TikTok at $TIKTOK_API_URL (posts: curl $TIKTOK_API_URL/_fake/posts)"
 fi
 export TIKTOK_REDIRECT_URI=${TIKTOK_REDIRECT_URI:-http://$SIDECAR_LISTEN/v1/tiktok/callback}
+# Calls: the real LiveKit when LIVEKIT_URL is set (with LIVEKIT_API_KEY and
+# LIVEKIT_API_SECRET), otherwise a fake LiveKit posting its webhooks to the
+# sidecar, with a local API secret made on the first run (.local/livekit-secret).
+# The join route checks the apps' tokens with SUPABASE_JWT_SECRET (or
+# SUPABASE_JWKS_URL): without either, calls stay off.
+if [ -n "${LIVEKIT_URL:-}" ]; then
+  LIVEKIT_MODE="LiveKit at $LIVEKIT_URL"
+elif [ -n "${SUPABASE_JWT_SECRET:-}${SUPABASE_JWKS_URL:-}" ]; then
+  [ -s "$ROOT/.local/livekit-secret" ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$ROOT/.local/livekit-secret")
+  export LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET
+  LIVEKIT_API_SECRET=$(cat "$ROOT/.local/livekit-secret")
+  "$SAMIA" fake-livekit --listen 127.0.0.1:0 --webhook-url "http://$SIDECAR_LISTEN/v1/webhooks/livekit" \
+    >"$ROOT/.local/fake-livekit.out" 2>"$ROOT/.local/fake-livekit.log" &
+  SIDECAR_PIDS+=($!)
+  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-livekit.out" 2>/dev/null && break; sleep 0.1; done
+  LIVEKIT_URL=$(sed -n 's/^fake livekit listening on //p' "$ROOT/.local/fake-livekit.out")
+  [ -n "$LIVEKIT_URL" ] || die "the fake LiveKit did not start; see .local/fake-livekit.log"
+  export LIVEKIT_URL
+  LIVEKIT_MODE="fake LiveKit at $LIVEKIT_URL (rooms: curl $LIVEKIT_URL/_fake/rooms)"
+else
+  LIVEKIT_MODE="off (set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL for the join route)"
+fi
 DATABASE_URL=$SIDECAR_URL SAMIA_LISTEN=$SIDECAR_LISTEN "$SAMIA" run >"$ROOT/.local/sidecar.out" 2>"$ROOT/.local/sidecar.log" &
 SIDECAR_PIDS+=($!)
 if [ -n "$FAKE_TIKTOK" ]; then
@@ -146,6 +168,9 @@ SAMIA-TAROT is up.
   files      $STORAGE_MODE
   tiktok     $TIKTOK_MODE
              drafts to review: select * from public.horoscope_review_queue (as the monitor)
+  calls      $LIVEKIT_MODE
+             book: select * from public.book_call('direct_call', '00000000-0000-4000-8000-000000000003')
+             join: curl -X POST -H "Authorization: Bearer <access token>" http://$SIDECAR_LISTEN/v1/calls/<order id>/join
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin

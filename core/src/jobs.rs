@@ -25,11 +25,31 @@ pub const TIKTOK_SYNC: &str = "tiktok.sync";
 /// horoscopes bucket and link it to the post.
 pub const TIKTOK_AUDIO: &str = "tiktok.audio";
 
+/// End a call at LiveKit: delete its room (payload `{"order_id", "room"}`).
+pub const LIVEKIT_DELETE_ROOM: &str = "livekit.delete_room";
+
+/// Take one participant out of a call's room (payload `{"order_id",
+/// "room", "identity"}`): a party blocked during the call.
+pub const LIVEKIT_REMOVE_PARTICIPANT: &str = "livekit.remove_participant";
+
+/// Remind a call's client and reader (payload `{"order_id", "scheduled_at",
+/// "minutes"}`); a reminder of a call since moved or ended does nothing.
+pub const CALL_REMIND: &str = "call.remind";
+
+/// Check a call at a deadline (payload `{"order_id", "check"}`, `check`
+/// `missed`: the reader has not joined in time; `overrun`: the call ran past
+/// the service's maximum) and end it at LiveKit when it must end.
+pub const CALL_DEADLINE: &str = "call.deadline";
+
 /// Every job kind, for operators' listings and checks.
-pub const KINDS: [&str; 5] = [
+pub const KINDS: [&str; 9] = [
     PHONE_SEND_CODE,
     PHONE_CHECK_CODE,
     MEDIA_PROBE,
     TIKTOK_SYNC,
     TIKTOK_AUDIO,
+    LIVEKIT_DELETE_ROOM,
+    LIVEKIT_REMOVE_PARTICIPANT,
+    CALL_REMIND,
+    CALL_DEADLINE,
 ];

@@ -6,6 +6,7 @@
 pub mod astro;
 pub mod audit;
 pub mod blocklist;
+pub mod calls;
 pub mod caption;
 pub mod config;
 pub mod jobs;

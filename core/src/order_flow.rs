@@ -75,6 +75,32 @@ impl Delivery {
             _ => None,
         }
     }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Delivery::Audio => "audio",
+            Delivery::Call => "call",
+        }
+    }
+}
+
+/// How the services of CONTRACT.md section 3 are delivered: a new service
+/// row with one of these codes and no `delivery` gets it (the original
+/// spec's inserts name no delivery).
+pub const SERVICE_DELIVERY: &[(&str, Delivery)] = &[
+    ("tarot", Delivery::Audio),
+    ("coffee", Delivery::Audio),
+    ("astro", Delivery::Audio),
+    ("healing", Delivery::Call),
+    ("direct_call", Delivery::Call),
+];
+
+/// The delivery of a known service code.
+pub fn delivery_of(code: &str) -> Option<Delivery> {
+    SERVICE_DELIVERY
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, d)| *d)
 }
 
 /// Who may make a transition.

@@ -36,6 +36,31 @@ pub fn duplicate(message: impl Into<String>, hint: &str) -> ! {
     )
 }
 
+/// Raises `23P01 exclusion_violation`: the change would overlap something
+/// that may not be overlapped (a reader's booked calls).
+pub fn overlaps(message: impl Into<String>, hint: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_EXCLUSION_VIOLATION,
+        message.into(),
+        Some(hint),
+    )
+}
+
+/// Raises `P0002 no_data_found`: nothing the caller may see has this id.
+pub fn not_found(message: impl Into<String>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_NO_DATA_FOUND, message.into(), None)
+}
+
+/// Raises `55000 object_not_in_prerequisite_state`: not now (a call outside
+/// its window, or already over).
+pub fn not_now(message: impl Into<String>, hint: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        message.into(),
+        Some(hint),
+    )
+}
+
 /// Raises `42501 insufficient_privilege`: the caller's role may not do this.
 pub fn denied(message: impl Into<String>) -> ! {
     raise(

@@ -25,6 +25,27 @@ pub fn enqueue(kind: &str, payload: serde_json::Value) {
         ),
         "queueing the sidecar job",
     );
+    wake(kind);
+}
+
+/// Queues a job that no worker claims before `run_at` (an RFC 3339 time);
+/// a time already past is claimable at once.
+pub fn enqueue_at(kind: &str, payload: serde_json::Value, run_at: &str) {
+    let text = PgOid::from(pg_sys::TEXTOID);
+    errors::spi(
+        plans::execute(
+            "insert into ops.jobs (kind, payload, run_at)
+             values ($1, $2, greatest(now(), $3::timestamptz))",
+            &[text, PgOid::from(pg_sys::JSONBOID), text],
+            &[kind.into(), pgrx::JsonB(payload).into(), run_at.into()],
+        ),
+        "queueing the sidecar job",
+    );
+    wake(kind);
+}
+
+fn wake(kind: &str) {
+    let text = PgOid::from(pg_sys::TEXTOID);
     // SAFETY: reads this backend's transaction and subtransaction ids.
     let now = unsafe {
         (

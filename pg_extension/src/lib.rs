@@ -12,6 +12,7 @@ mod audit;
 mod authority;
 mod blocklist;
 mod caller;
+mod calls;
 mod config;
 mod errors;
 mod horoscopes;
@@ -25,6 +26,38 @@ mod plans;
 mod profiles;
 mod rows;
 mod zodiac;
+
+// Privileges, at the end of `create extension samia` (a superuser's step:
+// samia.control says superuser = true, trusted = false).
+//
+// - Nothing here is executable by PUBLIC: the migrations grant each role what
+//   it may call. (PostgreSQL grants EXECUTE to PUBLIC on every new function,
+//   and only the functions' owner, the creating superuser, can take that
+//   back: a migrating role that is not a superuser could not.)
+// - The database owner administers the product: it runs `samia migrate up`,
+//   which grants the API roles and the sidecar what they may use and wires
+//   the triggers. Where it is not a superuser (on Supabase `supabase_admin`
+//   creates the extension and `postgres`, which owns the database, migrates),
+//   it gets usage of the schema and execute on every function with the right
+//   to grant them on. A superuser owner has them anyway.
+::pgrx::extension_sql!(
+    r#"
+revoke execute on all functions in schema samia from public;
+do $grants$
+declare
+  db_owner name := (select pg_catalog.pg_get_userbyid(d.datdba)
+                      from pg_catalog.pg_database d where d.datname = pg_catalog.current_database());
+begin
+  if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname = db_owner) then
+    execute pg_catalog.format('grant usage on schema samia to %I with grant option', db_owner);
+    execute pg_catalog.format('grant execute on all functions in schema samia to %I with grant option', db_owner);
+  end if;
+end
+$grants$;
+"#,
+    name = "privileges",
+    finalize
+);
 
 /// Runs once in each backend, when it loads the library.
 #[pgrx::pg_guard]

@@ -432,11 +432,11 @@ fn on_update(
                     owner,
                     new_output,
                 );
-                notify_delivered(id, owner);
+                notify_delivered(id, owner, service.delivery);
             }
             Status::Delivered => {
                 set(new, ORDERS, "delivered_at", now());
-                notify_delivered(id, owner);
+                notify_delivered(id, owner, service.delivery);
             }
             _ => {}
         }
@@ -513,6 +513,19 @@ fn on_update(
     }
     if scheduled != was_scheduled {
         check_schedule(&service, scheduled, Some(id));
+    }
+    if service.delivery == Delivery::Call {
+        match (to, new_reader.or(old_reader), scheduled) {
+            (Status::Assigned, Some(reader), Some(at))
+                if from != to || reassigning || scheduled != was_scheduled =>
+            {
+                crate::calls::hold(id, reader, at, &service.code)
+            }
+            (Status::Cancelled, _, _) if from != to => {
+                crate::calls::release(id, given_reason.as_deref())
+            }
+            _ => {}
+        }
     }
 }
 
@@ -606,8 +619,18 @@ fn media_sha256(id: i64) -> Option<String> {
     )
 }
 
-fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>) {
+fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>, delivery: Delivery) {
     let Some(owner) = owner else { return };
+    let (title, body) = match delivery {
+        Delivery::Audio => (
+            "Your reading is ready",
+            format!("Order {id} has been delivered. Open it to listen."),
+        ),
+        Delivery::Call => (
+            "Your call is complete",
+            format!("Order {id}: your call has ended. Thank you."),
+        ),
+    };
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
         plans::execute(
@@ -619,12 +642,7 @@ fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>) {
                 text,
                 PgOid::from(pg_sys::INT8OID),
             ],
-            &[
-                owner.into(),
-                "Your reading is ready".into(),
-                format!("Order {id} has been delivered. Open it to listen.").into(),
-                id.into(),
-            ],
+            &[owner.into(), title.into(), body.into(), id.into()],
         ),
         "notifying the client",
     );

@@ -246,3 +246,36 @@ fn media_pinned<'a>(
     }
     Ok(Some(new))
 }
+
+/// BEFORE INSERT ON public.services FOR EACH ROW: a service of a known code
+/// inserted without `delivery` (as the original spec's seed does) gets the
+/// contract's; any other still needs one (NOT NULL).
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."services_default_delivery"() RETURNS TRIGGER
+LANGUAGE c SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'services_default_delivery_wrapper';
+"#)]
+fn services_default_delivery<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
+    let Some(new) = trigger.new() else {
+        errors::misconfigured("services_default_delivery must run BEFORE INSERT FOR EACH ROW")
+    };
+    let mut new = new.into_owned();
+    let missing = errors::column(
+        new.get_by_name::<String>("delivery"),
+        "public.services",
+        "delivery",
+    )
+    .is_none();
+    if missing {
+        let code = errors::column(new.get_by_name::<String>("code"), "public.services", "code");
+        if let Some(delivery) = code
+            .as_deref()
+            .and_then(samia_core::order_flow::delivery_of)
+        {
+            crate::rows::set(&mut new, "public.services", "delivery", delivery.name());
+        }
+    }
+    Ok(Some(new))
+}

@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::http;
 use crate::jobs::worker::{self, Context};
 use crate::jobs::Backoff;
+use crate::livekit::{LiveKitArgs, LiveKitClient, LiveKitConfig};
 use crate::metrics::Metrics;
 use crate::storage::jobs::{ProbeArgs, Prober};
 use crate::storage::StorageArgs;
@@ -37,6 +38,18 @@ pub struct RunArgs {
     tiktok: TikTokArgs,
     #[command(flatten)]
     fetch: FetchArgs,
+    #[command(flatten)]
+    livekit: LiveKitArgs,
+    #[command(flatten)]
+    auth: http::auth::AuthArgs,
+    /// How long a call join token admits its holder (seconds). LiveKit
+    /// checks it when they connect; someone in the room stays after it expires.
+    #[arg(long, env = "SAMIA_CALL_TOKEN_TTL_SECS", default_value_t = 600)]
+    call_token_ttl_secs: u64,
+    /// Database connections kept for the HTTP routes (call joins, webhooks),
+    /// besides the workers' own.
+    #[arg(long, env = "SAMIA_API_CONNECTIONS", default_value_t = 8)]
+    api_connections: usize,
     /// How often to check whether a TikTok sync is due (milliseconds); the
     /// interval itself is app_config `tiktok.sync_interval`.
     #[arg(long, env = "SAMIA_TIKTOK_SCHEDULE_MS", default_value_t = 30_000)]
@@ -169,8 +182,39 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         fetch: args.fetch.command(),
     });
 
+    let livekit = LiveKitConfig::from_args(
+        &args.livekit,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?
+    .map(LiveKitClient::new)
+    .transpose()?;
+    let verifier = http::auth::Verifier::from_args(
+        &args.auth,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?;
+    if livekit.is_some() && verifier.is_none() {
+        return Err(CliError::Config(
+            "LIVEKIT_URL is set but the call routes cannot check access tokens: set \
+             SUPABASE_JWT_SECRET (HS256) or SUPABASE_JWKS_URL (asymmetric keys)"
+                .into(),
+        ));
+    }
+    if !(10..=86_400).contains(&args.call_token_ttl_secs)
+        || !(1..=256).contains(&args.api_connections)
+    {
+        return Err(CliError::Config(format!(
+            "SAMIA_CALL_TOKEN_TTL_SECS ({}) must be 10 to 86400 and SAMIA_API_CONNECTIONS ({}) 1 to 256",
+            args.call_token_ttl_secs, args.api_connections
+        )));
+    }
+    if livekit.is_none() {
+        tracing::info!(
+            "LIVEKIT_URL is not set: the call routes are not served and call rooms are not closed"
+        );
+    }
+
     let pool = db::pool(target)?;
-    pool.resize(args.concurrency + 2);
+    pool.resize(args.concurrency + 2 + args.api_connections);
     db::require_table(&pool, target, "ops.jobs").await?;
 
     let metrics = Arc::new(Metrics::default());
@@ -189,13 +233,23 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     }
     if args.listen != "off" {
         let (listener, _) = http::bind(&args.listen, "").await?;
-        let routes = match &tiktok {
+        let mut routes = match &tiktok {
             Some(t) => crate::tiktok::callback::router(crate::tiktok::callback::Callback {
                 pool: pool.clone(),
                 tiktok: t.clone(),
             }),
             None => axum::Router::new(),
         };
+        if let (Some(livekit), Some(verifier)) = (&livekit, &verifier) {
+            routes = routes.merge(crate::livekit::routes::router(
+                crate::livekit::routes::Calls {
+                    pool: pool.clone(),
+                    livekit: livekit.clone(),
+                    verifier: verifier.clone(),
+                    token_ttl: Duration::from_secs(args.call_token_ttl_secs),
+                },
+            ));
+        }
         let router = http::ops::router(
             http::ops::Ops {
                 metrics: metrics.clone(),
@@ -242,6 +296,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
         prober,
         tiktok,
         audio,
+        livekit,
         metrics,
         wake,
         shutdown: shutdown.clone(),

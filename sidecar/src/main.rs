@@ -535,6 +535,13 @@ mod tests {
         "SAMIA_WORKER_ID",
         "SAMIA_LOG_FORMAT",
         "RUST_LOG",
+        "LIVEKIT_URL",
+        "LIVEKIT_API_KEY",
+        "LIVEKIT_API_SECRET",
+        "SUPABASE_JWT_SECRET",
+        "SUPABASE_JWKS_URL",
+        "SAMIA_CALL_TOKEN_TTL_SECS",
+        "SAMIA_API_CONNECTIONS",
     ];
 
     const SECRETS: &[&str] = &[

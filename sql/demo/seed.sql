@@ -43,3 +43,13 @@ insert into public.orders (id, user_id, service_id, is_gold, question_text, inpu
 insert into public.notifications (user_id, kind, title, body)
   select '00000000-0000-4000-8000-000000000005', 'welcome', 'Welcome to SAMIA-TAROT', 'Your demo account is ready.'
    where not exists (select from public.notifications where user_id = '00000000-0000-4000-8000-000000000005');
+
+-- The demo reader takes calls every day from 09:00 to 21:00 Cairo time and is online.
+insert into public.reader_availability (reader_id, weekday, starts_at, ends_at, time_zone)
+  select '00000000-0000-4000-8000-000000000003', d, '09:00', '21:00', 'Africa/Cairo'
+    from generate_series(1, 7) d
+   where not exists (select from public.reader_availability
+                      where reader_id = '00000000-0000-4000-8000-000000000003');
+insert into public.reader_presence (reader_id, status)
+  values ('00000000-0000-4000-8000-000000000003', 'online')
+  on conflict (reader_id) do nothing;

@@ -58,6 +58,11 @@ insert into public.orders (id, user_id, service_id, input_media_id, scheduled_at
       (5, '10000000-0000-4000-8000-000000000003', 'tarot', null)
     ) as v(id, user_id, code, input)
     join public.services s on s.code = v.code;
+-- Both readers take calls at any hour.
+insert into public.reader_availability (reader_id, weekday, starts_at, ends_at, time_zone)
+  select r::uuid, d, '00:00', '24:00', 'UTC'
+    from unnest(array['10000000-0000-4000-8000-000000000004', '10000000-0000-4000-8000-000000000005']) r,
+         generate_series(1, 7) d;
 -- As the admin: 1, 3 and 4 go to the reader.
 select set_config('request.jwt.claims', '{"sub": "10000000-0000-4000-8000-000000000007", "role": "authenticated"}', false);
 update public.orders set status = 'assigned', assigned_reader = '10000000-0000-4000-8000-000000000004'
@@ -74,7 +79,7 @@ select set_config('request.jwt.claims', '', false);
 insert into public.horoscopes (id, scope, zodiac, ref_date, audio_media_id, approved_at) values
   (1, 'daily', 'Aries', current_date, 3, now()),
   (2, 'daily', 'Taurus', current_date, 4, null);
-insert into public.calls (order_id, started_at) values (3, now());
+update public.calls set started_at = now(), client_joined_at = now(), reader_joined_at = now() where order_id = 3;
 insert into public.phone_verifications (profile_id, phone, status)
   values ('10000000-0000-4000-8000-000000000001', '+201001234567', 'sent');
 insert into public.notifications (user_id, kind, title) values

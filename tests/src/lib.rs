@@ -4,11 +4,16 @@
 //! Environment (set by `scripts/test.sh`):
 //! - `SAMIA_TEST_ADMIN_URL`: a superuser connection string to the cluster.
 //! - `SAMIA_BIN`: the `samia` binary under test.
+//! - `SAMIA_TEST_FLAVOUR`: `postgres` (the default: plain PostgreSQL with the
+//!   migrations' shim) or `supabase` (a cluster built from Supabase's own SQL
+//!   by `scripts/supabase.sh`, whose superuser `supabase_admin` the admin URL
+//!   names; see [`Flavour`]).
 //!
 //! Every test gets its own database, cloned from `samia_template` (already
 //! migrated) or created empty.
 
 use anyhow::{anyhow, Context, Result};
+use std::ops::{Deref, DerefMut};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_postgres::{Client, NoTls, Row};
@@ -16,6 +21,7 @@ use tokio_postgres::{Client, NoTls, Row};
 pub mod bench;
 pub mod cluster;
 pub mod fixture;
+pub mod livekit;
 pub mod media;
 pub mod pooler;
 pub mod postgrest;
@@ -28,6 +34,65 @@ pub const TEMPLATE: &str = "samia_template";
 pub fn admin_url() -> String {
     std::env::var("SAMIA_TEST_ADMIN_URL")
         .expect("SAMIA_TEST_ADMIN_URL is not set: run the integration tests with `make test`")
+}
+
+/// The kind of database the tests run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// Plain PostgreSQL: the superuser is `postgres`, which also migrated the
+    /// template; requests run on a superuser session that `SET LOCAL ROLE`s.
+    Postgres,
+    /// Supabase's shape: the superuser is `supabase_admin`, which created the
+    /// extension; `postgres` (not a superuser) migrated the template, owns
+    /// each test database and runs the `samia` commands; requests log in as
+    /// `authenticator`, as PostgREST does there.
+    Supabase,
+}
+
+/// `SAMIA_TEST_FLAVOUR`: `postgres` (default) or `supabase`.
+pub fn flavour() -> Flavour {
+    match std::env::var("SAMIA_TEST_FLAVOUR").as_deref() {
+        Ok("supabase") => Flavour::Supabase,
+        Ok("" | "postgres") | Err(_) => Flavour::Postgres,
+        Ok(other) => panic!("SAMIA_TEST_FLAVOUR={other}: expected postgres or supabase"),
+    }
+}
+
+/// A session for a test: the superuser's, without JWT claims (the actor
+/// `system`), which it derefs to, and the connections that requests made as
+/// PostgREST and Storage make them use ([`postgrest::Api`]): on Supabase
+/// one logged in as `authenticator` and one as `supabase_storage_admin`, on
+/// plain PostgreSQL the superuser session itself.
+pub struct Session {
+    system: Client,
+    api: Option<Client>,
+    storage: Option<Client>,
+}
+
+impl Session {
+    /// The connection PostgREST's requests go through.
+    pub fn api(&mut self) -> &mut Client {
+        self.api.as_mut().unwrap_or(&mut self.system)
+    }
+
+    /// Requests made as Supabase Storage makes them on a user's (or the
+    /// service key's) behalf: see [`postgrest::StorageApi`].
+    pub fn storage(&mut self) -> postgrest::StorageApi<'_> {
+        postgrest::StorageApi(self.storage.as_mut().unwrap_or(&mut self.system))
+    }
+}
+
+impl Deref for Session {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.system
+    }
+}
+
+impl DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.system
+    }
 }
 
 /// Connects with a connection string, driving the connection in the background.
@@ -74,10 +139,14 @@ impl TestDb {
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
         let admin = connect(&admin_url()).await?;
-        let sql = match template {
+        let mut sql = match template {
             Some(t) => format!("create database {name} template {t}"),
             None => format!("create database {name}"),
         };
+        if flavour() == Flavour::Supabase {
+            // As Supabase's database `postgres`: owned by `postgres`.
+            sql.push_str(" owner postgres");
+        }
         // A template may be busy for an instant while another test copies it.
         let mut attempt = 0;
         loop {
@@ -98,14 +167,52 @@ impl TestDb {
         Ok(TestDb { name, url })
     }
 
-    /// A superuser session without JWT claims: the actor `system`.
-    pub async fn system(&self) -> Result<Client> {
-        connect(&self.url).await
+    /// A superuser session without JWT claims (the actor `system`), with
+    /// the connection for requests made as PostgREST makes them.
+    pub async fn system(&self) -> Result<Session> {
+        let system = connect(&self.url).await?;
+        let (api, storage) = match flavour() {
+            Flavour::Postgres => (None, None),
+            Flavour::Supabase => (
+                Some(connect(&self.url_as("authenticator")).await?),
+                Some(connect(&self.url_as("supabase_storage_admin")).await?),
+            ),
+        };
+        Ok(Session {
+            system,
+            api,
+            storage,
+        })
     }
 
-    /// Runs the `samia` binary against this database.
+    /// This database's connection string for another login role.
+    pub fn url_as(&self, role: &str) -> String {
+        // In a key=value string the last user wins.
+        format!("{} user={role}", self.url)
+    }
+
+    /// Where requests made as PostgREST makes them connect: as
+    /// `authenticator` on Supabase, the superuser on plain PostgreSQL.
+    pub fn api_url(&self) -> String {
+        match flavour() {
+            Flavour::Postgres => self.url.clone(),
+            Flavour::Supabase => self.url_as("authenticator"),
+        }
+    }
+
+    /// Where the operator commands connect: the superuser on plain
+    /// PostgreSQL, `postgres` (the database owner, not a superuser) on
+    /// Supabase.
+    pub fn operator_url(&self) -> String {
+        match flavour() {
+            Flavour::Postgres => self.url.clone(),
+            Flavour::Supabase => self.url_as("postgres"),
+        }
+    }
+
+    /// Runs the `samia` binary against this database, as the operator.
     pub fn samia(&self, args: &[&str]) -> Output {
-        run_samia(args, Some(&self.url))
+        run_samia(args, Some(&self.operator_url()))
     }
 }
 

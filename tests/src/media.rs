@@ -5,14 +5,15 @@
 //! PostgREST, and the sidecar's probe report. The tests of storage itself go
 //! through the fake Storage service.
 
-use crate::postgrest::{request, Caller};
+use crate::postgrest::{request, Api, Caller};
+use crate::Session;
 use serde_json::json;
 use tokio_postgres::Client;
 
 /// Records an upload of `bytes` bytes of `mime` at `bucket`/`path` by
 /// `user`, as Storage does in the database (a new object version each time).
 pub async fn stored(
-    client: &mut Client,
+    client: &mut Session,
     user: &str,
     bucket: &str,
     path: &str,
@@ -34,12 +35,14 @@ pub async fn stored(
          on conflict (bucket_id, name) do update
             set metadata = excluded.metadata, version = excluded.version, updated_at = now()"
     );
-    request(client, Caller::User(user), &sql).await.map(|_| ())
+    request(&mut client.storage(), Caller::User(user), &sql)
+        .await
+        .map(|_| ())
 }
 
 /// Registers `bucket`/`path` as `kind` media of `user`; returns its id.
 pub async fn register(
-    client: &mut Client,
+    client: &mut impl Api,
     user: &str,
     kind: &str,
     bucket: &str,
@@ -79,7 +82,7 @@ pub async fn probed_ready(
 /// A reader's recorded answer at `readings/<reader>/<name>`, uploaded,
 /// registered and probed ready; returns its media id.
 pub async fn ready_answer(
-    client: &mut Client,
+    client: &mut Session,
     reader: &str,
     name: &str,
     sha256: &str,

@@ -8,8 +8,55 @@
 //! COMMIT;
 //! ```
 
+//!
+//! On Supabase ([`crate::Flavour::Supabase`]) the statements go through a
+//! session logged in as `authenticator`, PostgREST's login role there; on
+//! plain PostgreSQL through the test's superuser session.
+
+use crate::Session;
 use serde_json::json;
 use tokio_postgres::{Client, Row};
+
+/// What a request is made on: a [`Session`] (its PostgREST connection), its
+/// [`Session::storage`], or a connection of the test's own choosing.
+pub trait Api {
+    fn connection(&mut self) -> &mut Client;
+
+    /// Settings of the request's transaction besides the role and claims.
+    fn settings(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+}
+
+/// Supabase Storage's requests: on Supabase made on a session of
+/// `supabase_storage_admin` (Storage's login role), which `SET LOCAL ROLE`s
+/// to the JWT's role like PostgREST and allows its own deletes from
+/// `storage.objects` (`storage.allow_delete_query`, which Storage's
+/// `protect_delete` trigger requires); on plain PostgreSQL on the test's
+/// superuser session.
+pub struct StorageApi<'a>(pub &'a mut Client);
+
+impl Api for StorageApi<'_> {
+    fn connection(&mut self) -> &mut Client {
+        self.0
+    }
+
+    fn settings(&self) -> &'static [(&'static str, &'static str)] {
+        &[("storage.allow_delete_query", "true")]
+    }
+}
+
+impl Api for Client {
+    fn connection(&mut self) -> &mut Client {
+        self
+    }
+}
+
+impl Api for Session {
+    fn connection(&mut self) -> &mut Client {
+        self.api()
+    }
+}
 
 /// Who makes a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +71,7 @@ pub enum Caller<'a> {
 /// One request: the statement runs in its own transaction under the caller's
 /// role and claims; it commits on success and rolls back on error.
 pub async fn request(
-    client: &mut Client,
+    client: &mut impl Api,
     caller: Caller<'_>,
     statement: &str,
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
@@ -34,7 +81,7 @@ pub async fn request(
 /// The same request, rolled back at the end even on success (PostgREST's
 /// `Prefer: tx=rollback`), so a test can try it without changing the data.
 pub async fn try_request(
-    client: &mut Client,
+    client: &mut impl Api,
     caller: Caller<'_>,
     statement: &str,
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
@@ -42,7 +89,7 @@ pub async fn try_request(
 }
 
 async fn run(
-    client: &mut Client,
+    client: &mut impl Api,
     caller: Caller<'_>,
     statement: &str,
     commit: bool,
@@ -55,13 +102,18 @@ async fn run(
             json!({ "sub": sub, "role": "authenticated" }),
         ),
     };
-    let tx = client.transaction().await?;
+    let settings = client.settings();
+    let tx = client.connection().transaction().await?;
     tx.batch_execute(&format!("set local role {role}")).await?;
     tx.execute(
         "select set_config('request.jwt.claims', $1, true)",
         &[&claims.to_string()],
     )
     .await?;
+    for (name, value) in settings {
+        tx.execute("select set_config($1, $2, true)", &[name, value])
+            .await?;
+    }
     let rows = tx.query(statement, &[]).await?;
     if commit {
         tx.commit().await?;
@@ -94,7 +146,7 @@ pub fn failure(result: Result<Vec<Row>, tokio_postgres::Error>, what: &str) -> (
 }
 
 /// A request by `who` that must fail: see [`failure`].
-pub async fn refused(client: &mut Client, who: &str, statement: &str) -> (String, String) {
+pub async fn refused(client: &mut impl Api, who: &str, statement: &str) -> (String, String) {
     let result = request(client, Caller::User(who), statement).await;
     failure(result, &format!("{statement} as {who}"))
 }

@@ -2,11 +2,11 @@
 //! attacks, each request made exactly as PostgREST makes it.
 
 use samia_tests::fixture::{self, ADMIN, BLOCKED, MONITOR, OTHER, OWNER, READER, SUPERADMIN};
-use samia_tests::postgrest::{refused, request, Caller};
-use samia_tests::{one_text, sqlstate, TestDb};
+use samia_tests::postgrest::{refused, request, Api, Caller};
+use samia_tests::{one_text, sqlstate, Session, TestDb};
 use tokio_postgres::Client;
 
-async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
+async fn fixture_db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;
@@ -14,7 +14,7 @@ async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
 }
 
 /// The SQLSTATE and message of a request that must fail.
-async fn affected(client: &mut Client, who: &str, sql: &str) -> usize {
+async fn affected(client: &mut impl Api, who: &str, sql: &str) -> usize {
     match request(client, Caller::User(who), &format!("{sql} returning 1")).await {
         Ok(rows) => rows.len(),
         Err(e) => panic!("{sql} as {who} failed: {e:?}"),

@@ -4,11 +4,11 @@
 //! in audit_log as system.
 
 use samia_tests::fixture;
-use samia_tests::TestDb;
+use samia_tests::{Session, TestDb};
 use serde_json::Value;
 use tokio_postgres::Client;
 
-async fn db() -> anyhow::Result<(TestDb, Client)> {
+async fn db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let c = db.system().await?;
     c.batch_execute(fixture::SQL).await?;

@@ -3,13 +3,13 @@
 
 use samia_tests::fixture::{self, OWNER};
 use samia_tests::postgrest::{request, Caller};
-use samia_tests::{run_samia, Output, TestDb};
+use samia_tests::{run_samia, Output, Session, TestDb};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio_postgres::Client;
 
 /// A migrated database with the permission-matrix fixture in it.
-async fn source() -> anyhow::Result<(TestDb, Client)> {
+async fn source() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;

@@ -6,10 +6,10 @@
 
 use samia_tests::fixture::{self, ADMIN, MONITOR, OTHER, OWNER, READER};
 use samia_tests::postgrest::{failure, refused, request, try_request, Caller};
-use samia_tests::{sign_up, TestDb};
+use samia_tests::{sign_up, Session, TestDb};
 use tokio_postgres::Client;
 
-async fn db() -> anyhow::Result<(TestDb, Client)> {
+async fn db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let c = db.system().await?;
     c.batch_execute(fixture::SQL).await?;

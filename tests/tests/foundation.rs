@@ -262,6 +262,9 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
                values (901, 'daily', 'Leo', current_date, 107, now());
              update public.profiles set phone = '+966501234567', phone_verified = true where id = '{AMAL}';
              insert into public.blocklist (kind, value, reason) values ('phone', '+966501234567', 'fraud');
+             insert into public.orders (id, user_id, service_id, status)
+               select 902, '{AMAL}', id, 'delivered' from public.services where code = 'direct_call';
+             insert into public.calls (order_id) values (902);
              set session_replication_role = origin;"
         ))
         .await?;
@@ -303,6 +306,10 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
     assert_eq!(
         count("verified_phones_on_the_blocklist"),
         (1, serde_json::json!([AMAL]))
+    );
+    assert_eq!(
+        count("calls_without_a_matching_order_state"),
+        (1, serde_json::json!(["902"]))
     );
     assert_eq!(count("profiles_without_role").0, 0);
     Ok(())

@@ -4,11 +4,11 @@
 //! as themselves.
 
 use samia_tests::fixture::{self, MONITOR, OTHER, OWNER, READER};
-use samia_tests::postgrest::{failure, refused, request, Caller};
-use samia_tests::{connect, one_text, TestDb};
+use samia_tests::postgrest::{failure, refused, request, Api, Caller};
+use samia_tests::{connect, flavour, one_text, Flavour, Session, TestDb};
 use tokio_postgres::Client;
 
-async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
+async fn fixture_db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;
@@ -214,13 +214,20 @@ async fn only_trusted_sessions_act_as_system() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_sign_up_by_gotrue_s_own_role_still_makes_the_profile() -> anyhow::Result<()> {
     let (db, c) = fixture_db().await?;
-    // GoTrue writes auth.users as its own role, which is not system.
-    let gotrue = login_as(&db, &c, "auth_admin", "").await?;
-    c.batch_execute(&format!(
-        "grant usage on schema auth to {r}; grant insert, update, select on auth.users to {r}",
-        r = format!("{}_auth_admin", db.name)
-    ))
-    .await?;
+    // GoTrue writes auth.users as its own role, which is not system: on
+    // Supabase the real one (auth.users' owner), elsewhere a stand-in.
+    let gotrue = match flavour() {
+        Flavour::Supabase => connect(&db.url_as("supabase_auth_admin")).await?,
+        Flavour::Postgres => {
+            let gotrue = login_as(&db, &c, "auth_admin", "").await?;
+            c.batch_execute(&format!(
+                "grant usage on schema auth to {r}; grant insert, update, select on auth.users to {r}",
+                r = format!("{}_auth_admin", db.name)
+            ))
+            .await?;
+            gotrue
+        }
+    };
     let id = "20000000-0000-4000-8000-000000000009";
     gotrue
         .batch_execute(&format!(
@@ -323,8 +330,8 @@ async fn call_orders_need_a_time_and_orders_keep_their_client() -> anyhow::Resul
 }
 
 /// How many orders a request with these claims reads.
-async fn orders_seen(c: &mut Client, claims: serde_json::Value) -> anyhow::Result<i64> {
-    let tx = c.transaction().await?;
+async fn orders_seen(c: &mut impl Api, claims: serde_json::Value) -> anyhow::Result<i64> {
+    let tx = c.connection().transaction().await?;
     tx.batch_execute("set local role authenticated").await?;
     tx.execute(
         "select set_config('request.jwt.claims', $1, true)",

@@ -17,7 +17,7 @@ const MORNING: i64 = 1_796_112_000;
 
 struct Db {
     db: TestDb,
-    c: Client,
+    c: samia_tests::Session,
     sidecar: Client,
 }
 

@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 struct Stack {
     db: TestDb,
-    c: Client,
+    c: samia_tests::Session,
     storage: FakeStorage,
     _twilio: FakeTwilio,
     sidecar: Sidecar,

@@ -5,8 +5,8 @@ use samia_core::order_flow::{self, Delivery, Refusal, Standing, Status};
 use samia_core::roles::{Actor, AppRole};
 use samia_tests::fixture::{self, ADMIN, MONITOR, OTHER, OWNER, READER, READER2, SUPERADMIN};
 use samia_tests::media;
-use samia_tests::postgrest::{refused, request, try_request, Caller};
-use samia_tests::{connect, one_text, sqlstate, TestDb};
+use samia_tests::postgrest::{refused, request, try_request, Api, Caller};
+use samia_tests::{connect, one_text, sqlstate, Session, TestDb};
 use tokio_postgres::Client;
 
 /// SQL that makes the following statements act as `who` (no claims: system).
@@ -25,7 +25,10 @@ async fn order_in(c: &Client, service: &str, status: Status) -> anyhow::Result<i
     let id: i64 = c
         .query_one(
             "insert into public.orders (user_id, service_id, scheduled_at)
-             select $1::text::uuid, id, case when delivery = 'call' then now() + interval '1 day' end
+             select $1::text::uuid, id,
+                    -- Two hours apart: bookings of one reader never overlap.
+                    case when delivery = 'call' then now() + interval '2 days'
+                         + (select count(*) from public.orders) * interval '2 hours' end
                from public.services where code = $2 returning id",
             &[&OWNER, &service],
         )
@@ -68,7 +71,7 @@ async fn order_in(c: &Client, service: &str, status: Status) -> anyhow::Result<i
     Ok(id)
 }
 
-async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
+async fn fixture_db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;
@@ -180,7 +183,7 @@ async fn every_transition_for_every_caller_follows_the_table() -> anyhow::Result
     Ok(())
 }
 
-async fn rpc(c: &mut Client, who: &str, sql: &str) -> anyhow::Result<Vec<tokio_postgres::Row>> {
+async fn rpc(c: &mut impl Api, who: &str, sql: &str) -> anyhow::Result<Vec<tokio_postgres::Row>> {
     request(c, Caller::User(who), sql)
         .await
         .map_err(|e| anyhow::anyhow!("{sql} as {who}: {e:?}"))
@@ -362,8 +365,8 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
 #[tokio::test]
 async fn calls_and_cancellations() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
-    for service in ["healing", "direct_call"] {
-        let id: i64 = rpc(&mut c, OWNER, &format!("select id from public.place_order('{service}', null, null, true, now() + interval '1 day')")).await?[0].get(0);
+    for (service, days) in [("healing", 2), ("direct_call", 3)] {
+        let id: i64 = rpc(&mut c, OWNER, &format!("select id from public.place_order('{service}', null, null, true, now() + interval '{days} days')")).await?[0].get(0);
         rpc(
             &mut c,
             ADMIN,
@@ -519,8 +522,8 @@ async fn two_monitors_approving_at_once_deliver_once() -> anyhow::Result<()> {
     ))
     .await?;
     let id = order_in(&c, "tarot", Status::AwaitingApproval).await?;
-    let a = connect(&db.url).await?;
-    let b = connect(&db.url).await?;
+    let a = connect(&db.api_url()).await?;
+    let b = connect(&db.api_url()).await?;
     let approve = format!("update public.orders set status = 'approved' where id = {id}");
     let begin = |who: &str| {
         format!(
@@ -563,7 +566,7 @@ async fn two_monitors_approving_at_once_deliver_once() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_deactivated_service_is_refused_in_every_session() -> anyhow::Result<()> {
     let (db, c) = fixture_db().await?;
-    let mut session = connect(&db.url).await?;
+    let mut session = connect(&db.api_url()).await?;
     // This session has just placed a tarot order.
     rpc(&mut session, OWNER, "select public.place_order('tarot')").await?;
     c.batch_execute("update public.services set is_active = false where code = 'tarot'")

@@ -2,13 +2,12 @@
 //! a sidecar: normalization, refusals, cost guards and who may call what.
 
 use samia_tests::postgrest::{request, Caller};
-use samia_tests::{sign_up, TestDb};
-use tokio_postgres::Client;
+use samia_tests::{sign_up, Session, TestDb};
 
 const AMAL: &str = "b0000000-0000-4000-8000-000000000001";
 const BADR: &str = "b0000000-0000-4000-8000-000000000002";
 
-async fn setup() -> anyhow::Result<(TestDb, Client, Client)> {
+async fn setup() -> anyhow::Result<(TestDb, Session, Session)> {
     let db = TestDb::migrated().await?;
     let system = db.system().await?;
     sign_up(&system, AMAL, "amal@example.com").await?;

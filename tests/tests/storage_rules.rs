@@ -7,11 +7,10 @@
 
 use samia_tests::fixture::{self, ACTORS, ADMIN, BLOCKED, MONITOR, OTHER, OWNER, READER};
 use samia_tests::media::{self, probed_ready, register, stored};
-use samia_tests::postgrest::{failure, refused, request, try_request, Caller};
-use samia_tests::{one_text, sqlstate, TestDb};
-use tokio_postgres::Client;
+use samia_tests::postgrest::{failure, refused, request, try_request, Api, Caller};
+use samia_tests::{one_text, sqlstate, Session, TestDb};
 
-async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
+async fn fixture_db() -> anyhow::Result<(TestDb, Session)> {
     let db = TestDb::migrated().await?;
     let client = db.system().await?;
     client.batch_execute(fixture::SQL).await?;
@@ -19,7 +18,7 @@ async fn fixture_db() -> anyhow::Result<(TestDb, Client)> {
 }
 
 /// A tarot order of the owner, placed, assigned to the reader and started.
-async fn order_in_progress(c: &mut Client) -> anyhow::Result<i64> {
+async fn order_in_progress(c: &mut impl Api) -> anyhow::Result<i64> {
     let id: i64 = request(
         c,
         Caller::User(OWNER),
@@ -108,7 +107,7 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
             let sql = format!(
                 "select count(*) from storage.objects where bucket_id = '{bucket}' and name = '{name}'"
             );
-            let seen: i64 = try_request(&mut c, *caller, &sql).await?[0].get(0);
+            let seen: i64 = try_request(&mut c.storage(), *caller, &sql).await?[0].get(0);
             // The same caller sees the media row exactly when they see the object.
             let media_sql = format!(
                 "select count(*) from public.media_assets where bucket = '{bucket}' and path = '{name}'"
@@ -134,7 +133,7 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
                 "insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
                  values ('{bucket}', '{uid}/w.{ext}', '{uid}', '{uid}', '{{\"size\": 10, \"mimetype\": \"{mime}\"}}', 'v1')"
             );
-            let got = try_request(&mut c, *caller, &sql).await;
+            let got = try_request(&mut c.storage(), *caller, &sql).await;
             let wrote = match &got {
                 Ok(_) => true,
                 Err(e) if sqlstate(e) == Some("42501") => false,
@@ -150,7 +149,10 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
             }
             // Nobody writes into someone else's folder.
             let theirs = sql.replacen(&format!("'{uid}/w."), &format!("'{OTHER}/x."), 1);
-            if caller != &Caller::User(OTHER) && try_request(&mut c, *caller, &theirs).await.is_ok()
+            if caller != &Caller::User(OTHER)
+                && try_request(&mut c.storage(), *caller, &theirs)
+                    .await
+                    .is_ok()
             {
                 failures.push(format!("write {bucket} into another's folder as {who}"));
             }
@@ -160,7 +162,7 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
     let mine = format!("{OTHER}/new.jpg");
     for (who, n) in [(OWNER, 0), (MONITOR, 0), (OTHER, 1)] {
         let rows = try_request(
-            &mut c,
+            &mut c.storage(),
             Caller::User(who),
             &format!("update storage.objects set version = 'v2' where bucket_id = 'order-inputs' and name = '{mine}' returning 1"),
         )
@@ -169,7 +171,7 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
             failures.push(format!("replace {mine} as {who}: {} rows", rows.len()));
         }
         let rows = try_request(
-            &mut c,
+            &mut c.storage(),
             Caller::User(who),
             &format!("delete from storage.objects where bucket_id = 'order-inputs' and name = '{mine}' returning 1"),
         )
@@ -183,7 +185,7 @@ async fn storage_objects_every_role_every_bucket() -> anyhow::Result<()> {
         format!("update storage.objects set version = 'v2' where bucket_id = 'readings' and name = '{answer}'"),
         format!("delete from storage.objects where bucket_id = 'readings' and name = '{answer}'"),
     ] {
-        let (state, message) = failure(try_request(&mut c, Caller::User(READER), &sql).await, &sql);
+        let (state, message) = failure(try_request(&mut c.storage(), Caller::User(READER), &sql).await, &sql);
         if state != "23514" || !message.contains("approved audio of order 1") {
             failures.push(format!("{sql} as the reader: {state} {message}"));
         }
@@ -480,7 +482,7 @@ async fn only_ready_unchanged_audio_is_submitted_or_approved() -> anyhow::Result
     // Approved: fixed in storage, for its reader and the service key alike.
     for caller in [Caller::User(READER), Caller::Service] {
         let replaced = request(
-            &mut c,
+            &mut c.storage(),
             caller,
             &format!("update storage.objects set version = 'v9' where bucket_id = 'readings' and name = '{path}'"),
         )
@@ -496,7 +498,7 @@ async fn only_ready_unchanged_audio_is_submitted_or_approved() -> anyhow::Result
     stored(&mut c, READER, "readings", &draft, "audio/mp4", 10).await?;
     let draft_id = register(&mut c, READER, "audio", "readings", &draft).await?;
     request(
-        &mut c,
+        &mut c.storage(),
         Caller::User(READER),
         &format!("delete from storage.objects where bucket_id = 'readings' and name = '{draft}'"),
     )
@@ -531,11 +533,11 @@ async fn a_client_hears_the_reading_only_once_delivered() -> anyhow::Result<()> 
     );
     let seen = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, i64>(0);
     assert_eq!(
-        seen(request(&mut c, Caller::User(OWNER), &object).await?),
+        seen(request(&mut c.storage(), Caller::User(OWNER), &object).await?),
         0
     );
     assert_eq!(
-        seen(request(&mut c, Caller::User(MONITOR), &object).await?),
+        seen(request(&mut c.storage(), Caller::User(MONITOR), &object).await?),
         1
     );
     request(
@@ -545,13 +547,16 @@ async fn a_client_hears_the_reading_only_once_delivered() -> anyhow::Result<()> 
     )
     .await?;
     assert_eq!(
-        seen(request(&mut c, Caller::User(OWNER), &object).await?),
+        seen(request(&mut c.storage(), Caller::User(OWNER), &object).await?),
         1
     );
     assert_eq!(
-        seen(request(&mut c, Caller::User(OTHER), &object).await?),
+        seen(request(&mut c.storage(), Caller::User(OTHER), &object).await?),
         0
     );
-    assert_eq!(seen(request(&mut c, Caller::Anon, &object).await?), 0);
+    assert_eq!(
+        seen(request(&mut c.storage(), Caller::Anon, &object).await?),
+        0
+    );
     Ok(())
 }

@@ -33,7 +33,7 @@ fn seed(now: i64) -> serde_json::Value {
 
 struct Stack {
     db: TestDb,
-    c: tokio_postgres::Client,
+    c: samia_tests::Session,
     tiktok: FakeTikTok,
     _storage: FakeStorage,
     _twilio: FakeTwilio,

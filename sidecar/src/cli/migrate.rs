@@ -261,8 +261,18 @@ async fn apply(client: &mut Client, migration: &Migration, label: &str) -> Resul
         let at = failed_line(&e, label)
             .map(|line| format!(" (at {label}.sql line {line})"))
             .unwrap_or_default();
+        // Not a superuser (on Supabase: postgres): the extension is a
+        // superuser's to create, once, before the migrations.
+        let hint = if e.as_db_error().is_some_and(|db| {
+            db.code().code() == "42501" && db.message().contains("extension \"samia\"")
+        }) {
+            "; a superuser must run `create extension samia;` in this database first \
+             (on Supabase: supabase_admin), then `samia migrate up` again"
+        } else {
+            ""
+        };
         return Err(CliError::db(
-            format!("migration {label} failed and was rolled back{at}"),
+            format!("migration {label} failed and was rolled back{at}{hint}"),
             e,
         ));
     }

@@ -120,6 +120,17 @@ pub const CHECKS: &[Check] = &[
               where h.approved_at is not null and h.audio_media_id is not null
                 and m.status is distinct from 'ready'",
     },
+    // A call and its order move together (the webhooks, drops and deadlines
+    // write both in one transaction).
+    Check {
+        name: "calls_without_a_matching_order_state",
+        what: "calls whose order's status does not match the call (live, ended or dropped)",
+        sql: "select c.order_id::text as id from public.calls c join public.orders o on o.id = c.order_id
+              where (c.ended_at is null and o.status in ('delivered', 'cancelled'))
+                 or (c.started_at is not null and c.ended_at is null and o.status <> 'in_progress')
+                 or (c.end_reason = 'completed' and o.status <> 'delivered')
+                 or (c.end_reason in ('failed', 'dropped_by_monitor') and o.status <> 'cancelled')",
+    },
 ];
 
 const SAMPLE: i64 = 5;

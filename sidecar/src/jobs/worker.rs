@@ -6,6 +6,8 @@
 //! claim, and retried until the lease runs out if the database is away.
 
 use crate::jobs::{self, Backoff, Failure, Job, Next};
+use crate::livekit::jobs as call_jobs;
+use crate::livekit::LiveKitClient;
 use crate::metrics::Metrics;
 use crate::storage::jobs::{self as media_jobs, Prober};
 use crate::tiktok::audio::{self, AudioMaker};
@@ -27,6 +29,8 @@ pub struct Context {
     pub tiktok: Option<TikTokClient>,
     /// Storage, ffmpeg and the fetch command for `tiktok.audio`.
     pub audio: Option<AudioMaker>,
+    /// LiveKit for the call jobs (None: not configured).
+    pub livekit: Option<LiveKitClient>,
     pub metrics: Arc<Metrics>,
     /// Woken when a job is queued (LISTEN samia_jobs).
     pub wake: Arc<Notify>,
@@ -39,7 +43,13 @@ pub struct Context {
 
 /// Every job kind the daemon does.
 pub fn kinds() -> Vec<&'static str> {
-    [phone_jobs::KINDS, media_jobs::KINDS, tiktok_jobs::KINDS].concat()
+    [
+        phone_jobs::KINDS,
+        media_jobs::KINDS,
+        tiktok_jobs::KINDS,
+        call_jobs::KINDS,
+    ]
+    .concat()
 }
 
 /// What an attempt asks to record with the job's end.
@@ -79,6 +89,10 @@ async fn perform(ctx: &Context, job: &Job) -> Result<(Option<Report>, &'static s
     if job.kind == tiktok_jobs::SYNC {
         let fetch = ctx.audio.as_ref().is_some_and(|a| a.fetch.is_some());
         tiktok_jobs::perform_sync(ctx.tiktok.as_ref(), &ctx.pool, job, fetch).await?;
+        return Ok((None, "ok"));
+    }
+    if call_jobs::KINDS.contains(&job.kind.as_str()) {
+        call_jobs::perform(ctx.livekit.as_ref(), &ctx.pool, job).await?;
         return Ok((None, "ok"));
     }
     if job.kind == audio::AUDIO {

@@ -10,7 +10,7 @@ use super::errors::{excerpt, scrub, LiveKitError};
 use super::models::{Participant, Room};
 use super::token::{self, Mint, VideoGrant};
 use crate::error::CliError;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -138,6 +138,11 @@ impl LiveKitClient {
 
     pub fn api_key(&self) -> &str {
         &self.config.api_key
+    }
+
+    /// The API secret, for checking LiveKit's webhooks.
+    pub fn api_secret(&self) -> &SecretString {
+        &self.config.api_secret
     }
 
     /// A token that admits `identity` (shown as `name`) to `room` with
@@ -380,7 +385,6 @@ fn transport(e: &reqwest::Error, secrets: &[&str]) -> LiveKitError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::SecretString;
     use std::time::UNIX_EPOCH;
 
     fn client_of(url: &str) -> LiveKitClient {

@@ -12,15 +12,26 @@ pub struct LiveKitArgs {
     /// Where LiveKit answers: https:// or wss:// (the same host serves the
     /// API and the rooms), or plain http:// or ws:// on loopback for a fake
     /// LiveKit (`samia fake-livekit`).
-    #[arg(long = "livekit-url", env = "LIVEKIT_URL", value_name = "URL")]
+    #[arg(
+        id = "livekit_url",
+        long = "livekit-url",
+        env = "LIVEKIT_URL",
+        value_name = "URL"
+    )]
     url: Option<String>,
     /// The API key (LiveKit Cloud: Settings, Keys; a server: `keys` in its
     /// config). Without it (and the secret) calls are not available.
-    #[arg(long = "livekit-api-key", env = "LIVEKIT_API_KEY", value_name = "KEY")]
+    #[arg(
+        id = "livekit_api_key",
+        long = "livekit-api-key",
+        env = "LIVEKIT_API_KEY",
+        value_name = "KEY"
+    )]
     api_key: Option<String>,
     /// The API key's secret. Prefer the environment: a command line is
     /// visible to other users of the machine.
     #[arg(
+        id = "livekit_api_secret",
         long = "livekit-api-secret",
         env = "LIVEKIT_API_SECRET",
         value_name = "SECRET",

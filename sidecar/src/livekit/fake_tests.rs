@@ -3,10 +3,11 @@
 //! already gone as done, LiveKit's errors map to what the caller should do,
 //! and the webhooks arrive signed and verify.
 
+use super::client::{Grants, LiveKitClient, Removal, RoomOptions};
+use super::errors::LiveKitError;
 use super::testing::{secret, settings, Receiver, Served, KEY, SECRET};
 use super::token::{self, Mint, VideoGrant};
 use super::webhook::{self, EventKind, WebhookError};
-use super::{Grants, LiveKitClient, LiveKitError, Removal, RoomOptions};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backfill;
+pub mod calls;
 pub mod ingest;
 pub mod jobs;
 pub mod lifecycle;

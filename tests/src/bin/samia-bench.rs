@@ -14,6 +14,7 @@ const BENCHES: &[&str] = &[
     "jobs",
     "ingest",
     "backfill",
+    "calls",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -60,6 +61,7 @@ async fn main() -> ExitCode {
             "probe" => samia_tests::bench::probe::run(&client, &url).await,
             "ingest" => samia_tests::bench::ingest::run(&client, &url).await,
             "backfill" => samia_tests::bench::backfill::run(&client, &url).await,
+            "calls" => samia_tests::bench::calls::run(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {

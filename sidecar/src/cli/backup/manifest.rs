@@ -258,6 +258,8 @@ pub async fn roles(
           union all
           select typowner, typacl, false from pg_type
            where typnamespace in (select oid from s) and oid not in (select objid from member)
+             -- the array type of an extension's type comes with the extension
+             and oid not in (select typarray from pg_type where oid in (select objid from member))
           union all
           select defaclrole, defaclacl, false from pg_default_acl
            where defaclnamespace in (select oid from s)

@@ -176,6 +176,8 @@ pub async fn run(
         "--no-password".into(),
         format!("--snapshot={snapshot}").into(),
         "--extension=samia".into(),
+        // The exclusion constraint on calls needs its operator classes.
+        "--extension=btree_gist".into(),
     ];
     for schema in &src.schemas {
         dump_args.push(format!("--schema={schema}").into());

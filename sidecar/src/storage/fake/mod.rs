@@ -157,6 +157,9 @@ impl Fake {
     }
 
     /// A transaction acting as the caller, as Storage opens one per request.
+    /// Like Storage it allows its own deletes from `storage.objects`, which
+    /// Supabase's `storage.protect_delete` trigger refuses to anyone else
+    /// (the setting means nothing where that trigger does not exist).
     async fn begin<'a>(
         client: &'a mut deadpool_postgres::Client,
         caller: &Caller,
@@ -169,7 +172,8 @@ impl Fake {
         tx.execute(
             "select set_config('role', $1, true), set_config('request.jwt.claim.role', $1, true),
                     set_config('request.jwt.claims', $2, true),
-                    set_config('request.jwt.claim.sub', $3, true)",
+                    set_config('request.jwt.claim.sub', $3, true),
+                    set_config('storage.allow_delete_query', 'true', true)",
             &[&caller.role, &claims, &caller.sub().unwrap_or("")],
         )
         .await
