@@ -769,3 +769,55 @@ async fn a_booking_storm_books_one_slot_once() -> Result<()> {
     assert_eq!(held, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_call_past_the_services_longest_is_ended() -> Result<()> {
+    let (db, system) = people().await?;
+    let mut api = db.system().await?;
+    let stack = Stack::start(&db)?;
+    let order = book(&mut api, "null").await?;
+    stack.connect(order, CLIENT).await?;
+    stack.connect(order, READER).await?;
+    until_status(&system, order, "in_progress").await?;
+    // The overrun check is due at the service's meta.max_minutes after the
+    // start (60 for a direct call); let that time pass.
+    let due: bool = system
+        .query_one(
+            "select run_at > now() + interval '59 minutes' from ops.jobs
+              where kind = 'call.deadline' and payload ->> 'check' = 'overrun'
+                and payload ->> 'order_id' = $1",
+            &[&order.to_string()],
+        )
+        .await?
+        .get(0);
+    assert!(
+        due,
+        "the overrun check is set for the service's longest call"
+    );
+    system
+        .execute(
+            "update ops.jobs set run_at = now() where kind = 'call.deadline'
+                and payload ->> 'check' = 'overrun' and payload ->> 'order_id' = $1",
+            &[&order.to_string()],
+        )
+        .await?;
+    until_status(&system, order, "delivered").await?;
+    let reason: String = system
+        .query_one(
+            "select reason from public.calls where order_id = $1",
+            &[&order],
+        )
+        .await?
+        .get(0);
+    assert!(reason.contains("longest, 60 minutes"), "{reason}");
+    eventually(WAIT, "the room deleted", || async {
+        Ok(stack
+            .livekit
+            .in_room(&format!("call-{order}"))
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await?;
+    Ok(())
+}

@@ -265,6 +265,9 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
              insert into public.orders (id, user_id, service_id, status)
                select 902, '{AMAL}', id, 'delivered' from public.services where code = 'direct_call';
              insert into public.calls (order_id) values (902);
+             update public.app_config set value = '0' where key = 'otp.daily_budget';
+             insert into public.phone_verifications (profile_id, phone, status)
+               values ('{AMAL}', '+966501234568', 'sent');
              set session_replication_role = origin;"
         ))
         .await?;
@@ -310,6 +313,10 @@ async fn qa_passes_on_good_data_and_names_each_broken_row() -> anyhow::Result<()
     assert_eq!(
         count("calls_without_a_matching_order_state"),
         (1, serde_json::json!(["902"]))
+    );
+    assert_eq!(
+        count("budgets_exceeded_today"),
+        (1, serde_json::json!(["otp codes, all countries"]))
     );
     assert_eq!(count("profiles_without_role").0, 0);
     Ok(())

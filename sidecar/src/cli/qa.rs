@@ -133,6 +133,14 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
+/// Not a query: today's use of each budget, as `samia costs` reports it.
+const BUDGETS: Check = Check {
+    name: "budgets_exceeded_today",
+    what:
+        "budgets of app_config used past their limit today (UTC), or users over the storage quota",
+    sql: "",
+};
+
 const SAMPLE: i64 = 5;
 
 pub async fn run(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
@@ -148,6 +156,22 @@ pub async fn run(client: &Client, as_json: bool) -> Result<ExitCode, CliError> {
         let count: i64 = row.try_get(0).map_err(failed)?;
         let sample: Vec<String> = row.try_get(1).map_err(failed)?;
         results.push((check, count, sample));
+    }
+    if client
+        .fetch_one("select to_regclass('ops.tiktok_usage') is not null", &[])
+        .await
+        .and_then(|r| r.try_get::<_, bool>(0))
+        .map_err(|e| CliError::db("QA check budgets_exceeded_today", e))?
+    {
+        let today = super::costs::period(client, None, None).await?;
+        let over: Vec<String> = super::costs::usage(client, &today)
+            .await?
+            .into_iter()
+            .filter(|u| u.used > u.limit)
+            .map(|u| u.budget)
+            .collect();
+        let sample = over.iter().take(SAMPLE as usize).cloned().collect();
+        results.push((&BUDGETS, over.len() as i64, sample));
     }
     let failing = results.iter().filter(|(_, n, _)| *n > 0).count();
 
