@@ -51,6 +51,24 @@ pub fn execute(sql: &'static str, types: &[PgOid], args: &[DatumWithOid<'_>]) ->
     })
 }
 
+/// Runs a statement (which may change data) through its kept plan, its
+/// parameter types those of `args`, and returns the first column (jsonb)
+/// of its first row.
+pub fn first_json(
+    sql: &'static str,
+    args: &[DatumWithOid<'_>],
+) -> SpiResult<Option<serde_json::Value>> {
+    let types: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+    Spi::connect_mut(|client| {
+        let plan = ensure(client, sql, &types, true)?;
+        let table = client.update(&*plan, None, args)?;
+        if table.is_empty() {
+            return Ok(None);
+        }
+        Ok(table.first().get::<pgrx::JsonB>(1)?.map(|j| j.0))
+    })
+}
+
 fn ensure(
     client: &SpiClient<'_>,
     sql: &'static str,

@@ -68,25 +68,15 @@ pub(super) fn text_of(value: &Value, key: &str) -> Option<String> {
     value.get(key)?.as_str().map(str::to_string)
 }
 
-/// The first column (jsonb) of the first row of `sql`, which may change data.
-pub(super) fn row(sql: &str, args: &[DatumWithOid<'_>], what: &str) -> Option<Value> {
-    errors::spi(
-        Spi::connect_mut(|client| {
-            let table = client.update(sql, None, args)?;
-            if table.is_empty() {
-                return Ok(None);
-            }
-            Ok(table.first().get::<pgrx::JsonB>(1)?.map(|j| j.0))
-        }),
-        what,
-    )
+/// The first column (jsonb) of the first row of `sql`, which may change
+/// data, through a kept plan (calls' statements run on every event).
+pub(super) fn row(sql: &'static str, args: &[DatumWithOid<'_>], what: &str) -> Option<Value> {
+    errors::spi(crate::plans::first_json(sql, args), what)
 }
 
-pub(super) fn exec(sql: &str, args: &[DatumWithOid<'_>], what: &str) {
-    errors::spi(
-        Spi::connect_mut(|client| client.update(sql, None, args).map(|_| ())),
-        what,
-    );
+pub(super) fn exec(sql: &'static str, args: &[DatumWithOid<'_>], what: &str) {
+    let types: Vec<pgrx::PgOid> = args.iter().map(|a| pgrx::PgOid::from(a.oid())).collect();
+    errors::spi(crate::plans::execute(sql, &types, args), what);
 }
 
 pub(super) fn minutes(key: &str, default: i64) -> i64 {
@@ -529,16 +519,21 @@ fn call_join(order_id: i64) -> pgrx::JsonB {
         },
         _ => errors::denied("calls are joined by signed-in users"),
     };
-    let found = row(
-        "select jsonb_build_object('client', o.user_id, 'reader', o.assigned_reader,
-                  'status', o.status, 'call', c.order_id is not null,
-                  'start', c.planned_start, 'end', c.planned_end,
-                  'started_at', c.started_at, 'ended_at', c.ended_at)
-           from public.orders o left join public.calls c on c.order_id = o.id
-          where o.id = $1",
-        &[order_id.into()],
+    // A kept plan: every join asks this (under the caller's RLS).
+    let found = errors::spi(
+        crate::plans::value::<pgrx::JsonB>(
+            "select jsonb_build_object('client', o.user_id, 'reader', o.assigned_reader,
+                      'status', o.status, 'call', c.order_id is not null,
+                      'start', c.planned_start, 'end', c.planned_end,
+                      'started_at', c.started_at, 'ended_at', c.ended_at)
+               from public.orders o left join public.calls c on c.order_id = o.id
+              where o.id = $1",
+            &[pgrx::PgOid::from(pg_sys::INT8OID)],
+            &[order_id.into()],
+        ),
         "reading the call",
-    );
+    )
+    .map(|j| j.0);
     let Some(v) = found else {
         errors::not_found(format!("there is no call order {order_id}"))
     };
