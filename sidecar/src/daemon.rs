@@ -216,6 +216,18 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 2 + args.api_connections);
     db::require_table(&pool, target, "ops.jobs").await?;
+    if livekit.is_some() {
+        // Open the routes' connections now: a connection opened by a
+        // request adds a new backend's start to that request.
+        let opened = futures_util::future::join_all(
+            (0..args.api_connections).map(|_| pool.get()),
+        )
+        .await;
+        let failed = opened.iter().filter(|c| c.is_err()).count();
+        if failed > 0 {
+            tracing::warn!(failed, "could not open every connection of the call routes ahead");
+        }
+    }
 
     let metrics = Arc::new(Metrics::default());
     metrics.db_ok();
