@@ -219,13 +219,14 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     if livekit.is_some() {
         // Open the routes' connections now: a connection opened by a
         // request adds a new backend's start to that request.
-        let opened = futures_util::future::join_all(
-            (0..args.api_connections).map(|_| pool.get()),
-        )
-        .await;
+        let opened =
+            futures_util::future::join_all((0..args.api_connections).map(|_| pool.get())).await;
         let failed = opened.iter().filter(|c| c.is_err()).count();
         if failed > 0 {
-            tracing::warn!(failed, "could not open every connection of the call routes ahead");
+            tracing::warn!(
+                failed,
+                "could not open every connection of the call routes ahead"
+            );
         }
     }
 
