@@ -142,6 +142,24 @@ async fn until_status(system: &Client, order: i64, want: &str) -> Result<()> {
     .await
 }
 
+/// A request as `who` that must fail: its SQLSTATE and message.
+async fn refused(api: &mut Client, who: &str, sql: &str, what: &str) -> (String, String) {
+    failure(request(api, Caller::User(who), sql).await, what)
+}
+
+/// Waits until the fake LiveKit has nobody left in the order's room.
+async fn until_room_empty(stack: &Stack, order: i64) -> Result<()> {
+    eventually(WAIT, "the room emptied", || async {
+        Ok(stack
+            .livekit
+            .in_room(&format!("call-{order}"))
+            .await?
+            .is_empty()
+            .then_some(()))
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_booked_call_is_joined_started_and_delivered() -> Result<()> {
     let (db, system) = people().await?;
@@ -297,15 +315,13 @@ async fn a_monitor_drops_a_call_while_the_sidecar_is_down() -> Result<()> {
         .await?;
         assert!(rows.is_empty(), "{who} dropped the call");
     }
-    let (state, message) = failure(
-        request(
-            &mut api,
-            Caller::User(MONITOR),
-            &format!("select * from public.drop_call({order}, ' ')"),
-        )
-        .await,
+    let (state, message) = refused(
+        &mut api,
+        MONITOR,
+        &format!("select * from public.drop_call({order}, ' ')"),
         "a drop without a reason",
-    );
+    )
+    .await;
     assert_eq!(state, "22023", "{message}");
     request(
         &mut api,
@@ -613,15 +629,7 @@ async fn a_reader_who_does_not_join_misses_the_call() -> Result<()> {
         .get(0);
     assert_eq!(told, 1);
     // The room the client waited in is closed.
-    eventually(WAIT, "the room deleted", || async {
-        Ok(stack
-            .livekit
-            .in_room(&format!("call-{order}"))
-            .await?
-            .is_empty()
-            .then_some(()))
-    })
-    .await?;
+    until_room_empty(&stack, order).await?;
     Ok(())
 }
 
@@ -665,15 +673,7 @@ async fn bookings_never_overlap_and_say_why() -> Result<()> {
         ("(date_trunc('day', now() at time zone 'Africa/Cairo') + interval '2 days 15 hours') at time zone 'Africa/Cairo'", "does not take calls"),
         ("(date_trunc('day', (now() + interval '5 days 6 hours') at time zone 'Africa/Cairo') + interval '9 hours') at time zone 'Africa/Cairo'", "is off from"),
     ] {
-        let (state, message) = failure(
-            request(
-                &mut api,
-                Caller::User(OTHER),
-                &format!("select id from public.book_call('healing', '{READER}', {when})"),
-            )
-            .await,
-            "a booking outside the hours",
-        );
+        let (state, message) = refused(&mut api, OTHER, &format!("select id from public.book_call('healing', '{READER}', {when})"), "a booking outside the hours").await;
         assert_eq!(state, "23514", "{message}");
         assert!(message.contains(want), "{message}");
     }
@@ -681,15 +681,13 @@ async fn bookings_never_overlap_and_say_why() -> Result<()> {
     system
         .execute("update public.reader_presence set status = 'offline'", &[])
         .await?;
-    let (state, message) = failure(
-        request(
-            &mut api,
-            Caller::User(OTHER),
-            &format!("select id from public.book_call('direct_call', '{READER}')"),
-        )
-        .await,
+    let (state, message) = refused(
+        &mut api,
+        OTHER,
+        &format!("select id from public.book_call('direct_call', '{READER}')"),
         "a call now with an offline reader",
-    );
+    )
+    .await;
     assert_eq!(state, "23514", "{message}");
     // A cancelled booking frees its time (a booked call is assigned: an
     // admin cancels it, with a reason).
@@ -810,14 +808,6 @@ async fn a_call_past_the_services_longest_is_ended() -> Result<()> {
         .await?
         .get(0);
     assert!(reason.contains("longest, 60 minutes"), "{reason}");
-    eventually(WAIT, "the room deleted", || async {
-        Ok(stack
-            .livekit
-            .in_room(&format!("call-{order}"))
-            .await?
-            .is_empty()
-            .then_some(()))
-    })
-    .await?;
+    until_room_empty(&stack, order).await?;
     Ok(())
 }
