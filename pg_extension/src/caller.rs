@@ -326,3 +326,11 @@ fn staff_uuid_floor() -> Option<pgrx::Uuid> {
 fn staff_uuid_ceiling() -> Option<pgrx::Uuid> {
     is_staff().then(|| pgrx::Uuid::from_bytes([0xff; 16]))
 }
+
+/// Refuses (42501) a caller that is not `system`: for the functions only
+/// the sidecar calls (`what` says what they do).
+pub fn sidecar_only(what: &str) {
+    if !Caller::current().actor.is_system() {
+        errors::denied(format!("only the sidecar {what}"));
+    }
+}

@@ -14,7 +14,7 @@
 //!   and recorded by `horoscopes_authority`.
 
 use crate::audit::{self, Moderation};
-use crate::caller::Caller;
+use crate::caller::{sidecar_only, Caller};
 use crate::rows::{get, get_old, set};
 use crate::{errors, jobs, media, plans};
 use pgrx::datum::{Date, TimestampWithTimeZone};
@@ -448,12 +448,6 @@ fn attach_post_media(post_id: i64, media_id: i64) {
         &post_id.to_string(),
         json!({ "media_id": media_id, "bucket": bucket, "path": path }),
     );
-}
-
-fn sidecar_only(what: &str) {
-    if !Caller::current().actor.is_system() {
-        errors::denied(format!("only the sidecar {what}"));
-    }
 }
 
 /// Records a page of posts from TikTok's `/v2/video/list/` (`videos`: the

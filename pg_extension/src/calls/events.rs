@@ -6,19 +6,13 @@ use super::{
     text_of, utc,
 };
 use crate::audit::{self, Moderation};
-use crate::caller::Caller;
+use crate::caller::{sidecar_only, Caller};
 use crate::{errors, jobs};
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use samia_core::calls as rules;
 use samia_core::jobs as kinds;
 use serde_json::{json, Value};
-
-fn sidecar_only(what: &str) {
-    if !Caller::current().actor.is_system() {
-        errors::denied(format!("only the sidecar {what}"));
-    }
-}
 
 /// The call of `order` as the events need it, locked.
 fn call_row(order: i64) -> Option<Value> {

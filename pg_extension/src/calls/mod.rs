@@ -49,7 +49,9 @@ thread_local! {
 }
 
 pub(super) fn utc(at: TimestampWithTimeZone) -> DateTime<Utc> {
+    // Years past 9999 (and infinity) are refused before any arithmetic on them.
     DateTime::from_timestamp_micros(at.into_inner().saturating_add(PG_EPOCH_UNIX_MICROS))
+        .filter(|t| chrono::Datelike::year(t) <= 9999)
         .unwrap_or_else(|| errors::invalid_value(format!("{at} is not a usable time"), None))
 }
 
