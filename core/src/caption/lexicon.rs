@@ -31,6 +31,8 @@ pub(crate) enum Intro {
     MonthWord,
     /// في, "in", "for", ...
     Preposition,
+    /// توقعات, "forecast": also right after the month name ("March forecast").
+    Forecast,
 }
 
 /// A meaning of several words in a row.
@@ -146,6 +148,9 @@ impl Lexicon {
         });
         lx.add_all(PREPOSITION_INTROS, |e, w, c| {
             set(&mut e.intro, Intro::Preposition, w, c)
+        });
+        lx.add_all(FORECAST_INTROS, |e, w, c| {
+            set(&mut e.intro, Intro::Forecast, w, c)
         });
         lx.add_all(DAY_MONTH_JOINERS, |e, _, _| e.joiner = true);
         lx.add_all(COORDINATORS, |e, _, _| e.coordinator = true);

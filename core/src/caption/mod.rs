@@ -22,8 +22,8 @@
 //! **Sign.** A sign name that is not anchored counts only
 //! - for ambiguous names (الحمل pregnancy, السرطان the disease, الأسد lion,
 //!   "cancer", "leo", ...: [`tables::Clarity::Ambiguous`]), when the caption
-//!   has an opening word, an anchored sign, or a prediction or luck word
-//!   (توقعات, حظك);
+//!   has an opening word, an anchored sign, or a forecast or luck word
+//!   (توقعات, تنبؤات, "forecast", حظك);
 //! - for clear names ("aries", الجوزاء), also with a weak word such as
 //!   "daily" or تاروت ([`tables::CONTEXT_FOR_CLEAR_SIGNS`]);
 //! - and never right after or before a word that makes it an ordinary word
@@ -44,8 +44,9 @@
 //! 3. a day word (اليوم, النهاردة, "today", "daily"), a tomorrow word (بكرة,
 //!    بكرا, باجر, غداً, "tomorrow") or a date with a day ("15/3", "١٥ مارس",
 //!    "March 15"): daily;
-//! 4. a month named without a day ("Aries horoscope March 2026", or by its
-//!    number after a month word: "لشهر 4"): monthly;
+//! 4. a month named without a day ("Aries horoscope March 2026", "Leo
+//!    December forecast", توقعات مارس, or by its number after a month word:
+//!    "لشهر 4"): monthly;
 //! 5. a year alone ("توقعات برج الثور 2026"): no scope;
 //! 6. otherwise daily: the owner posts a horoscope every day, so a sign or a
 //!    horoscope word with no period is today's.
@@ -60,18 +61,23 @@
 //! day):
 //! - daily: the date named (with no year, the year that puts it nearest the
 //!   local posting date), else the day after the local posting date for a
-//!   tomorrow word, else the local posting date;
+//!   tomorrow word, else the local posting date. A daily horoscope is never
+//!   dated before the day before its post: a date named earlier than that
+//!   gives a null date (a repost or a misreading; the monitor dates it);
 //! - monthly: the first of the month named (of the year given, else of the
 //!   posting year, or the next year when the month named is before the
 //!   posting month), else the first of next month for "next month", else the
 //!   first of the posting month;
 //! - no scope: null.
 //!
-//! Numeric dates are day first (`15/3`, `15-3-2026`), or year first when the
-//! first part has four digits (`2026-03-15`); `3/15` is read month first
-//! because 15 cannot be a month. Ambiguous month names need a number or a
-//! month word next to them ([`tables::MonthUse`]): آب is also أب (father),
-//! "may" a verb.
+//! A numeric date (`12/08`, `12-08-2026`, `١٢.٠٨`) is read both day first
+//! and month first, and, without a year, in the posting year and the years
+//! on either side; the valid date nearest the local posting date wins
+//! (`12/08` posted in August is 12 August, posted in early December it is
+//! 8 December; `01/01` posted on 31 December is the next day). A date
+//! written year first (`2026-03-15`) is year, month, day. Ambiguous month
+//! names need a number, a month word, a preposition or a forecast word next
+//! to them ([`tables::MonthUse`]): آب is also أب (father), "may" a verb.
 //!
 //! [`classify`] never panics, allocates no rule tables per call (they are
 //! built once, on first use), and reads at most [`MAX_CHARS`] characters.
@@ -86,6 +92,7 @@ pub use chrono_tz::Tz;
 use lexicon::{Context, Entry, Intro, PhraseMeaning, SignForm, LEXICON};
 use normalize::{tokenize, Tokens};
 use serde_json::{json, Value};
+use std::cmp::Reverse;
 use tables::{Clarity, MonthUse, Period, HASHTAG_CONTEXT_FRAGMENTS};
 
 use crate::zodiac::Sign;
@@ -202,10 +209,16 @@ enum Number {
         digits: usize,
         ordinal: bool,
     },
+    /// A numeric date whose day and month are told apart only against the
+    /// posting date ([`nearest_date`]): `12/08` is 12 August in most of the
+    /// Arab world and December 8 in American usage.
     Date {
-        day: u32,
-        month: u32,
+        /// The parts other than the year, in the order written.
+        parts: (u32, u32),
         year: Option<i32>,
+        /// Written year first (`2026-03-15`): the ISO order, month then day,
+        /// is the only one in use.
+        year_first: bool,
     },
 }
 
@@ -244,24 +257,48 @@ impl Number {
             widths[count] = part.len();
             count += 1;
         }
-        let (mut day, mut month, year) = match count {
-            2 => (parts[0], parts[1], None),
-            3 if widths[0] == 4 => (parts[2], parts[1], Some(parts[0])),
-            3 if widths[2] == 4 => (parts[0], parts[1], Some(parts[2])),
-            3 if widths[2] == 2 => (parts[0], parts[1], Some(2000 + parts[2])),
+        let (first, second, year, year_first) = match count {
+            2 => (parts[0], parts[1], None, false),
+            3 if widths[0] == 4 => (parts[1], parts[2], Some(parts[0]), true),
+            3 if widths[2] == 4 => (parts[0], parts[1], Some(parts[2]), false),
+            3 if widths[2] == 2 => (parts[0], parts[1], Some(2000 + parts[2]), false),
             _ => return None,
         };
-        if month > 12 && day <= 12 {
-            std::mem::swap(&mut day, &mut month);
-        }
-        if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
-            return None;
-        }
         let year = match year {
             Some(y) => Some(i32::try_from(y).ok()?),
             None => None,
         };
-        Some(Number::Date { day, month, year })
+        let date = Number::Date {
+            parts: (first, second),
+            year,
+            year_first,
+        };
+        // Numbers that are no day and month either way ("32/1", "15/13")
+        // are not dates.
+        date.readings().next().map(|_| date)
+    }
+
+    /// The (day, month) pairs a numeric date may mean, day first before
+    /// month first; pairs out of range (month 13, day 32) are left out, and
+    /// days a month does not have (31/2) are left to [`nearest_date`].
+    fn readings(self) -> impl Iterator<Item = (u32, u32)> {
+        let (day_first, month_first) = match self {
+            Number::Date {
+                parts: (first, second),
+                year_first,
+                ..
+            } => (
+                (!year_first).then_some((first, second)),
+                Some((second, first)),
+            ),
+            Number::Int { .. } => (None, None),
+        };
+        let plausible =
+            |&(day, month): &(u32, u32)| (1..=31).contains(&day) && (1..=12).contains(&month);
+        [day_first, month_first]
+            .into_iter()
+            .flatten()
+            .filter(plausible)
     }
 
     fn day(self) -> Option<u32> {
@@ -616,10 +653,11 @@ impl<'a> Words<'a> {
                 Some(Period::Week | Period::Year) => ev.week_or_year = true,
                 None => {}
             }
-            if let Some(Number::Date { day, month, year }) = w.number {
+            if let Some(date @ Number::Date { year, .. }) = w.number {
                 used[i] = true;
                 if ev.date.is_none() {
-                    ev.date = resolve_day(day, month, year, local).map(|d| (d, year.is_some()));
+                    ev.date =
+                        nearest_date(date.readings(), year, local).map(|d| (d, year.is_some()));
                 }
             }
             if let Some(m) = self.month_by_number(i) {
@@ -652,12 +690,16 @@ impl<'a> Words<'a> {
             }
             .filter(|&y| self.words[y].year().is_some());
             let intro = before.and_then(|b| b.entry).and_then(|e| e.intro);
+            let forecast_after = self
+                .get(n)
+                .and_then(|a| a.entry)
+                .is_some_and(|e| e.intro == Some(Intro::Forecast));
             let accepted = day_before.is_some()
                 || day_after.is_some()
                 || year_at.is_some()
                 || match usage {
                     MonthUse::Free => true,
-                    MonthUse::NeedsIntro => intro.is_some(),
+                    MonthUse::NeedsIntro => intro.is_some() || forecast_after,
                     MonthUse::NeedsNumber => intro == Some(Intro::MonthWord),
                 };
             if !accepted {
@@ -670,7 +712,8 @@ impl<'a> Words<'a> {
             match day_before.or(day_after).and_then(|d| self.words[d].day()) {
                 Some(day) => {
                     if ev.date.is_none() {
-                        ev.date = resolve_day(day, month, year, local).map(|d| (d, year.is_some()));
+                        ev.date =
+                            nearest_date([(day, month)], year, local).map(|d| (d, year.is_some()));
                     }
                 }
                 None => {
@@ -748,6 +791,13 @@ impl Evidence {
     fn ref_date(&self, scope: Scope, local: NaiveDate) -> Option<NaiveDate> {
         match scope {
             Scope::Daily => match self.date {
+                // A daily horoscope is never for a day before the day before
+                // its post. A caption naming such a day is an old horoscope
+                // posted again or a date misread; dating it today or tomorrow
+                // instead could publish a stale reading as a fresh one, so
+                // the date is left for the monitor to set: a wrong date is
+                // worse than none, as a wrong sign is.
+                Some((d, _)) if local.pred_opt().is_some_and(|floor| d < floor) => None,
                 Some((d, _)) => Some(d),
                 None if self.tomorrow => local.succ_opt(),
                 None => Some(local),
@@ -768,17 +818,33 @@ impl Evidence {
     }
 }
 
-/// The day named by `day`/`month` (and `year` if written, else the year
-/// that puts it nearest `local`).
-fn resolve_day(day: u32, month: u32, year: Option<i32>, local: NaiveDate) -> Option<NaiveDate> {
-    if let Some(y) = year {
-        return NaiveDate::from_ymd_opt(y, month, day);
-    }
-    let y = local.year();
-    [y - 1, y, y + 1]
+/// The date nearest `local` among the (day, month) `readings`, each in
+/// `year` if written, else in the year of `local` and the years on either side
+/// (`01/01` posted on 31 December is the next day, not a year back). Days a
+/// month does not have (31/2, 29/2 outside leap years) are dropped. Two
+/// dates equally near fall on either side of `local`; the later one wins,
+/// since a horoscope is posted ahead of its day more often than after it.
+fn nearest_date(
+    readings: impl IntoIterator<Item = (u32, u32)>,
+    year: Option<i32>,
+    local: NaiveDate,
+) -> Option<NaiveDate> {
+    let years = match year {
+        Some(y) => [Some(y), None, None],
+        None => {
+            let y = local.year();
+            [y.checked_sub(1), Some(y), y.checked_add(1)]
+        }
+    };
+    readings
         .into_iter()
-        .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
-        .min_by_key(|d| (d.signed_duration_since(local).num_days()).abs())
+        .flat_map(|(day, month)| {
+            years
+                .into_iter()
+                .flatten()
+                .filter_map(move |y| NaiveDate::from_ymd_opt(y, month, day))
+        })
+        .min_by_key(|d| (d.signed_duration_since(local).num_days().abs(), Reverse(*d)))
 }
 
 /// The first of `month` in `year`, or with no year written, in the posting

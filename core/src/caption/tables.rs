@@ -147,9 +147,18 @@ pub const OPENING_CONTEXT: &[&str] = &[
 ];
 
 /// Words that let every sign name count, ambiguous ones included, but do not
-/// alone make a caption a horoscope: "توقعات الحمل" is Aries, but
-/// "توقعات الطقس" (the weather forecast) is nothing.
-pub const CONTEXT_FOR_ALL_SIGNS: &[&str] = &["توقعات", "التوقعات", "توقع"];
+/// alone make a caption a horoscope: "توقعات الحمل" and "Leo forecast" are
+/// the sign, but "توقعات الطقس" and "weather forecast" are nothing.
+pub const CONTEXT_FOR_ALL_SIGNS: &[&str] = &[
+    "توقعات",
+    "التوقعات",
+    "توقع",
+    "تنبؤات",
+    "التنبؤات",
+    "تنبؤ",
+    "forecast",
+    "forecasts",
+];
 
 /// Luck words: like [`CONTEXT_FOR_ALL_SIGNS`], and they make the caption a
 /// horoscope when a period word stands next to them ("حظك اليوم",
@@ -167,7 +176,6 @@ pub const CONTEXT_FOR_CLEAR_SIGNS: &[&str] = &[
     "readings",
     "prediction",
     "predictions",
-    "forecast",
     "تاروت",
     "التاروت",
     "يومي",
@@ -301,8 +309,9 @@ pub const PERIOD_PHRASES: &[(Period, &[&str])] = &[(
 pub enum MonthUse {
     /// Always (يناير, أيلول, "october").
     Free,
-    /// Only next to a number, or after a month word or a preposition
-    /// (شهر, في, "in", "for", "of"): مارس is also the verb "practise",
+    /// Only next to a number, after a month word or a preposition (شهر, في,
+    /// "in", "for", "of"), or next to a forecast word ([`FORECAST_INTROS`]):
+    /// مارس is also the verb "practise",
     /// نيسان a car maker, تموز a name, "may" and "march" English words.
     NeedsIntro,
     /// Only next to a number, or after a month word (شهر آب): آب is spelt
@@ -380,6 +389,19 @@ pub const MONTH_WORD_INTROS: &[&str] = &["شهر", "الشهر", "month"];
 /// Prepositions before a month name that make it a month for
 /// [`MonthUse::NeedsIntro`] names: "في مارس", "for May".
 pub const PREPOSITION_INTROS: &[&str] = &["في", "خلال", "in", "for", "of", "during"];
+
+/// Forecast words, which make a month name next to them a month for
+/// [`MonthUse::NeedsIntro`] names, before it ("توقعات مارس") or after it
+/// ("March forecast"); a month named without a day then makes the horoscope
+/// monthly: "Leo March forecast" is March's.
+pub const FORECAST_INTROS: &[&str] = &[
+    "توقعات",
+    "التوقعات",
+    "تنبؤات",
+    "التنبؤات",
+    "forecast",
+    "forecasts",
+];
 
 /// Words allowed between a day number and its month: "15 من مارس", "15th of March".
 pub const DAY_MONTH_JOINERS: &[&str] = &["من", "of"];

@@ -133,22 +133,82 @@ fn arabic_clitics_are_stripped() {
 
 // ---- numbers ----
 
+/// The (day, month) readings of a numeric date; `None` when it is no date.
+fn readings(text: &str) -> Option<Vec<(u32, u32)>> {
+    match Number::parse(text)? {
+        date @ Number::Date { .. } => Some(date.readings().collect()),
+        Number::Int { .. } => None,
+    }
+}
+
 #[test]
 fn numeric_dates() {
-    let d = |day, month, year| Some(Number::Date { day, month, year });
-    assert_eq!(Number::parse("15/3"), d(15, 3, None));
-    assert_eq!(Number::parse("15-3-2026"), d(15, 3, Some(2026)));
-    assert_eq!(Number::parse("2026-03-15"), d(15, 3, Some(2026)));
-    assert_eq!(Number::parse("15.3.26"), d(15, 3, Some(2026)));
-    assert_eq!(Number::parse("3/15"), d(15, 3, None));
-    assert_eq!(Number::parse("32/1"), None);
-    assert_eq!(Number::parse("15/13"), None);
-    assert_eq!(Number::parse("1/2/3/4"), None);
-    assert_eq!(Number::parse("99999/1"), None);
+    let year = |text| match Number::parse(text) {
+        Some(Number::Date { year, .. }) => year,
+        _ => None,
+    };
+    // Day first, then month first; impossible readings left out.
+    assert_eq!(readings("12/08"), Some(vec![(12, 8), (8, 12)]));
+    assert_eq!(readings("12-08"), Some(vec![(12, 8), (8, 12)]));
+    assert_eq!(readings("12.08"), Some(vec![(12, 8), (8, 12)]));
+    assert_eq!(readings(&normalize("١٢/٠٨")), Some(vec![(12, 8), (8, 12)]));
+    assert_eq!(readings("15/3"), Some(vec![(15, 3)]));
+    assert_eq!(readings("3/15"), Some(vec![(15, 3)]));
+    assert_eq!(readings("15-3-2026"), Some(vec![(15, 3)]));
+    assert_eq!(year("15-3-2026"), Some(2026));
+    assert_eq!(readings("5/6/2026"), Some(vec![(5, 6), (6, 5)]));
+    // Year first is year, month, day only.
+    assert_eq!(readings("2026-03-04"), Some(vec![(4, 3)]));
+    assert_eq!(year("2026-03-04"), Some(2026));
+    assert_eq!(readings("15.3.26"), Some(vec![(15, 3)]));
+    assert_eq!(year("15.3.26"), Some(2026));
+    // 31/2 is a day and a month, though no date: left to the calendar.
+    assert_eq!(readings("31/2"), Some(vec![(31, 2)]));
+    assert_eq!(readings("32/1"), None);
+    assert_eq!(readings("15/13"), None);
+    assert_eq!(readings("13/13"), None);
+    assert_eq!(readings("0/5"), None);
+    assert_eq!(readings("1/2/3/4"), None);
+    assert_eq!(readings("99999/1"), None);
     assert_eq!(Number::parse("15th").and_then(Number::day), Some(15));
     assert_eq!(Number::parse("2026").and_then(Number::year), Some(2026));
     assert_eq!(Number::parse("2026").and_then(Number::day), None);
     assert_eq!(Number::parse("9pm"), None);
+}
+
+#[test]
+fn numeric_dates_take_the_reading_nearest_the_post() {
+    let d = |text: &str, posted: NaiveDate| {
+        let number = Number::parse(text).unwrap();
+        let year = match number {
+            Number::Date { year, .. } => year,
+            Number::Int { .. } => None,
+        };
+        nearest_date(number.readings(), year, posted)
+    };
+    // 12/08 is 12 August near August, 8 December near December.
+    assert_eq!(d("12/08", date(2026, 8, 10)), Some(date(2026, 8, 12)));
+    assert_eq!(d("12/08", date(2026, 12, 7)), Some(date(2026, 12, 8)));
+    assert_eq!(d("12-08", date(2026, 12, 7)), Some(date(2026, 12, 8)));
+    assert_eq!(d("12.08", date(2026, 8, 11)), Some(date(2026, 8, 12)));
+    // And in January, last December's 8th.
+    assert_eq!(d("12/08", date(2027, 1, 3)), Some(date(2026, 12, 8)));
+    // Across the year end, both ways.
+    assert_eq!(d("01/01", date(2026, 12, 31)), Some(date(2027, 1, 1)));
+    assert_eq!(d("31/12", date(2027, 1, 1)), Some(date(2026, 12, 31)));
+    assert_eq!(d("12/31", date(2027, 1, 1)), Some(date(2026, 12, 31)));
+    assert_eq!(d("1/12", date(2026, 12, 31)), Some(date(2027, 1, 12)));
+    // With the year written, only that year.
+    assert_eq!(d("05/06/2026", date(2026, 5, 8)), Some(date(2026, 5, 6)));
+    assert_eq!(d("05/06/2026", date(2026, 6, 3)), Some(date(2026, 6, 5)));
+    assert_eq!(d("2026-04-03", date(2026, 3, 10)), Some(date(2026, 4, 3)));
+    // Equally near on either side: the later day.
+    assert_eq!(d("5/6", date(2026, 5, 21)), Some(date(2026, 6, 5)));
+    // No valid reading, no date.
+    assert_eq!(d("31/2", date(2026, 3, 10)), None);
+    assert_eq!(d("30/2", date(2028, 2, 28)), None);
+    // 29 February only in a leap year, the nearest.
+    assert_eq!(d("29/2", date(2028, 3, 1)), Some(date(2028, 2, 29)));
 }
 
 // ---- time zones ----
@@ -240,7 +300,7 @@ fn monthly_rolls_into_next_year() {
 
 #[test]
 fn daily_date_without_year_takes_the_nearest_year() {
-    let c = at("حظك اليوم برج الحمل ٣١ ديسمبر", utc(2026, 1, 2, 8, 0));
+    let c = at("حظك اليوم برج الحمل ٣١ ديسمبر", utc(2026, 1, 1, 8, 0));
     assert_eq!(c.ref_date, Some(date(2025, 12, 31)));
     let c = at("حظك اليوم برج الحمل 2 يناير", utc(2025, 12, 31, 10, 0));
     assert_eq!(c.ref_date, Some(date(2026, 1, 2)));
@@ -250,6 +310,155 @@ fn daily_date_without_year_takes_the_nearest_year() {
     // An impossible date is ignored.
     let c = at("برج الحمل 31/2", utc(2026, 3, 10, 10, 0));
     assert_eq!(c.ref_date, Some(date(2026, 3, 10)));
+}
+
+#[test]
+fn numeric_dates_in_captions_are_read_nearest_the_post() {
+    let c = at("حظك اليوم برج الحمل 12/08", utc(2026, 8, 10, 10, 0));
+    assert_eq!(c.ref_date, Some(date(2026, 8, 12)));
+    let c = at("Aries horoscope 12/08", utc(2026, 12, 7, 10, 0));
+    assert_eq!(c.ref_date, Some(date(2026, 12, 8)));
+    let c = at("برج الحمل ١٢.٠٨", utc(2026, 12, 7, 10, 0));
+    assert_eq!(c.ref_date, Some(date(2026, 12, 8)));
+    // Cairo, 31 December 2026 noon: 01/01 is tomorrow.
+    let c = at("برج الحمل 01/01", utc(2026, 12, 31, 10, 0));
+    assert_eq!(c.ref_date, Some(date(2027, 1, 1)));
+    // 1 January 2027 noon: 31/12 is the day before the post, still allowed.
+    let c = at("برج الحمل 31/12", utc(2027, 1, 1, 10, 0));
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Daily),
+            Some(Sign::Aries),
+            Some(date(2026, 12, 31))
+        )
+    );
+    // 23:30 UTC on 31 December is already 1 January in Cairo.
+    let c = at("برج الحمل 01/01", utc(2026, 12, 31, 23, 30));
+    assert_eq!(c.ref_date, Some(date(2027, 1, 1)));
+    let c = at("برج الحمل 02/01", utc(2026, 12, 31, 23, 30));
+    assert_eq!(c.ref_date, Some(date(2027, 1, 2)));
+}
+
+#[test]
+fn a_daily_is_never_dated_before_the_day_before_its_post() {
+    let posted = utc(2026, 3, 10, 10, 0);
+    // The day before: kept.
+    assert_eq!(at("برج الحمل 9/3", posted).ref_date, Some(date(2026, 3, 9)));
+    // Three days before: left for the monitor, the sign and scope kept.
+    let c = at("حظك اليوم برج الحمل 7/3", posted);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (Some(Scope::Daily), Some(Sign::Aries), None)
+    );
+    // Not replaced by the tomorrow word either.
+    assert_eq!(at("برج الحمل بكرة ٧/٣", posted).ref_date, None);
+    assert_eq!(at("Aries horoscope March 7", posted).ref_date, None);
+    assert_eq!(at("Aries horoscope 7-3-2026", posted).ref_date, None);
+    assert_eq!(at("Aries horoscope 2025-03-11", posted).ref_date, None);
+    // The day before is the local one: 22:30 UTC on the 10th is the 11th
+    // in Cairo, so the 9th is two days back.
+    assert_eq!(at("برج الحمل 9/3", utc(2026, 3, 10, 22, 30)).ref_date, None);
+    assert_eq!(
+        at("برج الحمل 10/3", utc(2026, 3, 10, 22, 30)).ref_date,
+        Some(date(2026, 3, 10))
+    );
+    // 31 December read on 2 January is two days back.
+    let c = at("حظك اليوم برج الحمل ٣١ ديسمبر", utc(2026, 1, 2, 8, 0));
+    assert_eq!((c.scope, c.ref_date), (Some(Scope::Daily), None));
+    // A monthly horoscope keeps a month already begun.
+    let c = at("توقعات برج الحمل الشهرية 1/3", posted);
+    assert_eq!(
+        (c.scope, c.ref_date),
+        (Some(Scope::Monthly), Some(date(2026, 3, 1)))
+    );
+}
+
+#[test]
+fn forecast_words() {
+    let december = utc(2026, 12, 10, 10, 0);
+    let c = at("Aries forecast for January", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Aries),
+            Some(date(2027, 1, 1))
+        )
+    );
+    let c = at("Leo December forecast", utc(2026, 12, 1, 10, 0));
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Leo),
+            Some(date(2026, 12, 1))
+        )
+    );
+    let c = at("CANCER FORECASTS FEBRUARY", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Cancer),
+            Some(date(2027, 2, 1))
+        )
+    );
+    // A month name that needs an intro takes a forecast word on either side.
+    let c = at("Leo March forecast", december);
+    assert_eq!(
+        (c.scope, c.ref_date),
+        (Some(Scope::Monthly), Some(date(2027, 3, 1)))
+    );
+    let c = at("توقعات مارس برج الحمل", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Aries),
+            Some(date(2027, 3, 1))
+        )
+    );
+    let c = at("تنبؤات الحمل لشهر يناير", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Aries),
+            Some(date(2027, 1, 1))
+        )
+    );
+    let c = at("تَنَبُّؤات الأسد ديسمبر", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Monthly),
+            Some(Sign::Leo),
+            Some(date(2026, 12, 1))
+        )
+    );
+    // Forecast alone lets a sign count, an ambiguous one too: today's.
+    let c = at("Leo forecast", december);
+    assert_eq!(
+        (c.scope, c.zodiac, c.ref_date),
+        (
+            Some(Scope::Daily),
+            Some(Sign::Leo),
+            Some(date(2026, 12, 10))
+        )
+    );
+    let c = at("#leoforecast", december);
+    assert_eq!(c.zodiac, Some(Sign::Leo));
+    // But it does not make a caption a horoscope by itself.
+    assert_eq!(
+        at("weather forecast for January", december),
+        Classification::default()
+    );
+    assert_eq!(at("تنبؤات الطقس", december), Classification::default());
+    assert_eq!(
+        at("Leo Messi forecast", december),
+        Classification::default()
+    );
 }
 
 // ---- the contract in a few lines ----
