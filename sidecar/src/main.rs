@@ -540,6 +540,7 @@ mod tests {
         "LIVEKIT_API_SECRET",
         "SUPABASE_JWT_SECRET",
         "SUPABASE_JWKS_URL",
+        "SUPABASE_JWT_ISSUER",
         "SAMIA_CALL_TOKEN_TTL_SECS",
         "SAMIA_API_CONNECTIONS",
     ];
