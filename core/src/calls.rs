@@ -20,6 +20,13 @@ pub const DEFAULT_JOIN_EARLY: i64 = 10;
 pub const MISSED_AFTER: &str = "calls.missed_after_minutes";
 pub const DEFAULT_MISSED_AFTER: i64 = 10;
 
+/// How far ahead a client may book a call, in days.
+pub const MAX_DAYS_AHEAD: &str = "calls.max_days_ahead";
+pub const DEFAULT_MAX_DAYS_AHEAD: i64 = 60;
+/// How many open bookings (call orders not yet ended) a client may hold.
+pub const MAX_OPEN_BOOKINGS: &str = "calls.max_open_bookings";
+pub const DEFAULT_MAX_OPEN_BOOKINGS: i64 = 3;
+
 /// The reminders sent before a booked call, in minutes before its time.
 pub const REMINDERS: [i64; 2] = [24 * 60, 15];
 

@@ -63,6 +63,34 @@ pub const BUCKETS: [Bucket; 4] = [
     },
 ];
 
+/// The bucket of horoscope audio, written by the sidecar's ingest only.
+pub const HOROSCOPES_BUCKET: &str = "horoscopes";
+
+/// Is `path` a plain object name: segments separated by single `/`, none
+/// empty, `.` or `..`, no leading `/`, no backslash, no control character?
+/// Storage would keep other names, but they read differently to different
+/// tools (a folder check, a download path, a shell), so none is accepted.
+pub fn plain_path(path: &str) -> Result<(), String> {
+    let why = if path.is_empty() {
+        "it is empty"
+    } else if path.starts_with('/') {
+        "it starts with /"
+    } else if path.contains('\\') {
+        "it holds a backslash"
+    } else if path.chars().any(char::is_control) {
+        "it holds a control character"
+    } else if path.split('/').any(str::is_empty) {
+        "it has an empty segment (// or a trailing /)"
+    } else if path.split('/').any(|s| s == "." || s == "..") {
+        "it has a . or .. segment"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{path:?} is not a plain object name: {why}; use names such as <your id>/voice-note.m4a"
+    ))
+}
+
 /// The bucket named `name`, if it is one of the product's.
 pub fn bucket(name: &str) -> Option<&'static Bucket> {
     BUCKETS.iter().find(|b| b.name == name)
@@ -218,6 +246,7 @@ pub fn may_register(
             ),
         }));
     }
+    plain_path(path).map_err(Refusal::Invalid)?;
     let folder = path.split('/').next().unwrap_or("");
     if !folder.eq_ignore_ascii_case(uid) || !path.contains('/') {
         return Err(Refusal::Denied(format!(
@@ -335,6 +364,38 @@ pub fn verdict(kind: Kind, probe: &Probe, limits: Limits) -> Result<(), String> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_plain_object_names_are_accepted() {
+        let me = "10000000-0000-4000-8000-00000000000a";
+        for good in [
+            format!("{me}/voice.m4a"),
+            format!("{me}/2026/12/cup 1.jpg"),
+            format!("{me}/..hidden.m4a"),
+        ] {
+            assert_eq!(plain_path(&good), Ok(()), "{good}");
+        }
+        for bad in [
+            String::new(),
+            format!("/{me}/a.m4a"),
+            format!("{me}//a.m4a"),
+            format!("{me}/a.m4a/"),
+            format!("{me}/../other/a.m4a"),
+            format!("{me}/./a.m4a"),
+            format!("{me}\\a.m4a"),
+            format!("{me}/a\nb.m4a"),
+            format!("{me}/a{}.m4a", '\u{7f}'),
+        ] {
+            assert!(plain_path(&bad).is_err(), "{bad:?}");
+            assert!(
+                matches!(
+                    may_register(AppRole::Client, me, "audio", "order-inputs", &bad, None),
+                    Err(Refusal::Invalid(_))
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
     use super::*;
 
     const UID: &str = "10000000-0000-4000-8000-000000000001";

@@ -139,6 +139,9 @@ pub enum Needs {
     OutputMedia,
     /// `assigned_reader` set to an unblocked reader.
     Reader,
+    /// The call's join window has not opened yet (a client cancelling
+    /// their own booked call frees the slot only ahead of the call).
+    BeforeJoinWindow,
 }
 
 /// One allowed status change.
@@ -179,8 +182,10 @@ pub const TRANSITIONS: &[Transition] = &[
     Transition { from: Assigned, to: Assigned, delivery: Some(Call), who: ADMIN, needs: &[Needs::Reader] },
     Transition { from: Assigned, to: InProgress, delivery: Some(Call), who: &[Who::AssignedReader, Who::System], needs: NOTHING },
     Transition { from: InProgress, to: Delivered, delivery: Some(Call), who: SYSTEM, needs: NOTHING },
-    // Both: the client cancels a new order; an admin cancels anything not final.
+    // Both: the client cancels a new order (and a booked call until its join
+    // window opens); an admin cancels anything not final.
     Transition { from: New, to: Cancelled, delivery: None, who: &[Who::Owner], needs: NOTHING },
+    Transition { from: Assigned, to: Cancelled, delivery: Some(Call), who: &[Who::Owner], needs: &[Needs::BeforeJoinWindow] },
     Transition { from: New, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
     Transition { from: Assigned, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
     Transition { from: InProgress, to: Cancelled, delivery: None, who: ADMIN, needs: &[Needs::Reason] },
@@ -284,6 +289,7 @@ pub fn markdown_table() -> String {
                 Needs::Reason => "status_reason",
                 Needs::OutputMedia => "output_media_id",
                 Needs::Reader => "an unblocked assigned_reader",
+                Needs::BeforeJoinWindow => "before the call's join window opens",
             })
             .collect();
         out.push_str(&format!(
@@ -461,8 +467,14 @@ mod tests {
         );
         assert!(
             check(Assigned, Cancelled, Audio, &owner).is_err(),
-            "only a new order is the client's to cancel"
+            "only a new reading order is the client's to cancel"
         );
+        assert_eq!(
+            check(Assigned, Cancelled, Call, &owner).map(|t| t.needs),
+            Ok(&[Needs::BeforeJoinWindow][..]),
+            "a booked call is the client's to cancel ahead of its window"
+        );
+        assert!(check(InProgress, Cancelled, Call, &owner).is_err());
         assert_eq!(
             check(Delivered, Cancelled, Audio, &admin),
             Err(Refusal::NotAllowed)

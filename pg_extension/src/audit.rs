@@ -18,6 +18,24 @@ pub struct Moderation<'a> {
 thread_local! {
     /// Set while the extension itself writes a record (see [`writing`]).
     static WRITING: Cell<bool> = const { Cell::new(false) };
+    /// The person whose action the current work follows from (see
+    /// [`caused_by`]).
+    static CAUSED_BY: Cell<Option<Caller>> = const { Cell::new(None) };
+}
+
+/// Runs `work`, the consequence of an action `actor` just recorded (a drop
+/// cancelling its order): its audit rows name `actor`, and it writes no
+/// moderation record of its own (the action has one). Restored on the way
+/// out, errors included.
+pub fn caused_by<R>(actor: Caller, work: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Caller>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CAUSED_BY.set(self.0);
+        }
+    }
+    let _restore = Restore(CAUSED_BY.replace(Some(actor)));
+    work()
 }
 
 /// Runs `write` as the extension writing its own records: the only way
@@ -44,8 +62,10 @@ pub fn record(
     meta: serde_json::Value,
     moderation: Option<Moderation<'_>>,
 ) {
+    let cause = CAUSED_BY.get();
+    let caller = cause.as_ref().unwrap_or(caller);
     append(caller, event, entity, entity_id, meta);
-    if let Some(m) = moderation {
+    if let (Some(m), None) = (moderation, cause) {
         let text = PgOid::from(pg_sys::TEXTOID);
         errors::spi(
             writing(|| {
@@ -69,6 +89,7 @@ pub fn append(
     entity_id: &str,
     meta: serde_json::Value,
 ) {
+    let caller = CAUSED_BY.get().unwrap_or(*caller);
     let role = caller.actor.role_name();
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(

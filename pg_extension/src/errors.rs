@@ -17,6 +17,18 @@ pub fn invalid_value(message: impl Into<String>, hint: Option<&str>) -> ! {
     )
 }
 
+/// The value of a required argument, or `22023` naming it: functions the
+/// API roles call take every argument as nullable, so a NULL is a clear
+/// error rather than an internal one.
+pub fn required<T>(value: Option<T>, argument: &str) -> T {
+    value.unwrap_or_else(|| {
+        invalid_value(
+            format!("{argument} is required, and was null"),
+            Some("give a value for every argument the function needs"),
+        )
+    })
+}
+
 /// Raises `23514 check_violation`: the change is not allowed in this state.
 pub fn not_allowed(message: impl Into<String>, hint: &str) -> ! {
     raise(

@@ -292,7 +292,13 @@ fn post_status(post: i64) -> String {
 /// A monitor's classification of a post: scope, sign and date.
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn classify_post(post_id: i64, scope: Option<&str>, zodiac: Option<&str>, ref_date: Option<Date>) {
+fn classify_post(
+    post_id: Option<i64>,
+    scope: Option<&str>,
+    zodiac: Option<&str>,
+    ref_date: Option<Date>,
+) {
+    let post_id = errors::required(post_id, "post_id");
     let caller = reviewer("classify posts");
     let status = post_status(post_id);
     let scope = scope
@@ -349,7 +355,8 @@ fn classify_post(post_id: i64, scope: Option<&str>, zodiac: Option<&str>, ref_da
 /// A monitor marks a post as not a horoscope.
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn ignore_post(post_id: i64, reason: Option<&str>) {
+fn ignore_post(post_id: Option<i64>, reason: Option<&str>) {
+    let post_id = errors::required(post_id, "post_id");
     let caller = reviewer("ignore posts");
     let status = post_status(post_id);
     let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
@@ -382,7 +389,9 @@ fn ignore_post(post_id: i64, reason: Option<&str>) {
 /// post; the sidecar extracts the audio from it (job `tiktok.audio`).
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn attach_post_media(post_id: i64, media_id: i64) {
+fn attach_post_media(post_id: Option<i64>, media_id: Option<i64>) {
+    let post_id = errors::required(post_id, "post_id");
+    let media_id = errors::required(media_id, "media_id");
     let caller = reviewer("attach files to posts");
     let status = post_status(post_id);
     if !matches!(
@@ -683,6 +692,35 @@ pub fn check_publishable(id: i64, key: (&str, &str, Date), audio: Option<i64>) {
 
 const HOROSCOPES: &str = "public.horoscopes";
 
+/// A horoscope's audio set or changed through the API: never while it is
+/// published (its audio is pinned like the file itself, 23514), and only a
+/// file of the `horoscopes` bucket, which the ingest writes (22023): any
+/// other file, a client's voice note say, would be shown to everyone once
+/// published.
+fn audio_rules(id: i64, published: bool, audio: Option<i64>) {
+    if published {
+        errors::not_allowed(
+            format!("horoscope {id} is published: its audio is pinned"),
+            "unpublish it first (reject it), or publish another draft",
+        );
+    }
+    let Some(audio) = audio else { return };
+    let bucket = errors::spi(
+        plans::value::<String>(
+            "select bucket from public.media_assets where id = $1",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[audio.into()],
+        ),
+        "reading the horoscope's audio",
+    );
+    if bucket.as_deref() != Some(samia_core::media::HOROSCOPES_BUCKET) {
+        errors::invalid_value(
+            format!("media {audio} is not a file of the horoscopes bucket"),
+            Some("a horoscope's audio is the ingested file in the horoscopes bucket"),
+        );
+    }
+}
+
 /// BEFORE INSERT OR UPDATE ON public.horoscopes: publishing (setting
 /// `approved_at`), unpublishing and rejecting (setting `rejected_reason`)
 /// are staff actions, recorded with the real reviewer whatever the client
@@ -728,10 +766,21 @@ fn horoscopes_authority<'a>(
     if was_rejected && reason != old_reason {
         set(&mut new, HOROSCOPES, "rejected_reason", old_reason);
     }
+    let caller = Caller::current();
+    let audio_now = get::<i64>(&new, HOROSCOPES, "audio_media_id");
+    let audio_before: Option<i64> = old
+        .as_ref()
+        .and_then(|o| get_old(o, HOROSCOPES, "audio_media_id"));
+    if !caller.actor.is_system() && (old.is_none() || audio_now != audio_before) {
+        audio_rules(
+            get::<i64>(&new, HOROSCOPES, "id").unwrap_or_default(),
+            was && is,
+            audio_now,
+        );
+    }
     if was == is && !rejecting {
         return Ok(Some(new));
     }
-    let caller = Caller::current();
     if !caller.actor.active_role().is_some_and(|r| r.is_staff()) {
         errors::denied(
             "only monitors, admins and superadmins publish, unpublish or reject horoscopes",

@@ -238,6 +238,10 @@ fn storage_object_pinned<'a>(
         errors::misconfigured("storage_object_pinned must run BEFORE UPDATE OR DELETE FOR EACH ROW")
     };
     let deleting = trigger.new().is_none();
+    let system = Caller::current().actor.is_system();
+    if let (Some(new), false) = (trigger.new(), system) {
+        through_the_api(&old, &new);
+    }
     if let Some((bucket, name)) = object_key(&old) {
         let changes = match trigger.new() {
             None => true,
@@ -249,7 +253,7 @@ fn storage_object_pinned<'a>(
                         != get_old::<pgrx::JsonB>(&old, OBJECTS, "metadata").map(|m| m.0)
             }
         };
-        if changes && !Caller::current().actor.is_system() {
+        if changes && !system {
             if let Some(what) = media_of(&bucket, &name).and_then(pinned_by) {
                 errors::not_allowed(
                     format!(
@@ -267,6 +271,51 @@ fn storage_object_pinned<'a>(
     }
     // The row to go ahead with: NEW for an update, OLD for a delete.
     Ok(Some(trigger.new().unwrap_or(old)))
+}
+
+/// An object changed through the API (Storage's move, update or upsert as
+/// the user or the service key): it never changes bucket, and a registered
+/// file replaced by a larger one still fits its owner's storage quota.
+fn through_the_api(
+    old: &PgHeapTuple<'_, AllocatedByPostgres>,
+    new: &PgHeapTuple<'_, AllocatedByPostgres>,
+) {
+    let Some((bucket, name)) = object_key(old) else {
+        return;
+    };
+    let new_bucket = get_old::<String>(new, OBJECTS, "bucket_id");
+    if new_bucket.as_deref() != Some(bucket.as_str()) {
+        errors::denied_with_hint(
+            format!(
+                "{bucket}/{name} cannot move to bucket {}: objects never change bucket",
+                new_bucket.unwrap_or_default()
+            ),
+            "upload the file into the other bucket instead",
+        );
+    }
+    let size = |row: &PgHeapTuple<'_, AllocatedByPostgres>| {
+        get_old::<pgrx::JsonB>(row, OBJECTS, "metadata")
+            .and_then(|m| m.0.get("size").and_then(serde_json::Value::as_i64))
+            .unwrap_or(0)
+    };
+    let grows = size(new) - size(old);
+    if grows <= 0 {
+        return;
+    }
+    let Some(media_id) = media_of(&bucket, &name) else {
+        return;
+    };
+    let owner = errors::spi(
+        plans::value::<pgrx::Uuid>(
+            "select owner_id from public.media_assets where id = $1 and status <> 'invalid'",
+            &[PgOid::from(pg_sys::INT8OID)],
+            &[media_id.into()],
+        ),
+        "reading the file's owner",
+    );
+    if let Some(owner) = owner {
+        check_quota(owner, grows);
+    }
 }
 
 /// AFTER UPDATE OR DELETE ON storage.objects: the media row follows its
@@ -465,4 +514,11 @@ pub fn answer_ready(media_id: i64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Is `name` a plain object name (`samia_core::media::plain_path`)? The
+/// upload policies on `storage.objects` accept no other.
+#[pg_extern(immutable, parallel_safe)]
+fn is_plain_path(name: Option<&str>) -> bool {
+    name.is_some_and(|n| media::plain_path(n).is_ok())
 }

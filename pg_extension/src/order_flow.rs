@@ -188,7 +188,19 @@ fn orders_authority<'a>(
     let column = StatusColumn::of(trigger);
     let data = trigger.trigger_data();
     match trigger.old() {
-        None => on_insert(&caller, &mut new, column.read(data.tg_trigtuple)),
+        None => {
+            // Only clients place orders, whatever the path (a table insert,
+            // `book_call`, another RPC): staff work on the orders clients place.
+            if let Actor::User { role, .. } = caller.actor {
+                if role != AppRole::Client {
+                    errors::denied_with_hint(
+                        format!("only clients place orders, not a {}", role.code()),
+                        "sign in with a client account to order a reading or book a call",
+                    );
+                }
+            }
+            on_insert(&caller, &mut new, column.read(data.tg_trigtuple))
+        }
         Some(old) => {
             let (from, to) = (
                 column.read(data.tg_trigtuple),
@@ -283,6 +295,9 @@ fn on_insert(caller: &Caller, new: &mut Row<'_>, status: Status) {
     }
     let scheduled = get::<TimestampWithTimeZone>(new, ORDERS, "scheduled_at");
     check_schedule(&service, scheduled, None);
+    if service.delivery == Delivery::Call && caller.uid.is_some() {
+        crate::calls::check_limits(get::<pgrx::Uuid>(new, ORDERS, "user_id"), scheduled, true);
+    }
     if let Some(media) = get::<i64>(new, ORDERS, "input_media_id") {
         let owner = get::<pgrx::Uuid>(new, ORDERS, "user_id");
         if media_owner(media) != owner.map(Some) {
@@ -396,6 +411,7 @@ fn on_update(
                     Some("set assigned_reader together with status"),
                 ),
                 Needs::Reader => needs_reader = true,
+                Needs::BeforeJoinWindow => crate::calls::before_join_window(id),
                 _ => {}
             }
         }
@@ -513,6 +529,9 @@ fn on_update(
     }
     if scheduled != was_scheduled {
         check_schedule(&service, scheduled, Some(id));
+        if service.delivery == Delivery::Call && standing.is(order_flow::Who::Owner) {
+            crate::calls::check_limits(owner, scheduled, false);
+        }
     }
     if service.delivery == Delivery::Call {
         match (to, new_reader.or(old_reader), scheduled) {

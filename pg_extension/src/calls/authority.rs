@@ -85,14 +85,45 @@ fn calls_authority<'a>(
     }
     DROPPING.set(order);
     let _done = Done;
+    // The order's cancellation follows from the drop: audited with the
+    // monitor as actor, and no second moderation record.
     caller::as_system(|| {
-        move_order(
-            order,
-            "cancelled",
-            Some(&format!("call dropped by a monitor: {reason}")),
-        )
+        crate::audit::caused_by(me, || {
+            move_order(
+                order,
+                "cancelled",
+                Some(&format!("call dropped by a monitor: {reason}")),
+            )
+        })
     });
     Ok(Some(new))
+}
+
+/// BEFORE INSERT OR DELETE ON public.calls: a call row is made only by a
+/// booking or an assignment (the order trigger, as `system`) and is never
+/// deleted through the API: a row planted by another role would hold a
+/// reader's calendar.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."calls_rows_authority"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'calls_rows_authority_wrapper';
+"#)]
+fn calls_rows_authority<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {
+    if !Caller::current().actor.is_system() {
+        match trigger.new() {
+            Some(_) => errors::denied_with_hint(
+                "a call is booked with book_call, or by assigning its order, never inserted",
+                "use rpc('book_call') as the client, or assign the call order as an admin",
+            ),
+            None => errors::denied_with_hint(
+                "calls are never deleted: a booked call ends by cancelling its order",
+                "cancel the order, or drop the call (monitors)",
+            ),
+        }
+    }
+    Ok(trigger.new().or(trigger.old()))
 }
 
 /// AFTER UPDATE OF is_blocked ON public.profiles: a party blocked during a

@@ -97,6 +97,11 @@ fn is_time_zone(name: &str) -> bool {
 #[search_path(pg_catalog, pg_temp)]
 fn is_active_reader(id: Option<pgrx::Uuid>) -> bool {
     let Some(id) = id else { return false };
+    // Only signed-in users book readers: nobody else learns a profile's
+    // role or block state from this.
+    if Caller::current().uid.is_none() {
+        return false;
+    }
     caller::profile_standing(id)
         .is_some_and(|(role, blocked)| AppRole::from_id(role) == Some(AppRole::Reader) && !blocked)
 }
@@ -123,6 +128,72 @@ pub(super) fn service_minutes(service_code: &str) -> (i64, i64) {
         .filter(|m| *m >= duration)
         .unwrap_or(duration * 2);
     (duration, max)
+}
+
+/// The booking limits of `app_config` for a client placing (`placing`) or
+/// moving a call order to `scheduled`: how far ahead, and how many open
+/// bookings at once (23514 naming the limit).
+pub fn check_limits(
+    client: Option<pgrx::Uuid>,
+    scheduled: Option<TimestampWithTimeZone>,
+    placing: bool,
+) {
+    let days = config::number(rules::MAX_DAYS_AHEAD, rules::DEFAULT_MAX_DAYS_AHEAD).max(0);
+    if let Some(at) = scheduled {
+        let latest = utc(crate::rows::now()) + chrono::Duration::days(days);
+        if utc(at) > latest {
+            errors::not_allowed(
+                format!(
+                    "a call can be booked at most {days} days ahead (calls.max_days_ahead), not for {}",
+                    rfc3339(utc(at))
+                ),
+                "choose an earlier time",
+            );
+        }
+    }
+    let (true, Some(client)) = (placing, client) else {
+        return;
+    };
+    let most = config::number(rules::MAX_OPEN_BOOKINGS, rules::DEFAULT_MAX_OPEN_BOOKINGS).max(0);
+    let open = row(
+        "select to_jsonb(count(*)) from public.orders o join public.services s on s.id = o.service_id
+          where o.user_id = $1 and s.delivery = 'call' and o.status in ('new', 'assigned', 'in_progress')",
+        &[client.into()],
+        "counting the client's open bookings",
+    )
+    .and_then(|v| v.as_i64())
+    .unwrap_or_default();
+    if open >= most {
+        errors::not_allowed(
+            format!("a client may hold at most {most} open bookings (calls.max_open_bookings); you hold {open}"),
+            "wait until a booked call has ended, or cancel one",
+        );
+    }
+}
+
+/// A client cancels their own booked call only until its join window
+/// opens (23514 afterwards): from then on the reader is waiting for them.
+pub fn before_join_window(order: i64) {
+    let Some(start) = row(
+        "select jsonb_build_object('start', planned_start) from public.calls
+          where order_id = $1 and ended_at is null",
+        &[order.into()],
+        "reading the booked call",
+    )
+    .and_then(|v| time_of(&v, "start")) else {
+        return;
+    };
+    let early = minutes(rules::JOIN_EARLY, rules::DEFAULT_JOIN_EARLY);
+    let opens = start - chrono::Duration::minutes(early);
+    if utc(crate::rows::now()) >= opens {
+        errors::not_allowed(
+            format!(
+                "the call of order {order} can be joined since {}: it is too late to cancel it yourself",
+                rfc3339(opens)
+            ),
+            "join the call, or ask an admin to cancel it",
+        );
+    }
 }
 
 fn reader_windows(reader: pgrx::Uuid) -> Vec<Window> {
@@ -248,9 +319,10 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
             "choose a time outside that booking",
         );
     }
-    let moved = caller::as_system(|| {
+    let booked = caller::as_system(|| {
         row(
-            "with before as (select planned_start from public.calls where order_id = $1)
+            "with before as (select planned_start, immediate, reader_id from public.calls
+                              where order_id = $1 and ended_at is null)
              insert into public.calls as c
                     (order_id, reader_id, slot, planned_start, planned_end, time_zone, immediate, provider)
              values ($1, $2, tstzrange($3::timestamptz, $4::timestamptz), $5::timestamptz,
@@ -260,8 +332,11 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
                     planned_start = excluded.planned_start, planned_end = excluded.planned_end,
                     time_zone = coalesce(excluded.time_zone, c.time_zone),
                     immediate = excluded.immediate
-             returning to_jsonb((select b.planned_start from before b)
-                                 is distinct from c.planned_start)",
+             returning jsonb_build_object(
+                         'moved', (select b.planned_start from before b) is distinct from c.planned_start,
+                         'was_booked', exists (select from before),
+                         'was_immediate', coalesce((select b.immediate from before b), false),
+                         'was_reader', (select b.reader_id from before b))",
             &[
                 order.into(),
                 reader.into(),
@@ -275,10 +350,36 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
             "booking the call",
         )
     });
-    if moved != Some(Value::Bool(true)) {
+    let booked = booked.unwrap_or(Value::Null);
+    if booked["moved"] != Value::Bool(true) {
         return;
     }
+    if booked["was_booked"] == Value::Bool(true) {
+        retire(order);
+        // A call now moved to a later time (or to another reader) no longer
+        // keeps its first reader busy.
+        let was_reader = text_of(&booked, "was_reader");
+        if booked["was_immediate"] == Value::Bool(true)
+            && (!immediate || was_reader.as_deref() != Some(&reader.to_string()))
+        {
+            free_reader(was_reader);
+        }
+    }
     announce(order, reader, start, immediate);
+}
+
+/// A booking moved: what was queued for its old time (the reminders and the
+/// missed-call check) is cancelled, so none of it acts on the new time.
+fn retire(order: i64) {
+    exec(
+        "update ops.jobs set status = 'cancelled', finished_at = now(), updated_at = now(),
+                last_error = 'the booking moved'
+          where kind in ('call.remind', 'call.deadline') and status = 'queued'
+            and (payload ->> 'order_id')::bigint = $1
+            and (kind = 'call.remind' or payload ->> 'check' = 'missed')",
+        &[order.into()],
+        "retiring the jobs of the old time",
+    );
 }
 
 /// The booking's notifications and the jobs it sets off.
@@ -432,11 +533,13 @@ pub(super) fn free_reader(reader: Option<String>) {
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn book_call(
-    service_code: &str,
-    reader: pgrx::Uuid,
+    service_code: Option<&str>,
+    reader: Option<pgrx::Uuid>,
     starts_at: Option<TimestampWithTimeZone>,
     time_zone: Option<&str>,
 ) -> i64 {
+    let service_code = errors::required(service_code, "service_code");
+    let reader = errors::required(reader, "reader_id");
     let me = Caller::current();
     let Some(uid) = me.uid else {
         errors::denied("calls are booked by signed-in clients")
@@ -509,7 +612,8 @@ fn book_call(
 /// "hidden"}`: the client and the reader join as parties, staff hidden.
 #[pg_extern(volatile)]
 #[search_path(pg_catalog, pg_temp)]
-fn call_join(order_id: i64) -> pgrx::JsonB {
+fn call_join(order_id: Option<i64>) -> pgrx::JsonB {
+    let order_id = errors::required(order_id, "order_id");
     let me = Caller::current();
     let (uid, role) = match me.actor {
         Actor::User { blocked: true, .. } => {
