@@ -82,6 +82,9 @@ impl Stack {
     ) -> Result<Sidecar> {
         let mut env: Vec<(String, String)> = livekit.env();
         env.push(("SUPABASE_JWT_SECRET".into(), JWT_SECRET.into()));
+        // Tokens as long-lived as the sidecar allows: the call's window is
+        // what must bound them.
+        env.push(("SAMIA_CALL_TOKEN_TTL_SECS".into(), "86400".into()));
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         Sidecar::start_on(listen, db_url, twilio, &env)
     }
@@ -815,6 +818,57 @@ async fn a_call_past_the_services_longest_is_ended() -> Result<()> {
         .await?
         .get(0);
     assert!(reason.contains("longest, 60 minutes"), "{reason}");
+    until_room_empty(&stack, order).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_join_token_ends_with_the_calls_window() -> Result<()> {
+    let (db, system) = people().await?;
+    let mut api = db.system().await?;
+    let stack = Stack::start(&db)?;
+    // A call now: direct_call lasts 30 minutes, joinable 10 more.
+    let order = book(&mut api, "null").await?;
+    let (status, grant) = stack.join(order, CLIENT).await?;
+    ensure!(status == 200, "{status} {grant}");
+    let within: bool = system
+        .query_one(
+            "select $1::text::timestamptz <= c.planned_end + interval '10 minutes'
+                    and $1::text::timestamptz > now() + interval '30 minutes'
+               from public.calls c where c.order_id = $2",
+            &[&grant["expires_at"].as_str().unwrap_or_default(), &order],
+        )
+        .await?
+        .get(0);
+    assert!(within, "the token expires at {}", grant["expires_at"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_kept_after_a_drop_opens_no_room() -> Result<()> {
+    let (db, _system) = people().await?;
+    let mut api = db.system().await?;
+    let stack = Stack::start(&db)?;
+    let order = book(&mut api, "null").await?;
+    let (status, grant) = stack.join(order, CLIENT).await?;
+    ensure!(status == 200, "{status} {grant}");
+    request(
+        &mut api,
+        Caller::User(MONITOR),
+        &format!("select * from public.drop_call({order}, 'abusive language')"),
+    )
+    .await?;
+    // No new token after the drop...
+    let (status, _) = stack.join(order, CLIENT).await?;
+    assert_eq!(status, 409);
+    // ...and the one kept from before starts a room that is closed at once.
+    let room = grant["room"].as_str().unwrap_or_default();
+    let token = grant["token"].as_str().unwrap_or_default();
+    let (status, body) = stack.livekit.join(room, token).await?;
+    ensure!(
+        status == 200,
+        "the fake refused the kept token: {status} {body}"
+    );
     until_room_empty(&stack, order).await?;
     Ok(())
 }

@@ -94,6 +94,11 @@ fn livekit_event(
         return "ignored: not a call room".into();
     };
     let Some(call) = call_row(order) else {
+        if event == "room_started" {
+            // A room for no call at all: nobody should be in it.
+            delete_room(order);
+            return "room of no call: closing it".into();
+        }
         return "ignored: no such call".into();
     };
     let over = !call["ended_at"].is_null();
@@ -103,6 +108,13 @@ fn livekit_event(
         _ => None,
     };
     match event {
+        // A token minted before a drop, a block or the call's end must not
+        // bring anyone back together: a room started, or joined, for a call
+        // that has ended is closed at once.
+        "room_started" | "participant_joined" if over => {
+            delete_room(order);
+            "the call is over: closing its room".into()
+        }
         "room_started" => {
             exec(
                 "update public.calls set provider = 'livekit', provider_ref = coalesce($2, provider_ref)
@@ -112,7 +124,6 @@ fn livekit_event(
             );
             "room started".into()
         }
-        "participant_joined" if over => "ignored: the call is over".into(),
         "participant_joined" => match party {
             None => {
                 record(

@@ -631,7 +631,8 @@ fn call_join(order_id: Option<i64>) -> pgrx::JsonB {
             "select jsonb_build_object('client', o.user_id, 'reader', o.assigned_reader,
                       'status', o.status, 'call', c.order_id is not null,
                       'start', c.planned_start, 'end', c.planned_end,
-                      'started_at', c.started_at, 'ended_at', c.ended_at)
+                      'started_at', c.started_at, 'ended_at', c.ended_at,
+                      'code', (select s.code from public.services s where s.id = o.service_id))
                from public.orders o left join public.calls c on c.order_id = o.id
               where o.id = $1",
             &[pgrx::PgOid::from(pg_sys::INT8OID)],
@@ -678,6 +679,14 @@ fn call_join(order_id: Option<i64>) -> pgrx::JsonB {
     );
     let now = utc(crate::rows::now());
     let live = !v["started_at"].is_null();
+    // A live call stays joinable until the service's longest call ends it.
+    let closes = match time_of(&v, "started_at") {
+        Some(started) => {
+            let (_, longest) = service_minutes(&text_of(&v, "code").unwrap_or_default());
+            closes.max(started + chrono::Duration::minutes(longest))
+        }
+        None => closes,
+    };
     if !live && (now < opens || now > closes) {
         errors::not_now(
             format!(

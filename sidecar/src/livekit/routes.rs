@@ -132,9 +132,20 @@ async fn join(
     } else {
         Grants::participant()
     };
+    let Some(ttl) = window_ttl(
+        calls.token_ttl,
+        decision["closes_at"].as_str(),
+        SystemTime::now(),
+    ) else {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "outside_window",
+            "the call's window has closed",
+        ));
+    };
     let (token, expires) = calls
         .livekit
-        .access_token(&user.user, None, room, grants, calls.token_ttl)
+        .access_token(&user.user, None, room, grants, ttl)
         .map_err(|e| unavailable("cannot mint the call token", e))?;
     tracing::info!(
         order,
@@ -151,6 +162,22 @@ async fn join(
         "expires_at": rfc3339(expires),
         "role": decision["role"],
     })))
+}
+
+/// How long a join token may admit its holder: `longest`, but never past
+/// `closes_at` (the end of the call's window, RFC 3339), so a token kept
+/// after a drop, a block or the call's end opens nothing. `None` when the
+/// window has closed (or its end is unreadable).
+fn window_ttl(longest: Duration, closes_at: Option<&str>, now: SystemTime) -> Option<Duration> {
+    let closes =
+        time::OffsetDateTime::parse(closes_at?, &time::format_description::well_known::Rfc3339)
+            .ok()?;
+    let closes = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(
+        u64::try_from(closes.unix_timestamp()).ok()?,
+    ))?;
+    let left = closes.duration_since(now).ok()?;
+    let ttl = longest.min(Duration::from_secs(left.as_secs()));
+    (ttl.as_secs() > 0).then_some(ttl)
 }
 
 fn rfc3339(at: SystemTime) -> String {
@@ -220,7 +247,27 @@ async fn livekit_webhook(
 
 #[cfg(test)]
 mod tests {
-    use super::join_script;
+    use super::{join_script, window_ttl};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn a_join_token_never_outlives_the_calls_window() {
+        // 2026-12-07T12:00:00Z.
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_644_800);
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            window_ttl(hour, Some("2026-12-07T12:10:00Z"), now),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            window_ttl(hour, Some("2026-12-07T14:00:00.000000Z"), now),
+            Some(hour)
+        );
+        assert_eq!(window_ttl(hour, Some("2026-12-07T12:00:00Z"), now), None);
+        assert_eq!(window_ttl(hour, Some("2026-12-07T11:00:00Z"), now), None);
+        assert_eq!(window_ttl(hour, Some("not a time"), now), None);
+        assert_eq!(window_ttl(hour, None, now), None);
+    }
 
     #[test]
     fn the_join_script_quotes_the_claims_and_refuses_the_tag() {
