@@ -13,14 +13,37 @@ cd "$ROOT"
 
 ensure_deps
 
+# Every throwaway cluster is stopped and removed on the way out, failures
+# included.
+clusters=()
+supabase=${SAMIA_SUPABASE_CLUSTER:-}
+keep_supabase=${supabase:+yes}
+cleanup() {
+  local dir
+  for dir in "${clusters[@]}"; do
+    cluster_stop "$dir"
+    rm -rf "$dir"
+  done
+  if [ -n "$supabase" ]; then
+    cluster_stop "$supabase"
+    [ -n "$keep_supabase" ] || rm -rf "$supabase"
+  fi
+}
+trap cleanup EXIT
+
 log "cargo fmt --check"
 cargo fmt --all --check
 
 log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-log "unit tests"
-cargo test --workspace --exclude samia --exclude samia-tests --exclude samia-core
+log "unit tests (the sidecar's database tests on a throwaway cluster)"
+unit=$(mktemp -d /tmp/samia-unit.XXXXXX)
+clusters+=("$unit")
+cluster_start "$unit" "" fsync=off
+SAMIA_TEST_PG_URL=$(cluster_url "$unit" postgres) \
+  cargo test --workspace --exclude samia --exclude samia-tests --exclude samia-core
+cluster_stop "$unit"
 # The chart engine's oracle test prints its table of worst errors per body.
 cargo test -p samia-core -- --nocapture
 
@@ -42,17 +65,7 @@ package_test "$package"
 
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
-supabase=${SAMIA_SUPABASE_CLUSTER:-}
-keep_supabase=${supabase:+yes}
-cleanup() {
-  cluster_stop "$cluster"
-  rm -rf "$cluster"
-  if [ -n "$supabase" ]; then
-    cluster_stop "$supabase"
-    [ -n "$keep_supabase" ] || rm -rf "$supabase"
-  fi
-}
-trap cleanup EXIT
+clusters+=("$cluster")
 cluster_start "$cluster" "" fsync=off max_connections=200
 admin=$(cluster_url "$cluster" postgres)
 psql_in "$admin" -c 'create database samia_template'
