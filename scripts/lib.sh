@@ -10,7 +10,7 @@ SYSTEM_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PG_BIN=${SAMIA_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PG_BIN/pg_config
 PGRX_VERSION=0.18.0
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg openssl pgbouncer)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg openssl pgbouncer faketime)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -19,7 +19,31 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" = 0 ]; }
 as_root() { if is_root; then "$@"; else sudo "$@"; fi; }
 # PostgreSQL refuses to run as root: as root, its programs run as `postgres`.
-as_pg() { if is_root; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# PG_ENV: VAR=value words that its programs get explicitly (runuser need not
+# keep the caller's environment), e.g. a fake clock for a cluster.
+PG_ENV=()
+as_pg() { if is_root; then runuser -u postgres -- env "${PG_ENV[@]}" "$@"; else env "${PG_ENV[@]}" "$@"; fi; }
+
+# libfaketime's preload library (Debian's faketime package), the
+# multithreaded one when the package has it.
+faketime_lib() {
+  local files lib
+  files=$(dpkg-query -L libfaketime 2>/dev/null) || die "libfaketime is not installed: apt-get install faketime"
+  for lib in libfaketimeMT.so.1 libfaketime.so.1; do
+    grep -m1 "/$lib\$" <<<"$files" && return
+  done
+  die "libfaketime's preload library is not among its package's files (dpkg -L libfaketime)"
+}
+
+# Seconds from now to the next $1 (HH:MM:SS) UTC: today's, or tomorrow's
+# once today's has passed.
+seconds_until_utc() {
+  local now at
+  now=$(date -u +%s)
+  at=$(date -u -d "$(date -u -d "@$now" +%F) $1" +%s)
+  [ "$at" -ge "$now" ] || at=$((at + 86400))
+  echo $((at - now))
+}
 
 # Installs the Debian packages, cargo-pgrx and pgrx's configuration, each only
 # when missing, so a second run installs nothing.

@@ -2,7 +2,8 @@
 # `make test`: formatting, lints, unit tests, in-database tests and the
 # integration tests against a throwaway cluster that this script removes,
 # then the suites that matter for access control again on a database built
-# as a self-hosted Supabase one (scripts/supabase.sh).
+# as a self-hosted Supabase one (scripts/supabase.sh), then calls, orders
+# and permissions again on a clock that reads 23:50 UTC (libfaketime).
 #
 # SAMIA_SUPABASE_CLUSTER=DIR keeps the Supabase-shaped cluster in DIR (built
 # once, reused and only stopped afterwards); by default it is throwaway too.
@@ -13,14 +14,37 @@ cd "$ROOT"
 
 ensure_deps
 
+# Every throwaway cluster is stopped and removed on the way out, failures
+# included.
+clusters=()
+supabase=${SAMIA_SUPABASE_CLUSTER:-}
+keep_supabase=${supabase:+yes}
+cleanup() {
+  local dir
+  for dir in "${clusters[@]}"; do
+    cluster_stop "$dir"
+    rm -rf "$dir"
+  done
+  if [ -n "$supabase" ]; then
+    cluster_stop "$supabase"
+    [ -n "$keep_supabase" ] || rm -rf "$supabase"
+  fi
+}
+trap cleanup EXIT
+
 log "cargo fmt --check"
 cargo fmt --all --check
 
 log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-log "unit tests"
-cargo test --workspace --exclude samia --exclude samia-tests --exclude samia-core
+log "unit tests (the sidecar's database tests on a throwaway cluster)"
+unit=$(mktemp -d /tmp/samia-unit.XXXXXX)
+clusters+=("$unit")
+cluster_start "$unit" "" fsync=off
+SAMIA_TEST_PG_URL=$(cluster_url "$unit" postgres) \
+  cargo test --workspace --exclude samia --exclude samia-tests --exclude samia-core
+cluster_stop "$unit"
 # The chart engine's oracle test prints its table of worst errors per body.
 cargo test -p samia-core -- --nocapture
 
@@ -42,17 +66,7 @@ package_test "$package"
 
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
-supabase=${SAMIA_SUPABASE_CLUSTER:-}
-keep_supabase=${supabase:+yes}
-cleanup() {
-  cluster_stop "$cluster"
-  rm -rf "$cluster"
-  if [ -n "$supabase" ]; then
-    cluster_stop "$supabase"
-    [ -n "$keep_supabase" ] || rm -rf "$supabase"
-  fi
-}
-trap cleanup EXIT
+clusters+=("$cluster")
 cluster_start "$cluster" "" fsync=off max_connections=200
 admin=$(cluster_url "$cluster" postgres)
 psql_in "$admin" -c 'create database samia_template'
@@ -68,4 +82,40 @@ supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
 SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
   --test hardening --test storage_rules --test supabase --test calls
+
+log "calls, orders and permissions at 23:50 UTC (libfaketime)"
+# A fresh cluster, its template's migration and the test executables (with
+# the sidecars and fakes they start) all run on one clock that starts at the
+# next 23:50:00 UTC and runs on, so the suites book and join across
+# midnight. Cargo itself never runs on it: libfaketime shifts file times too,
+# which would upset its freshness checks; the executables are built first
+# and run directly, from the package's directory as cargo runs them. The
+# monotonic clock stays real: Rust's timed waits (futex) hand the kernel a
+# deadline read from it, and with a faked reading a 1 s wait never returns.
+late_suites=(--test calls --test orders --test permission_matrix)
+built=$(cargo test -p samia-tests --no-run "${late_suites[@]}" --message-format=json)
+mapfile -t late_tests < <(grep '"kind":\["test"\]' <<<"$built" | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
+[ ${#late_tests[@]} = 3 ] || die "expected 3 test executables for ${late_suites[*]}, found ${#late_tests[@]}"
+offset=$(seconds_until_utc 23:50:00)
+clock=(FAKETIME="+${offset}s" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$(faketime_lib)")
+late=$(mktemp -d /tmp/samia-late.XXXXXX)
+clusters+=("$late")
+PG_ENV=("${clock[@]}")
+cluster_start "$late" "" fsync=off max_connections=200
+PG_ENV=()
+admin=$(cluster_url "$late" postgres)
+at=$(psql_in "$admin" -Atc "select to_char(now() at time zone 'utc', 'HH24:MI')")
+case $at in
+  23:5?) log "the cluster's clock reads $at UTC (${offset}s ahead)" ;;
+  *) die "the cluster's clock reads $at UTC, not 23:5x: libfaketime did not take" ;;
+esac
+psql_in "$admin" -c 'create database samia_template'
+env "${clock[@]}" DATABASE_URL="$(cluster_url "$late" samia_template)" target/debug/samia migrate up >/dev/null
+failed=()
+for t in "${late_tests[@]}"; do
+  (cd "$ROOT/tests" && env "${clock[@]}" SAMIA_TEST_ADMIN_URL="$admin" SAMIA_BIN="$ROOT/target/debug/samia" "$t") \
+    || failed+=("$(basename "$t")")
+done
+cluster_stop "$late"
+[ ${#failed[@]} = 0 ] || die "at 23:50 UTC these suites failed: ${failed[*]}"
 log "all tests passed"

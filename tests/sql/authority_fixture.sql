@@ -46,10 +46,12 @@ insert into public.media_assets (id, owner_id, kind, bucket, path, status, sha25
 
 -- Orders start at new; each then moves through the state machine as the
 -- person entitled to move it (claims set for the session, as a DBA
--- impersonating them would).
+-- impersonating them would). The call is tomorrow at 12:00 in the readers'
+-- zone (UTC), whatever the hour now: it never crosses their midnight.
 insert into public.orders (id, user_id, service_id, input_media_id, scheduled_at)
   select v.id, v.user_id::uuid, s.id, v.input,
-         case when s.delivery = 'call' then now() + interval '1 day' end
+         case when s.delivery = 'call'
+              then (date_trunc('day', now() at time zone 'UTC') + interval '1 day 12 hours') at time zone 'UTC' end
     from (values
       (1, '10000000-0000-4000-8000-000000000001', 'tarot', 1),
       (2, '10000000-0000-4000-8000-000000000002', 'coffee', null),

@@ -118,6 +118,16 @@ impl Stack {
     }
 }
 
+/// `days` days from today at `time` (HH:MM) in the reader's zone: the same
+/// time of day whenever the test runs, so a booking that is not about
+/// "soon" never crosses the reader's midnight.
+fn reader_time(days: u32, time: &str) -> String {
+    format!(
+        "(date_trunc('day', now() at time zone 'Africa/Cairo') + interval '{days} days {time}') \
+         at time zone 'Africa/Cairo'"
+    )
+}
+
 async fn book(api: &mut Client, sql_time: &str) -> Result<i64> {
     let rows = request(
         api,
@@ -291,7 +301,7 @@ async fn reminders_reach_both_parties_of_a_booked_call() -> Result<()> {
     let (db, system) = people().await?;
     let mut api = db.system().await?;
     let _stack = Stack::start(&db)?;
-    let order = book(&mut api, "now() + interval '2 days'").await?;
+    let order = book(&mut api, &reader_time(2, "12:00")).await?;
     system
         .execute(
             "update ops.jobs set run_at = now() where kind = 'call.remind' and payload ->> 'order_id' = $1",
@@ -437,7 +447,7 @@ async fn every_refusal_of_the_join_route() -> Result<()> {
     let mut api = db.system().await?;
     let stack = Stack::start(&db)?;
     let soon = book(&mut api, "now() + interval '5 minutes'").await?;
-    let later = book(&mut api, "now() + interval '3 days'").await?;
+    let later = book(&mut api, &reader_time(3, "12:00")).await?;
     let addr = &stack.sidecar.addr;
     let id = soon.to_string();
     let cases: Vec<(&str, Option<String>, &str, u16, &str)> = vec![
@@ -650,13 +660,16 @@ async fn a_reader_who_does_not_join_misses_the_call() -> Result<()> {
 async fn bookings_never_overlap_and_say_why() -> Result<()> {
     let (db, system) = people().await?;
     let mut api = db.system().await?;
-    let first = book(&mut api, "date_trunc('hour', now()) + interval '1 day'").await?;
+    let first = book(&mut api, &reader_time(2, "12:00")).await?;
     // 30 minutes, 5-minute buffers: 20 minutes later overlaps.
     let (state, message) = failure(
         request(
             &mut api,
             Caller::User(OTHER),
-            &format!("select id from public.book_call('direct_call', '{READER}', date_trunc('hour', now()) + interval '1 day 20 minutes')"),
+            &format!(
+                "select id from public.book_call('direct_call', '{READER}', {})",
+                reader_time(2, "12:20")
+            ),
         )
         .await,
         "an overlapping booking",
@@ -671,22 +684,34 @@ async fn bookings_never_overlap_and_say_why() -> Result<()> {
     request(
         &mut api,
         Caller::User(OTHER),
-        &format!("select id from public.book_call('direct_call', '{READER}', date_trunc('hour', now()) + interval '1 day 40 minutes')"),
+        &format!(
+            "select id from public.book_call('direct_call', '{READER}', {})",
+            reader_time(2, "12:40")
+        ),
     )
     .await?;
-    // Outside the reader's hours, and during time off: 23514.
+    // Outside the reader's hours, and during time off (the whole day five
+    // days from today in the reader's zone): 23514.
     system
         .batch_execute(&format!(
             "update public.reader_availability set ends_at = '12:00' where reader_id = '{READER}';
              insert into public.reader_time_off (reader_id, starts_at, ends_at)
-               values ('{READER}', now() + interval '5 days', now() + interval '6 days');"
+               values ('{READER}', {}, {});",
+            reader_time(5, "00:00"),
+            reader_time(6, "00:00")
         ))
         .await?;
     for (when, want) in [
-        ("(date_trunc('day', now() at time zone 'Africa/Cairo') + interval '2 days 15 hours') at time zone 'Africa/Cairo'", "does not take calls"),
-        ("(date_trunc('day', (now() + interval '5 days 6 hours') at time zone 'Africa/Cairo') + interval '9 hours') at time zone 'Africa/Cairo'", "is off from"),
+        (reader_time(2, "15:00"), "does not take calls"),
+        (reader_time(5, "09:00"), "is off from"),
     ] {
-        let (state, message) = refused(&mut api, OTHER, &format!("select id from public.book_call('healing', '{READER}', {when})"), "a booking outside the hours").await;
+        let (state, message) = refused(
+            &mut api,
+            OTHER,
+            &format!("select id from public.book_call('healing', '{READER}', {when})"),
+            "a booking outside the hours",
+        )
+        .await;
         assert_eq!(state, "23514", "{message}");
         assert!(message.contains(want), "{message}");
     }
@@ -719,7 +744,10 @@ async fn bookings_never_overlap_and_say_why() -> Result<()> {
     request(
         &mut api,
         Caller::User(OTHER),
-        &format!("select id from public.book_call('direct_call', '{READER}', date_trunc('hour', now()) + interval '1 day')"),
+        &format!(
+            "select id from public.book_call('direct_call', '{READER}', {})",
+            reader_time(2, "12:00")
+        ),
     )
     .await?;
     Ok(())
@@ -746,9 +774,8 @@ async fn a_booking_storm_books_one_slot_once() -> Result<()> {
                     &mut c,
                     Caller::User(&id),
                     &format!(
-                        "select id from public.book_call('direct_call', '{READER}',
-                           date_trunc('hour', now()) + interval '1 day' + interval '{}' minute)",
-                        i % 10
+                        "select id from public.book_call('direct_call', '{READER}', {})",
+                        reader_time(2, &format!("12:{:02}", i % 10))
                     ),
                 )
                 .await;

@@ -26,9 +26,13 @@ async fn order_in(c: &Client, service: &str, status: Status) -> anyhow::Result<i
         .query_one(
             "insert into public.orders (user_id, service_id, scheduled_at)
              select $1::text::uuid, id,
-                    -- Two hours apart: bookings of one reader never overlap.
-                    case when delivery = 'call' then now() + interval '2 days'
-                         + (select count(*) from public.orders) * interval '2 hours' end
+                    -- The day after tomorrow from 12:00 in the readers' zone
+                    -- (UTC), an hour apart: bookings of one reader never
+                    -- overlap, and none crosses midnight whatever the hour.
+                    case when delivery = 'call' then
+                      (date_trunc('day', now() at time zone 'UTC') + interval '2 days 12 hours'
+                       + (select count(*) from public.orders where scheduled_at is not null)
+                         * interval '1 hour') at time zone 'UTC' end
                from public.services where code = $2 returning id",
             &[&OWNER, &service],
         )
@@ -366,7 +370,15 @@ async fn audio_orders_from_placement_to_delivery() -> anyhow::Result<()> {
 async fn calls_and_cancellations() -> anyhow::Result<()> {
     let (_db, mut c) = fixture_db().await?;
     for (service, days) in [("healing", 2), ("direct_call", 3)] {
-        let id: i64 = rpc(&mut c, OWNER, &format!("select id from public.place_order('{service}', null, null, true, now() + interval '{days} days')")).await?[0].get(0);
+        // At 12:00 in the reader's zone (UTC), whatever the hour now.
+        let when = format!("(date_trunc('day', now() at time zone 'UTC') + interval '{days} days 12 hours') at time zone 'UTC'");
+        let id: i64 = rpc(
+            &mut c,
+            OWNER,
+            &format!("select id from public.place_order('{service}', null, null, true, {when})"),
+        )
+        .await?[0]
+            .get(0);
         rpc(
             &mut c,
             ADMIN,

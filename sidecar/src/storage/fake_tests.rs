@@ -37,9 +37,7 @@ fn json_of(body: &[u8]) -> Value {
 
 #[tokio::test]
 async fn uploads_write_rows_as_storage_does_and_refusals_map_to_errors() {
-    let Some(scratch) = Scratch::new().await else {
-        return;
-    };
+    let scratch = Scratch::new().await;
     let served = Served::start(&scratch).await;
     let client = served.service_client();
     let path = format!("{ALICE}/answer.m4a");
@@ -213,9 +211,7 @@ async fn uploads_write_rows_as_storage_does_and_refusals_map_to_errors() {
 
 #[tokio::test]
 async fn policies_decide_who_writes_reads_and_deletes() {
-    let Some(scratch) = Scratch::new().await else {
-        return;
-    };
+    let scratch = Scratch::new().await;
     let served = Served::start(&scratch).await;
     let alice = user(ALICE);
     let own = format!("{ALICE}/note.m4a");
@@ -340,9 +336,7 @@ async fn policies_decide_who_writes_reads_and_deletes() {
 
 #[tokio::test]
 async fn signed_urls_serve_until_they_expire() {
-    let Some(scratch) = Scratch::new().await else {
-        return;
-    };
+    let scratch = Scratch::new().await;
     let served = Served::start(&scratch).await;
     let client = served.service_client();
     let path = format!("{ALICE}/sign me.m4a");
@@ -398,9 +392,7 @@ async fn signed_urls_serve_until_they_expire() {
 
 #[tokio::test]
 async fn tokens_are_checked_like_storage_checks_them() {
-    let Some(scratch) = Scratch::new().await else {
-        return;
-    };
+    let scratch = Scratch::new().await;
     let served = Served::start(&scratch).await;
     let url = served.url(&format!("object/readings/{ALICE}/x.m4a"));
     let expired = token::sign(
@@ -473,9 +465,7 @@ async fn tokens_are_checked_like_storage_checks_them() {
 
 #[tokio::test]
 async fn injected_rate_limits_and_outages_are_retryable() {
-    let Some(scratch) = Scratch::new().await else {
-        return;
-    };
+    let scratch = Scratch::new().await;
     let served = Served::start(&scratch).await;
     let client = served.service_client();
     served

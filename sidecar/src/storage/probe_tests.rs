@@ -44,8 +44,8 @@ struct Bench {
 }
 
 impl Bench {
-    async fn new() -> Option<Bench> {
-        let scratch = Scratch::new().await?;
+    async fn new() -> Bench {
+        let scratch = Scratch::new().await;
         let served = Served::start(&scratch).await;
         let probe_dir = tempfile::tempdir().expect("a directory");
         let prober = Prober {
@@ -53,13 +53,13 @@ impl Bench {
             tools: Tools::new(None, Duration::from_secs(30)),
             temp_dir: Some(probe_dir.path().to_path_buf()),
         };
-        Some(Bench {
+        Bench {
             scratch,
             served,
             prober,
             work: tempfile::tempdir().expect("a directory"),
             probe_dir,
-        })
+        }
     }
 
     /// Uploads `bytes` as `name` and registers it as media of `kind`.
@@ -141,9 +141,7 @@ fn error_of(recorded: &Value) -> &str {
 
 #[tokio::test]
 async fn a_short_recording_is_ready_with_its_length_loudness_and_hash() {
-    let Some(bench) = Bench::new().await else {
-        return;
-    };
+    let bench = Bench::new().await;
     let file = make(
         bench.work.path(),
         "sine.m4a",
@@ -188,9 +186,7 @@ async fn a_short_recording_is_ready_with_its_length_loudness_and_hash() {
 
 #[tokio::test]
 async fn empty_random_and_video_files_are_refused_with_a_reason() {
-    let Some(bench) = Bench::new().await else {
-        return;
-    };
+    let bench = Bench::new().await;
     let empty = bench.register("audio", "empty.m4a", b"", "audio/mp4").await;
     let (_, recorded) = bench.probe(empty).await;
     assert_eq!(recorded["outcome"]["status"], "invalid");
@@ -273,9 +269,7 @@ async fn empty_random_and_video_files_are_refused_with_a_reason() {
 
 #[tokio::test]
 async fn a_file_over_the_limit_stops_the_download_and_is_refused() {
-    let Some(bench) = Bench::new().await else {
-        return;
-    };
+    let bench = Bench::new().await;
     let file = make(
         bench.work.path(),
         "long.m4a",
@@ -320,9 +314,7 @@ async fn a_file_over_the_limit_stops_the_download_and_is_refused() {
 
 #[tokio::test]
 async fn a_missing_object_is_invalid_and_outages_are_retried() {
-    let Some(bench) = Bench::new().await else {
-        return;
-    };
+    let bench = Bench::new().await;
     let id: i64 = bench
         .scratch
         .pool
