@@ -81,7 +81,8 @@ supabase_cluster_start "$supabase" fsync=off max_connections=200
 supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
 SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
-  --test hardening --test storage_rules --test supabase --test calls
+  --test hardening --test storage_rules --test supabase --test calls --test bookings \
+  --test pinned_files --test null_arguments
 
 log "calls, orders and permissions at 23:50 UTC (libfaketime)"
 # A fresh cluster, its template's migration and the test executables (with

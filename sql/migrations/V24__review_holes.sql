@@ -49,7 +49,6 @@ alter policy samia_objects_update on storage.objects
 --    as an internal error, or to read as "not found". Each function below
 --    is the latest definition of its migration with these checks first.
 
-SET
 create or replace function public.approve_horoscope(p_id bigint)
  returns public.horoscopes
  language plpgsql
@@ -71,7 +70,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.approve_order(p_order_id bigint)
  returns public.orders
  language plpgsql
@@ -93,7 +91,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.archive_order(p_order_id bigint)
  returns public.orders
  language plpgsql
@@ -115,7 +112,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.assign_order(p_order_id bigint, p_reader uuid)
  returns public.orders
  language plpgsql
@@ -141,7 +137,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.attach_post_media(post_id bigint, media_id bigint)
  returns public.tiktok_posts
  language plpgsql
@@ -164,7 +159,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.block_profile(p_id uuid, p_reason text, p_blocklist boolean default false)
  returns public.profiles
  language plpgsql
@@ -203,7 +197,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.book_call(service_code text, reader_id uuid, starts_at timestamp with time zone default NULL::timestamp with time zone, time_zone text default NULL::text)
  returns public.orders
  language plpgsql
@@ -227,7 +220,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.cancel_order(p_order_id bigint, p_reason text default NULL::text)
  returns public.orders
  language plpgsql
@@ -249,7 +241,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.classify_post(p_post_id bigint, p_scope text, p_zodiac text, p_ref_date date)
  returns public.tiktok_posts
  language plpgsql
@@ -280,7 +271,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.confirm_phone_verification(code text)
  returns public.phone_verifications
  language plpgsql
@@ -300,7 +290,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.drop_call(p_order_id bigint, p_reason text)
  returns public.calls
  language plpgsql
@@ -327,7 +316,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.ignore_post(p_post_id bigint, p_reason text)
  returns public.tiktok_posts
  language plpgsql
@@ -350,7 +338,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.place_order(service_code text, question_text text default NULL::text, input_media_id bigint default NULL::bigint, is_gold boolean default false, scheduled_at timestamp with time zone default NULL::timestamp with time zone, birth_name text default NULL::text, birth_date date default NULL::date, birth_time time without time zone default NULL::time without time zone, birth_place text default NULL::text)
  returns public.orders
  language plpgsql
@@ -379,7 +366,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.reject_horoscope(p_id bigint, p_reason text)
  returns public.horoscopes
  language plpgsql
@@ -406,7 +392,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.reject_order(p_order_id bigint, p_reason text)
  returns public.orders
  language plpgsql
@@ -432,7 +417,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.request_phone_verification(phone text)
  returns public.phone_verifications
  language plpgsql
@@ -452,7 +436,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.start_order(p_order_id bigint)
  returns public.orders
  language plpgsql
@@ -474,7 +457,6 @@ begin
 end
 $function$;
 
-SET
 create or replace function public.submit_order(p_order_id bigint, p_output_media_id bigint)
  returns public.orders
  language plpgsql

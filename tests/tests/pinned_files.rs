@@ -230,7 +230,14 @@ async fn the_storage_quota_holds_when_a_file_is_replaced() -> anyhow::Result<()>
     stored(&mut c, OWNER, "order-inputs", &path, "audio/mp4", 60_000).await?;
     // By one that takes the owner past it: refused, the file stays as it was.
     let result = stored(&mut c, OWNER, "order-inputs", &path, "audio/mp4", 200_000).await;
-    let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+    let error = result
+        .err()
+        .and_then(|e| {
+            e.as_db_error()
+                .map(|d| format!("{} {}", d.code().code(), d.message()))
+        })
+        .unwrap_or_default();
+    assert!(error.starts_with("23514"), "{error}");
     assert!(error.contains("the limit is 100000 bytes"), "{error}");
     let size: i64 = c
         .query_one(
