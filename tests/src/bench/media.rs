@@ -33,10 +33,15 @@ const SETUP: &str =
 /// and the plain copy of media_assets.
 async fn setup(admin: &Client) -> anyhow::Result<()> {
     let objects = REGISTRATIONS;
+    let quota = 2 * REGISTRATIONS * 48_000;
     admin
         .batch_execute(&format!(
             "insert into auth.users (id, email) values ('{READER}', 'registrar@bench.test') on conflict do nothing;
              update public.profiles set role_id = 3 where id = '{READER}';
+             -- Room for every file of the run under the per-user quota.
+             insert into public.app_config (key, value)
+               values ('storage.quota_bytes_per_user', to_jsonb({quota}::bigint))
+               on conflict (key) do update set value = excluded.value;
              delete from public.media_assets where path like '{READER}/reg-%';
              delete from storage.objects where bucket_id = 'readings' and name like '{READER}/reg-%';
              insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)
