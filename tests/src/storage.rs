@@ -19,7 +19,8 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-fn sign(claims: Value) -> Result<String> {
+/// A token of `claims`, signed with the test project's JWT secret.
+pub fn sign(claims: Value) -> Result<String> {
     let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
     Ok(jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),

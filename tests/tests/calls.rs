@@ -6,7 +6,7 @@ use anyhow::{ensure, Result};
 use samia_tests::cluster::{eventually, FakeTwilio, Sidecar};
 use samia_tests::livekit::{free_port, join_route, FakeLiveKit};
 use samia_tests::postgrest::{failure, request, Caller};
-use samia_tests::storage::{user_token, JWT_SECRET};
+use samia_tests::storage::{sign, user_token, JWT_SECRET};
 use samia_tests::{sign_up, TestDb};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -897,5 +897,30 @@ async fn a_token_kept_after_a_drop_opens_no_room() -> Result<()> {
         "the fake refused the kept token: {status} {body}"
     );
     until_room_empty(&stack, order).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_token_not_yet_valid_joins_nothing() -> Result<()> {
+    let (db, _system) = people().await?;
+    let mut api = db.system().await?;
+    let stack = Stack::start(&db)?;
+    let order = book(&mut api, "null").await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let token = |nbf: u64| {
+        sign(json!({
+            "sub": CLIENT, "role": "authenticated", "aud": "authenticated",
+            "iat": now, "nbf": nbf, "exp": now + 3600,
+        }))
+    };
+    let (status, body) =
+        join_route(&stack.sidecar.addr, &order.to_string(), Some(&token(now + 600)?)).await?;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "token_not_yet_valid", "{body}");
+    let (status, body) =
+        join_route(&stack.sidecar.addr, &order.to_string(), Some(&token(now - 60)?)).await?;
+    assert_eq!(status, 200, "{body}");
     Ok(())
 }
