@@ -56,17 +56,24 @@ install_package() {
   [ -d "$extdir" ] || die "the extension directory $extdir does not exist"
   work=$(mktemp -d)
   tar -xzf "$package" -C "$work"
-  set -- "$work"/lib/postgresql/*/lib/samia.so
-  [ -f "$1" ] || die "$package holds no lib/postgresql/<major>/lib/samia.so: is it a make package tarball?"
+  # Each release has a library of its own (samia-VERSION.so): the library of
+  # the version a database's catalog holds stays in place until `ALTER
+  # EXTENSION samia UPDATE`, so running servers keep working meanwhile.
+  set -- "$work"/lib/postgresql/*/lib/samia-*.so
+  [ -f "$1" ] || die "$package holds no lib/postgresql/<major>/lib/samia-VERSION.so: is it a make package tarball?"
   so=$1
-  # In the Nix store these directories may be read-only to their owner; root may write.
-  install -m 0755 "$so" "$libdir/samia.so"
+  # In the Nix store these directories may be read-only to their owner; root
+  # may write. A new file moved into place: a library a backend has mapped is
+  # never rewritten under it.
+  install -m 0755 "$so" "$libdir/.$(basename "$so").new"
+  mv -f "$libdir/.$(basename "$so").new" "$libdir/$(basename "$so")"
   for f in "$work"/share/postgresql/*/extension/samia*; do
     [ -f "$f" ] || die "$package holds no extension files"
     install -m 0644 "$f" "$extdir/$(basename "$f")"
   done
   rm -rf "$work"
-  printf 'installed samia.so into %s and its control and SQL files into %s\n' "$libdir" "$extdir"
+  printf 'installed %s into %s and its control, install and upgrade scripts into %s\n' \
+    "$(basename "$so")" "$libdir" "$extdir"
 }
 
 check() {

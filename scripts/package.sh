@@ -4,8 +4,9 @@
 # FILE.sha256 beside it. Its paths are relative to a PostgreSQL prefix laid out
 # as Debian's, so `tar -xzf FILE -C /usr` installs it there:
 #
-#   lib/postgresql/15/lib/samia.so
-#   share/postgresql/15/extension/samia.control, samia--VERSION.sql
+#   lib/postgresql/15/lib/samia-VERSION.so (a library per release)
+#   share/postgresql/15/extension/samia.control, samia--VERSION.sql and the
+#     upgrade scripts samia--A--B.sql from every earlier release
 #   bin/samia
 #
 # Run: builds the release package. Sourced (by scripts/test.sh): defines
@@ -49,7 +50,7 @@ package_build() {
   [ -f "$control" ] || die "cargo pgrx package wrote no $control"
   version=$(sed -n "s/^default_version *= *'\(.*\)'$/\1/p" "$control")
   [ -n "$version" ] || die "no default_version in $control"
-  [ -f "$libdir/samia.so" ] || die "cargo pgrx package wrote no $libdir/samia.so"
+  [ -f "$libdir/samia-$version.so" ] || die "cargo pgrx package wrote no $libdir/samia-$version.so"
   [ -f "$extdir/samia--$version.sql" ] || die "cargo pgrx package wrote no $extdir/samia--$version.sql"
 
   local stage
@@ -100,9 +101,15 @@ package_test() {
     local version listed expected
     version=$(basename "$tarball" | sed -n "s/^samia-\(.*\)-pg$PG_MAJOR-.*\.tar\.gz$/\1/p")
     listed=$(tar -tzf "$tarball" | grep -v '/$' | sort)
-    expected=$(printf '%s\n' bin/samia "lib/postgresql/$PG_MAJOR/lib/samia.so" \
-      "share/postgresql/$PG_MAJOR/extension/samia--$version.sql" \
-      "share/postgresql/$PG_MAJOR/extension/samia.control" | sort)
+    expected=$(
+      printf '%s\n' bin/samia "lib/postgresql/$PG_MAJOR/lib/samia-$version.so" \
+        "share/postgresql/$PG_MAJOR/extension/samia--$version.sql" \
+        "share/postgresql/$PG_MAJOR/extension/samia.control"
+      for f in "$ROOT"/pg_extension/sql/samia--*--*.sql; do
+        [ -f "$f" ] && printf '%s\n' "share/postgresql/$PG_MAJOR/extension/$(basename "$f")"
+      done
+    )
+    expected=$(sort <<<"$expected")
     [ "$listed" = "$expected" ] || die "$tarball holds
 $listed
 instead of
@@ -138,9 +145,9 @@ $expected"
     [ "$got" = Aries ] || die "samia.zodiac_of('2000-04-01') is '$got', not Aries"
     # The backend mapped the library from the copy, not from any other installation.
     got=$(psql_in "$db" -At -c "select samia.zodiac_of('2000-01-01')" \
-      -c "select string_agg(distinct m[1], ' ') from regexp_matches(pg_read_file('/proc/self/maps'), '(/\S*samia\.so)', 'g') m")
+      -c "select string_agg(distinct m[1], ' ') from regexp_matches(pg_read_file('/proc/self/maps'), '(/\S*samia-[0-9.]*\.so)', 'g') m")
     [ "$got" = "Capricorn
-$prefix/lib/postgresql/$PG_MAJOR/lib/samia.so" ] || die "the backend loaded: $got"
+$prefix/lib/postgresql/$PG_MAJOR/lib/samia-$version.so" ] || die "the backend loaded: $got"
 
     local out
     out=$(DATABASE_URL=$db "$dir/bin/samia" migrate up 2>&1) || die "samia migrate up failed: $out"

@@ -2,14 +2,18 @@
 # `make test`: formatting, lints, unit tests, in-database tests and the
 # integration tests against a throwaway cluster that this script removes,
 # then the suites that matter for access control again on a database built
-# as a self-hosted Supabase one (scripts/supabase.sh), then calls, orders
-# and permissions again on a clock that reads 23:50 UTC (libfaketime).
+# as a self-hosted Supabase one (scripts/supabase.sh), the upgrade from the
+# previous release with traffic running (scripts/upgrade.sh: on that
+# database and on plain PostgreSQL, where the permission matrix and the
+# orders suite then run on the upgraded template), then calls, orders and
+# permissions again on a clock that reads 23:50 UTC (libfaketime).
 #
 # SAMIA_SUPABASE_CLUSTER=DIR keeps the Supabase-shaped cluster in DIR (built
 # once, reused and only stopped afterwards); by default it is throwaway too.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/supabase.sh"
 source "$ROOT/scripts/package.sh"
+source "$ROOT/scripts/upgrade.sh"
 cd "$ROOT"
 
 ensure_deps
@@ -59,10 +63,12 @@ rm -rf "$pgrx_data"
 # `cargo pgrx test` installed a test build; install the plain one.
 install_extension debug
 cargo build -p samia-sidecar
+cargo build -p samia-tests --bin samia-upgrade
 
 log "package test: the debug package installed from its tarball alone"
 package=$(package_build debug)
 package_test "$package"
+upgrade_script_check "$package"
 
 log "integration tests against a throwaway cluster"
 cluster=$(mktemp -d /tmp/samia-test.XXXXXX)
@@ -83,6 +89,10 @@ SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAM
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
   --test hardening --test storage_rules --test supabase --test calls --test bookings \
   --test pinned_files --test null_arguments
+upgrade_supabase "$supabase" "$package"
+
+log "upgrade from the previous release, with traffic, on plain PostgreSQL"
+upgrade_plain "$package"
 
 log "calls, orders and permissions at 23:50 UTC (libfaketime)"
 # A fresh cluster, its template's migration and the test executables (with

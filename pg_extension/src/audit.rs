@@ -123,7 +123,13 @@ pub fn append(
 /// records are written by the extension's triggers only, with the real
 /// caller as actor, never by a role's own INSERT, its owner's or a
 /// superuser's included (only a superuser who disables triggers gets past).
-#[pg_trigger]
+// Declared here rather than by pgrx, which writes 'MODULE_PATHNAME' for a
+// trigger even when each version has a library of its own.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."records_written_by_extension"() RETURNS TRIGGER
+LANGUAGE c
+AS '@MODULE_PATHNAME@', 'records_written_by_extension_wrapper';
+"#)]
 fn records_written_by_extension<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {
@@ -139,7 +145,13 @@ fn records_written_by_extension<'a>(
 
 /// BEFORE UPDATE OR DELETE (per row) and BEFORE TRUNCATE (per statement):
 /// the table is append-only for every role, its owner included.
-#[pg_trigger]
+// Declared here rather than by pgrx, which writes 'MODULE_PATHNAME' for a
+// trigger even when each version has a library of its own.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."append_only"() RETURNS TRIGGER
+LANGUAGE c
+AS '@MODULE_PATHNAME@', 'append_only_wrapper';
+"#)]
 fn append_only<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {

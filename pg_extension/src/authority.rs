@@ -23,7 +23,7 @@ const PROFILES: &str = "public.profiles";
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."profiles_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'profiles_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'profiles_authority_wrapper';
 "#)]
 fn profiles_authority<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -160,7 +160,7 @@ const APP_CONFIG: &str = "public.app_config";
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."app_config_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'app_config_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'app_config_authority_wrapper';
 "#)]
 fn app_config_authority<'a>(
     trigger: &'a PgTrigger<'a>,

@@ -22,7 +22,7 @@ const BLOCKLIST: &str = "public.blocklist";
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."blocklist_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'blocklist_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'blocklist_authority_wrapper';
 "#)]
 fn blocklist_authority<'a>(
     trigger: &'a PgTrigger<'a>,

@@ -99,7 +99,7 @@ fn open(status: &str) -> bool {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."tiktok_posts_write"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'tiktok_posts_write_wrapper';
+AS '@MODULE_PATHNAME@', 'tiktok_posts_write_wrapper';
 "#)]
 fn tiktok_posts_write<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -730,7 +730,7 @@ fn audio_rules(id: i64, published: bool, audio: Option<i64>) {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."horoscopes_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'horoscopes_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'horoscopes_authority_wrapper';
 "#)]
 fn horoscopes_authority<'a>(
     trigger: &'a PgTrigger<'a>,

@@ -58,7 +58,7 @@ fn object(bucket: &str, path: &str) -> Option<Object> {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."media_register"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'media_register_wrapper';
+AS '@MODULE_PATHNAME@', 'media_register_wrapper';
 "#)]
 fn media_register<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -229,7 +229,7 @@ fn object_key(row: &PgHeapTuple<'_, AllocatedByPostgres>) -> Option<(String, Str
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."storage_object_pinned"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'storage_object_pinned_wrapper';
+AS '@MODULE_PATHNAME@', 'storage_object_pinned_wrapper';
 "#)]
 fn storage_object_pinned<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -325,7 +325,7 @@ fn through_the_api(
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."storage_object_changed"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'storage_object_changed_wrapper';
+AS '@MODULE_PATHNAME@', 'storage_object_changed_wrapper';
 "#)]
 fn storage_object_changed<'a>(
     trigger: &'a PgTrigger<'a>,

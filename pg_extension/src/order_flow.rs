@@ -165,7 +165,7 @@ fn raise_check(message: String, hint: &str) -> ! {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'orders_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'orders_authority_wrapper';
 "#)]
 fn orders_authority<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -671,7 +671,13 @@ fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>, delivery: Delivery) {
 /// their cached services; V14 drops that trigger, since services are no
 /// longer cached. The function stays so that V11 still applies to a new
 /// database; it changes nothing.
-#[pg_trigger]
+// Declared here rather than by pgrx, which writes 'MODULE_PATHNAME' for a
+// trigger even when each version has a library of its own.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."invalidate_caches"() RETURNS TRIGGER
+LANGUAGE c
+AS '@MODULE_PATHNAME@', 'invalidate_caches_wrapper';
+"#)]
 fn invalidate_caches<'a>(
     _trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgHeapTupleError> {

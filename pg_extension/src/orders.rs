@@ -24,7 +24,7 @@ fn id_of(new: &PgHeapTuple<'_, AllocatedByPostgres>) -> i64 {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_audit_created"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'orders_audit_created_wrapper';
+AS '@MODULE_PATHNAME@', 'orders_audit_created_wrapper';
 "#)]
 fn orders_audit_created<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -63,7 +63,7 @@ fn is_astro(service_id: i64) -> bool {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."orders_astro_chart"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'orders_astro_chart_wrapper';
+AS '@MODULE_PATHNAME@', 'orders_astro_chart_wrapper';
 "#)]
 fn orders_astro_chart<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -211,7 +211,7 @@ fn save_chart(
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."media_pinned"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'media_pinned_wrapper';
+AS '@MODULE_PATHNAME@', 'media_pinned_wrapper';
 "#)]
 fn media_pinned<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -253,7 +253,7 @@ fn media_pinned<'a>(
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."services_default_delivery"() RETURNS TRIGGER
 LANGUAGE c SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'services_default_delivery_wrapper';
+AS '@MODULE_PATHNAME@', 'services_default_delivery_wrapper';
 "#)]
 fn services_default_delivery<'a>(
     trigger: &'a PgTrigger<'a>,

@@ -16,7 +16,13 @@ use pgrx::prelude::*;
 const PROFILES: &str = "public.profiles";
 
 /// BEFORE INSERT OR UPDATE ON public.profiles.
-#[pg_trigger]
+// Declared here rather than by pgrx, which writes 'MODULE_PATHNAME' for a
+// trigger even when each version has a library of its own.
+#[pg_trigger(sql = r#"
+CREATE FUNCTION samia."profiles_derive"() RETURNS TRIGGER
+LANGUAGE c
+AS '@MODULE_PATHNAME@', 'profiles_derive_wrapper';
+"#)]
 fn profiles_derive<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, impl WhoAllocated>>, PgHeapTupleError> {
@@ -120,7 +126,7 @@ fn dial_code_of(code: &str) -> String {
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."sync_profile_from_auth"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'sync_profile_from_auth_wrapper';
+AS '@MODULE_PATHNAME@', 'sync_profile_from_auth_wrapper';
 "#)]
 fn sync_profile_from_auth<'a>(
     trigger: &'a PgTrigger<'a>,

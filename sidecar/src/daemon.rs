@@ -216,6 +216,7 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 2 + args.api_connections);
     db::require_table(&pool, target, "ops.jobs").await?;
+    crate::cli::extension::require_current(&mut db::client(&pool, target).await?).await?;
     if livekit.is_some() {
         // Open the routes' connections now: a connection opened by a
         // request adds a new backend's start to that request.

@@ -322,7 +322,17 @@ enum MigrateAction {
     /// line per migration (applied or skipped). Refuses to run when an applied
     /// migration has changed since it was applied. Forward-only: nothing
     /// undoes a migration; take a backup first (samia backup --out FILE).
-    Up,
+    /// First compares the database's samia extension with the files
+    /// installed on its server and with what the pending migrations need
+    /// (their `-- requires: samia >= X.Y.Z` line): runs `ALTER EXTENSION
+    /// samia UPDATE` when this role may (a superuser), or stops before
+    /// changing anything and names the command and the role that must run it.
+    Up {
+        /// Apply the pending migrations up to this version only (e.g. 23),
+        /// as a database of an older release has them.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i32>,
+    },
     /// List applied, pending and changed migrations, and the last backup
     /// recorded. Exits 1 when an applied migration has changed or is unknown
     /// to this binary.
@@ -381,7 +391,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Migrate { action, .. } => {
             let mut client = db::client(&pool, &target).await?;
             match action {
-                MigrateAction::Up => migrate::up(&mut client).await,
+                MigrateAction::Up { to } => migrate::up(&mut client, to).await,
                 MigrateAction::Status => migrate::status(&mut client).await,
             }
         }

@@ -1,3 +1,6 @@
+-- requires: samia >= 0.2.0
+-- (samia.calls_rows_authority and samia.is_plain_path are new in 0.2.0.)
+--
 -- Calls, files and bookings: rules of CONTRACT.md sections 4, 9 and 11 that
 -- an outside review found any signed-in user could walk around. The rules
 -- themselves are the extension's (samia.calls_rows_authority, the order
@@ -481,3 +484,14 @@ begin
   return v_order;
 end
 $function$;
+
+-- 5. The sidecar reads the migration history: `samia run` refuses a database
+--    older than it needs (CONTRACT.md section 13). (The history is created
+--    by `samia migrate up`; a database migrated another way has none.)
+do $$
+begin
+  if pg_catalog.to_regclass('ops.schema_migrations') is not null then
+    grant select on ops.schema_migrations to samia_sidecar;
+  end if;
+end
+$$;

@@ -258,7 +258,7 @@ async fn json_reports_parse_and_match_the_files() -> anyhow::Result<()> {
     let report: serde_json::Value = serde_json::from_str(&restored.stdout)?;
     assert_eq!(report["verified"], true, "{report}");
     assert_eq!(report["differences"], serde_json::json!([]));
-    assert_eq!(report["extension"], "0.1.0");
+    assert_eq!(report["extension"], env!("CARGO_PKG_VERSION"));
     Ok(())
 }
 

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."calls_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'calls_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'calls_authority_wrapper';
 "#)]
 fn calls_authority<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -106,7 +106,7 @@ fn calls_authority<'a>(
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."calls_rows_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'calls_rows_authority_wrapper';
+AS '@MODULE_PATHNAME@', 'calls_rows_authority_wrapper';
 "#)]
 fn calls_rows_authority<'a>(
     trigger: &'a PgTrigger<'a>,
@@ -131,7 +131,7 @@ fn calls_rows_authority<'a>(
 #[pg_trigger(sql = r#"
 CREATE FUNCTION samia."calls_on_block"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'MODULE_PATHNAME', 'calls_on_block_wrapper';
+AS '@MODULE_PATHNAME@', 'calls_on_block_wrapper';
 "#)]
 fn calls_on_block<'a>(
     trigger: &'a PgTrigger<'a>,

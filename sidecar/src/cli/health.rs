@@ -1,8 +1,8 @@
 //! `samia health`: is this database ready to serve the apps?
 //!
-//! Healthy means: reachable, the `samia` extension installed at the version
-//! the server has available, every embedded migration applied and none
-//! changed. Row counts are printed for the operator, not judged.
+//! Healthy means: reachable, the `samia` extension created, every embedded
+//! migration applied and none changed. An extension older than the files on
+//! its server is a warning, with what to run. Row counts are printed for the operator, not judged.
 
 use crate::cli::migrate::{self, State};
 use crate::db::Query as _;
@@ -63,9 +63,6 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         (None, Some(_)) => {
             problems.push("the samia extension is not created in this database".to_string())
         }
-        (Some(i), Some(a)) if i != a => problems.push(format!(
-            "the samia extension is at {i} but {a} is available"
-        )),
         _ => {}
     }
     if !pending.is_empty() {
@@ -87,6 +84,8 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?;
     let mut warnings = crate::cli::costs::warnings(&*client).await?;
+    let extension = crate::cli::extension::Extension::read(&*client).await?;
+    warnings.extend(crate::cli::extension::warning(&extension));
     if let Some(stopped) = tiktok.as_ref().and_then(|t| t.stopped.as_ref()) {
         warnings.push(format!(
             "TikTok sync stopped: {stopped} (run `samia tiktok connect` again)"

@@ -181,7 +181,7 @@ async fn lock(tx: &Transaction<'_>) -> Result<(), CliError> {
         .map_err(|e| CliError::db("taking the migration lock", e))
 }
 
-pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
+pub async fn up(client: &mut Client, to: Option<i32>) -> Result<ExitCode, CliError> {
     let tx = client
         .transaction()
         .await
@@ -193,15 +193,19 @@ pub async fn up(client: &mut Client) -> Result<ExitCode, CliError> {
     tx.commit()
         .await
         .map_err(|e| CliError::db("creating the migration history", e))?;
-    apply_pending(client).await
+    apply_pending(client, to).await
 }
 
-async fn apply_pending(client: &mut Client) -> Result<ExitCode, CliError> {
-    let entries = plan(client).await?;
+async fn apply_pending(client: &mut Client, to: Option<i32>) -> Result<ExitCode, CliError> {
+    let mut entries = plan(client).await?;
+    if let Some(to) = to {
+        entries.retain(|e| e.version <= to || e.state != State::Pending);
+    }
     if let Some(reason) = blocker(&entries) {
         print_entries(&entries);
         return Err(CliError::Refused(reason));
     }
+    crate::cli::extension::before_migrations(client, &entries).await?;
     let migrations = embedded()?;
     let (mut applied, mut skipped) = (0, 0);
     for entry in &entries {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backfill;
 pub mod backup;
 pub mod costs;
+pub mod extension;
 pub mod health;
 pub mod jobs;
 pub mod lineage;

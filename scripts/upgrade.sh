@@ -1,0 +1,154 @@
+# Upgrades from the previous release, for `make test` (CONTRACT.md section
+# 13). Sourced after lib.sh, supabase.sh and package.sh.
+#
+#   release_previous             "VERSION COMMIT" of the newest release in
+#                                pg_extension/releases.tsv older than this one
+#   release_build VERSION COMMIT builds that release's extension (debug) from
+#                                its commit, once: .local/releases/VERSION/
+#   upgrade_script_check PKG     the committed samia--PREV--CUR.sql is what
+#                                scripts/upgrade-script.py writes from both
+#                                install scripts
+#   upgrade_plain PKG            a database made by the previous release, on a
+#                                copy of PostgreSQL 15, upgraded to the package
+#                                PKG with traffic running (samia-upgrade); then
+#                                the permission matrix and the orders suite on
+#                                a template upgraded the same way
+#   upgrade_supabase DIR PKG     the same upgrade on the Supabase-shaped
+#                                cluster in DIR, run as Supabase's roles do
+# shellcheck shell=bash
+
+current_version() { sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -n 1; }
+
+release_previous() {
+  local current
+  current=$(current_version)
+  # The last listed release that is not the current version.
+  awk -v cur="$current" '!/^#/ && NF >= 2 && $1 != cur { v = $1; c = $2 } END { if (v) print v, c }' \
+    "$ROOT/pg_extension/releases.tsv"
+}
+
+# Prints the directory the release's `cargo pgrx package` wrote (its files at
+# pg_config's own paths).
+release_build() {
+  local version=$1 commit=$2 dir out src
+  dir=$ROOT/.local/releases/$version
+  out=$dir/pkg
+  if [ -f "$out/.built" ]; then
+    printf '%s\n' "$out"
+    return
+  fi
+  git -C "$ROOT" cat-file -e "$commit^{commit}" 2>/dev/null \
+    || die "release $version's commit $commit is not in this clone (a shallow clone?): fetch the history first"
+  src=$dir/src
+  rm -rf "$src" "$out"
+  mkdir -p "$src"
+  log "building release $version of the extension from $commit (debug, once: .local/releases/$version)"
+  git -C "$ROOT" archive "$commit" | tar -x -C "$src" || die "git archive $commit failed"
+  (cd "$src/pg_extension" && CARGO_TARGET_DIR=$ROOT/.local/releases/target \
+    cargo pgrx package --debug --pg-config "$SYSTEM_PG_CONFIG" --out-dir "$out" >&2) \
+    || die "building release $version failed"
+  touch "$out/.built"
+  printf '%s\n' "$out"
+}
+
+# Copies release files from a pgrx package directory (or a tarball's
+# extraction) into the PostgreSQL whose pg_config is $1.
+install_release_files() {
+  local pg_config=$1 from=$2
+  local libdir extdir
+  libdir=$("$pg_config" --pkglibdir)
+  extdir=$("$pg_config" --sharedir)/extension
+  as_root cp "$from$("$SYSTEM_PG_CONFIG" --pkglibdir)"/samia*.so "$libdir/"
+  as_root cp "$from$("$SYSTEM_PG_CONFIG" --sharedir)"/extension/samia* "$extdir/"
+}
+
+upgrade_script_check() {
+  local package=$1 previous version commit current old new script
+  previous=$(release_previous)
+  [ -n "$previous" ] || return 0
+  read -r version commit <<<"$previous"
+  current=$(current_version)
+  old=$(release_build "$version" "$commit")
+  script=$ROOT/pg_extension/sql/samia--$version--$current.sql
+  [ -f "$script" ] || die "no upgrade script $script from release $version: write it with scripts/upgrade-script.py"
+  new=$(mktemp /tmp/samia-install.XXXXXX.sql)
+  tar -xzOf "$package" "share/postgresql/$PG_MAJOR/extension/samia--$current.sql" >"$new" \
+    || die "$package holds no samia--$current.sql"
+  local written
+  written=$(python3 "$ROOT/scripts/upgrade-script.py" \
+    "$old$("$SYSTEM_PG_CONFIG" --sharedir)/extension/samia--$version.sql" "$new" 2>/dev/null) || true
+  rm -f "$new"
+  [ "$written" = "$(cat "$script")" ] \
+    || die "pg_extension/sql/samia--$version--$current.sql is not what scripts/upgrade-script.py writes now: regenerate it (and review what it reports)"
+  log "upgrade script samia--$version--$current.sql matches both versions' install scripts"
+}
+
+upgrade_plain() {
+  local package=$1 previous version commit old
+  previous=$(release_previous)
+  [ -n "$previous" ] || { log "no earlier release: nothing to upgrade from"; return 0; }
+  read -r version commit <<<"$previous"
+  old=$(release_build "$version" "$commit")
+  (
+    dir=$(mktemp -d /tmp/samia-upgrade.XXXXXX)
+    prefix=$dir/prefix
+    PG_BIN=$prefix/lib/postgresql/$PG_MAJOR/bin
+    trap 'cluster_stop "$dir/cluster"; rm -rf "$dir"' EXIT
+    chmod 755 "$dir"
+    log "upgrade: release $version to $(current_version) on a copy of PostgreSQL $PG_MAJOR under $dir"
+    mkdir -p "$prefix/lib/postgresql" "$prefix/share/postgresql"
+    cp -a "$STOCK_PG_LIB" "$prefix/lib/postgresql/"
+    cp -a "$STOCK_PG_SHARE" "$prefix/share/postgresql/"
+    find "$prefix" -name 'samia*' -exec rm -f {} +
+    install_release_files "$PG_BIN/pg_config" "$old"
+    cluster_start "$dir/cluster" "" fsync=off max_connections=100
+    local admin samia=$ROOT/target/debug/samia db
+    admin=$(cluster_url "$dir/cluster" postgres)
+    # A database and a template made by the release, migrated as far as it went.
+    for db in samia_upgraded samia_template; do
+      psql_in "$admin" -c "create database $db"
+      psql_in "$(cluster_url "$dir/cluster" "$db")" -c "create extension samia version '$version'"
+      DATABASE_URL=$(cluster_url "$dir/cluster" "$db") "$samia" migrate up --to "$(release_migrations "$commit")" >/dev/null \
+        || die "migrating $db as release $version did failed"
+    done
+    local url
+    url=$(cluster_url "$dir/cluster" samia_upgraded)
+    SAMIA_BIN=$samia "$ROOT/target/debug/samia-upgrade" --db "$url" --api "$url" --updater "$url" \
+      --operator "$url" --install "tar -xzf '$package' -C '$prefix' lib share" \
+      || die "the upgrade from release $version failed"
+    # The template: `samia migrate up` updates the extension itself (a
+    # superuser may), then applies the new migrations.
+    DATABASE_URL=$(cluster_url "$dir/cluster" samia_template) "$samia" migrate up \
+      | grep -E '^(updated|applied)' >&2 || die "migrate up on the release's template failed"
+    log "upgrade: the permission matrix and the orders suite on the upgraded template"
+    SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$samia cargo test -p samia-tests --test permission_matrix --test orders
+  )
+}
+
+# The newest migration a release's commit has.
+release_migrations() {
+  git -C "$ROOT" ls-tree --name-only "$1" sql/migrations/ | sed -n 's|.*/V\([0-9]*\)__.*|\1|p' | sort -n | tail -n 1
+}
+
+upgrade_supabase() {
+  local dir=$1 package=$2 previous version commit old
+  previous=$(release_previous)
+  [ -n "$previous" ] || return 0
+  read -r version commit <<<"$previous"
+  old=$(release_build "$version" "$commit")
+  log "upgrade on the Supabase-shaped database: release $version to $(current_version), as supabase_admin and postgres"
+  # The release's files on the server, as its package installed them.
+  install_release_files "$PG_CONFIG" "$old"
+  local admin db=samia_upgraded samia=$ROOT/target/debug/samia
+  admin=$(supabase_url "$dir")
+  psql_in "$admin" -c "drop database if exists $db" -c "create database $db template postgres owner postgres"
+  psql_in "$(supabase_url "$dir" "$db")" -c "create extension samia version '$version'"
+  DATABASE_URL=$(supabase_url "$dir" "$db" postgres) "$samia" migrate up --to "$(release_migrations "$commit")" >/dev/null \
+    || die "migrating as release $version (as postgres) failed"
+  local install="tar -xzf '$package' -C /usr lib share"
+  is_root || install="sudo $install"
+  SAMIA_BIN=$samia "$ROOT/target/debug/samia-upgrade" --db "$(supabase_url "$dir" "$db")" \
+    --api "$(supabase_url "$dir" "$db" authenticator)" --updater "$(supabase_url "$dir" "$db")" \
+    --operator "$(supabase_url "$dir" "$db" postgres)" --install "$install" \
+    || die "the upgrade from release $version on the Supabase-shaped database failed"
+}
