@@ -216,7 +216,10 @@ pub async fn run(target: &Target, args: RunArgs) -> Result<ExitCode, CliError> {
     let pool = db::pool(target)?;
     pool.resize(args.concurrency + 2 + args.api_connections);
     db::require_table(&pool, target, "ops.jobs").await?;
-    crate::cli::extension::require_current(&mut db::client(&pool, target).await?).await?;
+    {
+        let mut client = db::client(&pool, target).await?;
+        crate::cli::extension::require_current(&mut client).await?;
+    }
     if livekit.is_some() {
         // Open the routes' connections now: a connection opened by a
         // request adds a new backend's start to that request.

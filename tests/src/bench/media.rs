@@ -39,9 +39,8 @@ async fn setup(admin: &Client) -> anyhow::Result<()> {
             "insert into auth.users (id, email) values ('{READER}', 'registrar@bench.test') on conflict do nothing;
              update public.profiles set role_id = 3 where id = '{READER}';
              -- Room for every file of the run under the per-user quota.
-             insert into public.app_config (key, value)
-               values ('storage.quota_bytes_per_user', to_jsonb({quota}::bigint))
-               on conflict (key) do update set value = excluded.value;
+             update public.app_config set value = to_jsonb({quota}::bigint)
+              where key = 'storage.quota_bytes_per_user';
              delete from public.media_assets where path like '{READER}/reg-%';
              delete from storage.objects where bucket_id = 'readings' and name like '{READER}/reg-%';
              insert into storage.objects (bucket_id, name, owner, owner_id, metadata, version)

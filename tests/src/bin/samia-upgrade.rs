@@ -165,12 +165,8 @@ async fn objects(url: &str) -> Result<BTreeMap<String, String>> {
 
 fn samia(args: &[&str], url: &str) -> Result<String> {
     let out = run_samia(args, Some(url));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ensure!(out.status.success(), "samia {}: {text}", args.join(" "));
+    let text = format!("{}{}", out.stdout, out.stderr);
+    ensure!(out.code == 0, "samia {}: {text}", args.join(" "));
     Ok(text)
 }
 
