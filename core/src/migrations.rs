@@ -144,12 +144,21 @@ mod tests {
         let step = |i, a, n, may| extension_step(i, a, n, may, "supabase_admin");
         assert_eq!(step(Some(v2), Some(v2), Some(v2), false), Ready);
         assert_eq!(step(None, Some(v2), Some(v2), false), Ready);
-        assert_eq!(step(Some(v1), Some(v2), Some(v2), true), Update { from: v1, to: v2 });
-        assert_eq!(step(Some(v1), Some(v2), None, true), Update { from: v1, to: v2 });
+        assert_eq!(
+            step(Some(v1), Some(v2), Some(v2), true),
+            Update { from: v1, to: v2 }
+        );
+        assert_eq!(
+            step(Some(v1), Some(v2), None, true),
+            Update { from: v1, to: v2 }
+        );
         let Refuse(why) = step(Some(v1), Some(v2), Some(v2), false) else {
             panic!("a needed update this role may not run must refuse");
         };
-        assert!(why.contains("ALTER EXTENSION samia UPDATE") && why.contains("supabase_admin"), "{why}");
+        assert!(
+            why.contains("ALTER EXTENSION samia UPDATE") && why.contains("supabase_admin"),
+            "{why}"
+        );
         assert!(matches!(step(Some(v1), Some(v2), None, false), Advise(_)));
         let Refuse(why) = step(Some(v2), Some(v2), Some(v3), true) else {
             panic!("files older than needed must refuse");

@@ -915,12 +915,20 @@ async fn a_token_not_yet_valid_joins_nothing() -> Result<()> {
             "iat": now, "nbf": nbf, "exp": now + 3600,
         }))
     };
-    let (status, body) =
-        join_route(&stack.sidecar.addr, &order.to_string(), Some(&token(now + 600)?)).await?;
+    let (status, body) = join_route(
+        &stack.sidecar.addr,
+        &order.to_string(),
+        Some(&token(now + 600)?),
+    )
+    .await?;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["code"], "token_not_yet_valid", "{body}");
-    let (status, body) =
-        join_route(&stack.sidecar.addr, &order.to_string(), Some(&token(now - 60)?)).await?;
+    let (status, body) = join_route(
+        &stack.sidecar.addr,
+        &order.to_string(),
+        Some(&token(now - 60)?),
+    )
+    .await?;
     assert_eq!(status, 200, "{body}");
     Ok(())
 }

@@ -146,9 +146,15 @@ pub async fn require_current(client: &mut Client) -> Result<(), CliError> {
         .map(|e| e.label())
         .collect();
     if !pending.is_empty() {
-        return Err(older(format!("migrations {} are not applied", pending.join(", "))));
+        return Err(older(format!(
+            "migrations {} are not applied",
+            pending.join(", ")
+        )));
     }
-    let needed = MIGRATIONS.iter().filter_map(|(_, sql)| rules::requires(sql)).max();
+    let needed = MIGRATIONS
+        .iter()
+        .filter_map(|(_, sql)| rules::requires(sql))
+        .max();
     let extension = Extension::read(client).await?;
     let installed = extension.installed.as_deref().and_then(Version::parse);
     if let Some(needed) = needed.filter(|n| installed.is_none_or(|i| i < *n)) {

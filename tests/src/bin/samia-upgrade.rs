@@ -174,10 +174,16 @@ async fn run() -> Result<()> {
     let a = args()?;
     let system = connect(&a.db).await?;
     let from: String = system
-        .query_one("select extversion from pg_extension where extname = 'samia'", &[])
+        .query_one(
+            "select extversion from pg_extension where extname = 'samia'",
+            &[],
+        )
         .await?
         .get(0);
-    system.batch_execute(fixture::SQL).await.context("the fixture")?;
+    system
+        .batch_execute(fixture::SQL)
+        .await
+        .context("the fixture")?;
     let mut api = connect(&a.api).await?;
     let queued: i64 = request(
         &mut api,
@@ -207,9 +213,14 @@ async fn run() -> Result<()> {
     t.stretch.store(1, Ordering::SeqCst);
     pause().await;
     let updater = connect(&a.updater).await?;
-    updater.batch_execute("alter extension samia update").await?;
+    updater
+        .batch_execute("alter extension samia update")
+        .await?;
     let to: String = updater
-        .query_one("select extversion from pg_extension where extname = 'samia'", &[])
+        .query_one(
+            "select extversion from pg_extension where extname = 'samia'",
+            &[],
+        )
         .await?
         .get(0);
     println!("samia-upgrade: extension samia {from} -> {to}");
@@ -227,9 +238,13 @@ async fn run() -> Result<()> {
         task.await?;
     }
     let done = *t.done.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-    let failed = t.failed.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+    let failed = t
+        .failed
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned"))?
+        .clone();
     println!(
-        "samia-upgrade: traffic on {CONNECTIONS} connections: {} rounds of 6 requests \
+        "samia-upgrade: traffic on {CONNECTIONS} connections: {} rounds of 5 requests \
          (before the files {}, with the new files {}, after the update {}, after migrate up {}), {} failed",
         done.iter().sum::<usize>(),
         done[0],
@@ -259,7 +274,10 @@ async fn run() -> Result<()> {
         .await?
         .batch_execute("create extension samia")
         .await?;
-    samia(&["migrate", "up"], &format!("{} dbname=samia_fresh", a.operator))?;
+    samia(
+        &["migrate", "up"],
+        &format!("{} dbname=samia_fresh", a.operator),
+    )?;
     let upgraded = objects(&a.db).await?;
     let fresh = objects(&fresh_url).await?;
     let mut differences = Vec::new();
@@ -287,18 +305,24 @@ async fn run() -> Result<()> {
     let twilio = FakeTwilio::start()?;
     let db_url = a.db.clone();
     let _sidecar = Sidecar::start(&db_url, &twilio, &[])?;
-    eventually(Duration::from_secs(30), "the old release's job done", || {
-        let system = &system;
-        async move {
-            let status: String = system
-                .query_one("select status from ops.jobs where id = $1", &[&job])
-                .await?
-                .get(0);
-            Ok((status == "done").then_some(()))
-        }
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the old release's job done",
+        || {
+            let system = &system;
+            async move {
+                let status: String = system
+                    .query_one("select status from ops.jobs where id = $1", &[&job])
+                    .await?
+                    .get(0);
+                Ok((status == "done").then_some(()))
+            }
+        },
+    )
     .await?;
-    println!("samia-upgrade: the phone.send_code job {job} queued by {from} was done by {to}'s sidecar");
+    println!(
+        "samia-upgrade: the phone.send_code job {job} queued by {from} was done by {to}'s sidecar"
+    );
     Ok(())
 }
 
