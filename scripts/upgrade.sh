@@ -139,16 +139,49 @@ upgrade_supabase() {
   log "upgrade on the Supabase-shaped database: release $version to $(current_version), as supabase_admin and postgres"
   # The release's files on the server, as its package installed them.
   install_release_files "$PG_CONFIG" "$old"
-  local admin db=samia_upgraded samia=$ROOT/target/debug/samia
+  local admin db samia=$ROOT/target/debug/samia
   admin=$(supabase_url "$dir")
-  psql_in "$admin" -c "drop database if exists $db" -c "create database $db template postgres owner postgres"
-  psql_in "$(supabase_url "$dir" "$db")" -c "create extension samia version '$version'"
-  DATABASE_URL=$(supabase_url "$dir" "$db" postgres) "$samia" migrate up --to "$(release_migrations "$commit")" >/dev/null \
-    || die "migrating as release $version (as postgres) failed"
+  # samia_upgraded goes through the upgrade with traffic; samia_refused is
+  # left at the release to show what postgres alone cannot do.
+  for db in samia_upgraded samia_refused; do
+    psql_in "$admin" -c "drop database if exists $db" -c "create database $db template postgres owner postgres"
+    psql_in "$(supabase_url "$dir" "$db")" -c "create extension samia version '$version'"
+    DATABASE_URL=$(supabase_url "$dir" "$db" postgres) "$samia" migrate up --to "$(release_migrations "$commit")" >/dev/null \
+      || die "migrating $db as release $version (as postgres) failed"
+  done
+  db=samia_upgraded
   local install="tar -xzf '$package' -C /usr lib share"
   is_root || install="sudo $install"
   SAMIA_BIN=$samia "$ROOT/target/debug/samia-upgrade" --db "$(supabase_url "$dir" "$db")" \
     --api "$(supabase_url "$dir" "$db" authenticator)" --updater "$(supabase_url "$dir" "$db")" \
     --operator "$(supabase_url "$dir" "$db" postgres)" --install "$install" \
     || die "the upgrade from release $version on the Supabase-shaped database failed"
+
+  # postgres is not a superuser: with the new files installed, its `samia
+  # migrate up` must stop before changing anything and say what to run.
+  local refused out
+  refused=$(supabase_url "$dir" samia_refused postgres)
+  if out=$(DATABASE_URL=$refused "$samia" migrate up 2>&1); then
+    die "samia migrate up as postgres went ahead although V24 needs the extension update: $out"
+  fi
+  grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" && grep -q supabase_admin <<<"$out" \
+    || die "samia migrate up as postgres did not name the command and the role: $out"
+  [ "$(psql_in "$refused" -Atc "select max(version) from ops.schema_migrations")" = "$(release_migrations "$commit")" ] \
+    || die "samia migrate up as postgres applied a migration before refusing"
+  [ "$(psql_in "$refused" -Atc "select extversion from pg_extension where extname = 'samia'")" = "$version" ] \
+    || die "the extension of samia_refused moved without supabase_admin"
+  out=$(DATABASE_URL=$refused "$samia" health 2>&1) || true
+  grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" || die "samia health gave no advice on the old extension: $out"
+  # A sidecar of the new release refuses the older database.
+  if out=$(DATABASE_URL="$(supabase_url "$dir" samia_refused) options='-c role=samia_sidecar'" SAMIA_LISTEN=off \
+    TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=unused \
+    TWILIO_VERIFY_SERVICE_SID=VA00000000000000000000000000000000 TWILIO_BASE_URL=http://127.0.0.1:9 \
+    timeout 60 "$samia" run 2>&1); then
+    die "samia run started on a database older than it needs: $out"
+  fi
+  grep -q 'older than this samia needs' <<<"$out" || die "samia run did not say why it refused: $out"
+  # Once supabase_admin has updated the extension, postgres migrates.
+  psql_in "$(supabase_url "$dir" samia_refused)" -c 'alter extension samia update'
+  DATABASE_URL=$refused "$samia" migrate up >/dev/null || die "samia migrate up after the update failed"
+  log "upgrade on the Supabase-shaped database: postgres alone was refused with the command and the role; after supabase_admin's update it migrated"
 }

@@ -73,7 +73,7 @@ struct Traffic {
 }
 
 async fn one_round(api: &mut tokio_postgres::Client, n: usize) -> Result<()> {
-    let who = if n % 2 == 0 { OWNER } else { OTHER };
+    let who = if n.is_multiple_of(2) { OWNER } else { OTHER };
     request(api, Caller::User(who), "select count(*) from public.orders").await?;
     let rows = request(
         api,
