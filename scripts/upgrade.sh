@@ -125,8 +125,13 @@ upgrade_plain() {
   )
 }
 
-# The newest migration a release's commit has.
+# The newest migration a release's commit has. Its migrations are applied by
+# this tree's `samia migrate up --to N`, which is the same as the release's
+# own binary only while those files are unchanged: checked here (a changed
+# migration is refused by `samia migrate up` anyway, once applied).
 release_migrations() {
+  git -C "$ROOT" diff --quiet "$1" -- $(git -C "$ROOT" ls-tree --name-only "$1" sql/migrations/) \
+    || die "a migration of release $1 differs in this tree: migrations never change once released"
   git -C "$ROOT" ls-tree --name-only "$1" sql/migrations/ | sed -n 's|.*/V\([0-9]*\)__.*|\1|p' | sort -n | tail -n 1
 }
 
