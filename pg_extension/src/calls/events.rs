@@ -2,8 +2,8 @@
 //! reminders and deadlines of its jobs.
 
 use super::{
-    booked_notifications, delete_room, exec, free_reader, minutes, rfc3339, row, service_minutes,
-    text_of, utc,
+    booked_notifications, delete_room, exec, free_reader, minutes, rfc3339, room_name, row,
+    service_minutes, text_of, utc,
 };
 use crate::audit::{self, Moderation};
 use crate::caller::{sidecar_only, Caller};
@@ -124,6 +124,22 @@ fn livekit_event(
             );
             "room started".into()
         }
+        // A token minted before a block must not bring its holder back:
+        // a blocked user who joins is taken out of the room at once.
+        "participant_joined" if identity.is_some_and(blocked) => {
+            jobs::enqueue(
+                kinds::LIVEKIT_REMOVE_PARTICIPANT,
+                json!({ "order_id": order, "room": room_name(order), "identity": identity }),
+            );
+            record(
+                "call.blocked_participant_removed",
+                &call,
+                order,
+                json!({ "identity": identity, "party": party }),
+                None,
+            );
+            "a blocked participant joined: removing them".into()
+        }
         "participant_joined" => match party {
             None => {
                 record(
@@ -151,6 +167,15 @@ fn livekit_event(
         "room_finished" => finished(order, &call),
         other => format!("ignored: {other}"),
     }
+}
+
+/// Is the participant `identity` (a user id) a blocked user?
+fn blocked(identity: &str) -> bool {
+    identity
+        .parse::<uuid::Uuid>()
+        .ok()
+        .and_then(|id| crate::caller::profile_standing(pgrx::Uuid::from_bytes(*id.as_bytes())))
+        .is_some_and(|(_, blocked)| blocked)
 }
 
 fn joined(order: i64, call: &Value, party: &str) -> String {
