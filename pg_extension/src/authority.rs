@@ -179,6 +179,12 @@ fn app_config_authority<'a>(
         trigger.old().and_then(|o| get_old(&o, APP_CONFIG, "value"));
     set(&mut new, APP_CONFIG, "updated_by", caller.uid);
     set(&mut new, APP_CONFIG, "updated_at", now());
+    // An insert of a key that exists either fails (23505) or, as an upsert
+    // (`on conflict do update`, PostgREST's merge-duplicates), becomes the
+    // update whose trigger records the change: recorded once, there.
+    if trigger.old().is_none() && key_exists(&key) {
+        return Ok(Some(new));
+    }
     audit::record(
         &caller,
         "config.changed",
@@ -192,4 +198,16 @@ fn app_config_authority<'a>(
         }),
     );
     Ok(Some(new))
+}
+
+fn key_exists(key: &str) -> bool {
+    errors::spi(
+        crate::plans::value::<bool>(
+            "select true from public.app_config where key = $1",
+            &[pgrx::PgOid::from(pg_sys::TEXTOID)],
+            &[key.into()],
+        ),
+        "looking up the setting",
+    )
+    .is_some()
 }

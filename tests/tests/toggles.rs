@@ -169,3 +169,40 @@ async fn the_storage_quota_refuses_a_file_past_it() -> anyhow::Result<()> {
     assert!(message.contains("the limit is 100000 bytes"), "{message}");
     Ok(())
 }
+
+#[tokio::test]
+async fn an_admins_upsert_of_a_setting_is_recorded_once() -> anyhow::Result<()> {
+    let (_db, mut c) = db().await?;
+    // PostgREST's `Prefer: resolution=merge-duplicates` on an existing key.
+    request(
+        &mut c,
+        Caller::User(ADMIN),
+        "insert into public.app_config (key, value) values ('calls.max_open_bookings', '5')
+         on conflict (key) do update set value = excluded.value",
+    )
+    .await?;
+    // And on a new key.
+    request(
+        &mut c,
+        Caller::User(ADMIN),
+        "insert into public.app_config (key, value) values ('calls.new_setting', '1')
+         on conflict (key) do update set value = excluded.value",
+    )
+    .await?;
+    for key in ["calls.max_open_bookings", "calls.new_setting"] {
+        let (records, audits): (i64, i64) = {
+            let r = c
+                .query_one(
+                    "select (select count(*) from public.moderation_actions
+                              where target_kind = 'config' and target_id = $1),
+                            (select count(*) from public.audit_log
+                              where event = 'config.changed' and entity_id = $1)",
+                    &[&key],
+                )
+                .await?;
+            (r.get(0), r.get(1))
+        };
+        assert_eq!((records, audits), (1, 1), "{key}");
+    }
+    Ok(())
+}
