@@ -169,7 +169,7 @@ supabase_cluster_start() {
 }
 
 # The product on the Supabase cluster in $1, as database $2 for the tests to
-# clone, deployed as README.md says: a copy of Supabase's database
+# clone, deployed as docs/operations.md says: a copy of Supabase's database
 # `postgres` (owned by postgres), in which supabase_admin creates the
 # extension (the one privileged step); then `samia migrate up` runs as
 # postgres, twice (the second must apply nothing), and `samia health` must

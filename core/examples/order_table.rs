@@ -1,4 +1,4 @@
-//! Prints the order state machine as the Markdown table kept in README.md:
+//! Prints the order state machine as the Markdown table kept in docs/orders.md:
 //! `cargo run -q -p samia-core --example order_table`.
 
 fn main() {

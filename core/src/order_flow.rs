@@ -1,6 +1,6 @@
 //! The order state machine (CONTRACT.md section 5) as one table of data.
 //!
-//! The extension's trigger on `public.orders`, the tests and the README all
+//! The extension's trigger on `public.orders`, the tests and docs/orders.md all
 //! read [`TRANSITIONS`]; nothing else decides whether a status may change.
 
 use crate::roles::{Actor, AppRole};
@@ -272,7 +272,7 @@ pub fn next_for(from: Status, delivery: Delivery, standing: &Standing) -> Vec<St
     out
 }
 
-/// The transition table as a Markdown table (for the README).
+/// The transition table as a Markdown table (for docs/orders.md).
 pub fn markdown_table() -> String {
     let mut out = String::from("| from | to | services | who | needs |\n|---|---|---|---|---|\n");
     for t in TRANSITIONS {
@@ -640,14 +640,14 @@ mod tests {
 }
 
 #[cfg(test)]
-mod readme {
-    /// The README's table is this module's table, not a hand-kept copy.
+mod docs {
+    /// The docs' table is this module's table, not a hand-kept copy.
     #[test]
-    fn the_readme_shows_the_transition_table() {
-        let readme = include_str!("../../README.md");
+    fn the_docs_show_the_transition_table() {
+        let doc = include_str!("../../docs/orders.md");
         assert!(
-            readme.contains(&super::markdown_table()),
-            "README.md is out of date: regenerate the table with `cargo run -q -p samia-core --example order_table`"
+            doc.contains(&super::markdown_table()),
+            "docs/orders.md is out of date: regenerate the table with `cargo run -q -p samia-core --example order_table`"
         );
     }
 }

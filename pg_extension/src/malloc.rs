@@ -13,7 +13,7 @@
 //! btree scan state of about 27 KiB, and the sort and the bitmap add more.
 //! The heap then grows with `brk` during the statement and shrinks at its
 //! end: four system calls and about ten page faults per request, measured
-//! at 30 to 45 us on a 2-core machine (see README, "Benchmarks").
+//! at 30 to 45 us on a 2-core machine (see docs/benchmarks.md).
 //!
 //! Allocating and freeing one 1 MiB block when the library loads takes
 //! glibc to the state it would reach by itself: mmap threshold about 1 MiB,

@@ -25,7 +25,7 @@ update public.profiles
  where id = '00000000-0000-4000-8000-000000000005' and dob is null;
 
 -- A demo photo described without a stored object (upload real files through
--- the fake Storage; see the README's Files section).
+-- the fake Storage; see docs/files.md).
 insert into public.media_assets (id, owner_id, kind, url, mime_type, status)
   values (1000001, '00000000-0000-4000-8000-000000000005', 'image', 'demo/cup.jpg', 'image/jpeg', 'ready')
   on conflict (id) do nothing;

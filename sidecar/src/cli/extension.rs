@@ -127,7 +127,7 @@ pub async fn require_current(client: &mut Client) -> Result<(), CliError> {
     let older = |why: String| {
         CliError::Config(format!(
             "the database is older than this samia needs: {why}. Upgrade it first \
-             (README.md, \"Upgrading\": update the extension, then `samia migrate up`)"
+             (docs/operations.md, \"Upgrading\": update the extension, then `samia migrate up`)"
         ))
     };
     let entries = match migrate::plan(client).await {
