@@ -16,6 +16,7 @@
 use crate::audit::{self, Moderation};
 use crate::caller::{sidecar_only, Caller};
 use crate::rows::{get, get_old, set};
+use crate::time::utc;
 use crate::{errors, jobs, media, plans};
 use pgrx::datum::{Date, TimestampWithTimeZone};
 use pgrx::heap_tuple::PgHeapTupleError;
@@ -27,17 +28,6 @@ use samia_core::Sign;
 use serde_json::json;
 
 const POSTS: &str = "public.tiktok_posts";
-
-/// Microseconds from the PostgreSQL epoch (2000-01-01) to the Unix epoch.
-const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
-
-fn utc(at: TimestampWithTimeZone) -> Option<chrono::DateTime<chrono::Utc>> {
-    if !at.is_finite() {
-        return None;
-    }
-    let micros: i64 = at.into_inner();
-    chrono::DateTime::from_timestamp_micros(micros.checked_add(PG_EPOCH_UNIX_MICROS)?)
-}
 
 fn date(day: chrono::NaiveDate) -> Date {
     use chrono::Datelike;

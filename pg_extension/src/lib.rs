@@ -25,6 +25,7 @@ mod phone;
 mod plans;
 mod profiles;
 mod rows;
+mod time;
 mod zodiac;
 
 // Privileges, at the end of `create extension samia` (a superuser's step:

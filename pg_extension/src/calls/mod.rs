@@ -31,9 +31,6 @@ const CALLS: &str = "public.calls";
 mod authority;
 mod events;
 
-/// Microseconds from the PostgreSQL epoch (2000-01-01) to the Unix epoch.
-const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
-
 /// What `book_call` tells the order trigger about the booking it makes.
 struct Booking {
     immediate: bool,
@@ -50,7 +47,7 @@ thread_local! {
 
 pub(super) fn utc(at: TimestampWithTimeZone) -> DateTime<Utc> {
     // Years past 9999 (and infinity) are refused before any arithmetic on them.
-    DateTime::from_timestamp_micros(at.into_inner().saturating_add(PG_EPOCH_UNIX_MICROS))
+    crate::time::utc(at)
         .filter(|t| chrono::Datelike::year(t) <= 9999)
         .unwrap_or_else(|| errors::invalid_value(format!("{at} is not a usable time"), None))
 }
