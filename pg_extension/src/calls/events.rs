@@ -1,10 +1,8 @@
 //! What the sidecar reports about calls: LiveKit's events, and the
 //! reminders and deadlines of its jobs.
 
-use super::{
-    booked_notifications, delete_room, exec, free_reader, minutes, rfc3339, row, service_minutes,
-    text_of, utc,
-};
+use super::notices::booked_notifications;
+use super::{delete_room, exec, free_reader, minutes, rfc3339, row, service_minutes, text_of, utc};
 use crate::audit::{self, Moderation};
 use crate::caller::{sidecar_only, Caller};
 use crate::{errors, jobs};
