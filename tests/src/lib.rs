@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_postgres::{Client, NoTls, Row};
 
 pub mod bench;
+pub mod calls;
 pub mod cluster;
 pub mod fixture;
 pub mod livekit;
