@@ -22,6 +22,7 @@ pub mod bench;
 pub mod calls;
 pub mod cluster;
 pub mod fixture;
+pub mod horoscopes;
 pub mod livekit;
 pub mod media;
 pub mod pooler;
