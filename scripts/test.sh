@@ -87,8 +87,8 @@ supabase_cluster_start "$supabase" fsync=off max_connections=200
 supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
 SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
-  --test hardening --test storage_rules --test supabase --test calls --test call_access --test bookings \
-  --test pinned_files --test null_arguments
+  --test audit_records --test policy_plans --test hardening --test storage_rules --test supabase \
+  --test calls --test call_access --test bookings --test pinned_files --test null_arguments
 upgrade_supabase "$supabase" "$package"
 
 log "upgrade from the previous release, with traffic, on plain PostgreSQL"

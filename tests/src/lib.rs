@@ -269,6 +269,15 @@ pub async fn one_text(client: &Client, sql: &str) -> Result<Option<String>> {
     Ok(row.get(0))
 }
 
+/// The single count (bigint) of a one-row, one-column query.
+pub async fn count(client: &Client, sql: &str) -> Result<i64> {
+    let row: Row = client
+        .query_one(sql, &[])
+        .await
+        .with_context(|| sql.to_string())?;
+    Ok(row.get(0))
+}
+
 /// Signs a user up as GoTrue would: a row in `auth.users`.
 pub async fn sign_up(client: &Client, id: &str, email: &str) -> Result<()> {
     client
