@@ -9,7 +9,7 @@
 //!   the readable message first ([`booking`]; the notices and reminders a
 //!   booking sends are in [`notices`]).
 //! - `samia.call_join` decides, as the caller and under RLS, who may join
-//!   ([`join`]).
+//!   ([`join`](mod@join)).
 //! - `samia.livekit_event` maps LiveKit's webhooks onto `calls` and moves
 //!   the order; the sidecar's deadline and reminder jobs end missed and
 //!   overlong calls and remind the parties ([`events`]).
