@@ -87,8 +87,8 @@ supabase_cluster_start "$supabase" fsync=off max_connections=200
 supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
 SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
-  --test hardening --test storage_rules --test supabase --test calls --test bookings \
-  --test pinned_files --test null_arguments
+  --test audit_records --test policy_plans --test hardening --test storage_rules --test supabase \
+  --test calls --test call_access --test bookings --test pinned_files --test null_arguments
 upgrade_supabase "$supabase" "$package"
 
 log "upgrade from the previous release, with traffic, on plain PostgreSQL"
@@ -103,10 +103,11 @@ log "calls, orders and permissions at 23:50 UTC (libfaketime)"
 # and run directly, from the package's directory as cargo runs them. The
 # monotonic clock stays real: Rust's timed waits (futex) hand the kernel a
 # deadline read from it, and with a faked reading a 1 s wait never returns.
-late_suites=(--test calls --test orders --test permission_matrix)
+late_suites=(--test calls --test call_access --test orders --test permission_matrix)
 built=$(cargo test -p samia-tests --no-run "${late_suites[@]}" --message-format=json)
 mapfile -t late_tests < <(grep '"kind":\["test"\]' <<<"$built" | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
-[ ${#late_tests[@]} = 3 ] || die "expected 3 test executables for ${late_suites[*]}, found ${#late_tests[@]}"
+want=$((${#late_suites[@]} / 2)) # one executable per --test NAME
+[ ${#late_tests[@]} = "$want" ] || die "expected $want test executables for ${late_suites[*]}, found ${#late_tests[@]}"
 offset=$(seconds_until_utc 23:50:00)
 clock=(FAKETIME="+${offset}s" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$(faketime_lib)")
 late=$(mktemp -d /tmp/samia-late.XXXXXX)

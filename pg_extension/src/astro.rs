@@ -9,9 +9,6 @@ use pgrx::JsonB;
 use samia_core::astro::time::jd_from_unix_seconds;
 use samia_core::astro::{birth_chart, natal_chart as cast, summarize, ChartOptions, HouseSystem};
 
-/// Seconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch.
-const PG_EPOCH_UNIX_SECONDS: f64 = 946_684_800.0;
-
 /// The chart of an instant at a place (degrees, north and east positive), as
 /// jsonb: bodies, angles, houses, house_system, aspects.
 #[pg_extern(immutable, strict, parallel_safe)]
@@ -25,7 +22,13 @@ pub fn natal_chart(
         errors::invalid_value("birth time must be a finite timestamp", None);
     }
     let options = options(house_system);
-    let unix = birth.into_inner() as f64 / 1e6 + PG_EPOCH_UNIX_SECONDS;
+    let Some(utc) = crate::time::utc(birth) else {
+        errors::invalid_value(
+            format!("{birth} is out of range"),
+            Some("check the birth date"),
+        )
+    };
+    let unix = utc.timestamp_micros() as f64 / 1e6;
     match cast(jd_from_unix_seconds(unix), latitude, longitude, &options) {
         Ok(chart) => JsonB(chart.to_json()),
         Err(e) => errors::invalid_value(e.to_string(), Some(&e.hint())),

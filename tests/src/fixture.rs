@@ -2,6 +2,7 @@
 //! per kind of actor, and rows in every table.
 
 use crate::postgrest::Caller;
+use crate::{Session, TestDb};
 
 pub const OWNER: &str = "10000000-0000-4000-8000-000000000001";
 pub const OTHER: &str = "10000000-0000-4000-8000-000000000002";
@@ -33,4 +34,12 @@ pub fn uid_of(caller: Caller<'_>) -> &str {
         Caller::Anon | Caller::Service => "ffffffff-0000-4000-8000-000000000000",
         Caller::User(id) => id,
     }
+}
+
+/// A migrated database with this fixture loaded, and its system session.
+pub async fn db() -> anyhow::Result<(TestDb, Session)> {
+    let db = TestDb::migrated().await?;
+    let client = db.system().await?;
+    client.batch_execute(SQL).await?;
+    Ok((db, client))
 }

@@ -19,8 +19,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use tokio_postgres::{Client, NoTls, Row};
 
 pub mod bench;
+pub mod calls;
 pub mod cluster;
 pub mod fixture;
+pub mod horoscopes;
 pub mod livekit;
 pub mod media;
 pub mod pooler;
@@ -260,6 +262,15 @@ pub fn sqlstate(e: &tokio_postgres::Error) -> Option<&str> {
 
 /// The single text value of a one-row, one-column query.
 pub async fn one_text(client: &Client, sql: &str) -> Result<Option<String>> {
+    let row: Row = client
+        .query_one(sql, &[])
+        .await
+        .with_context(|| sql.to_string())?;
+    Ok(row.get(0))
+}
+
+/// The single count (bigint) of a one-row, one-column query.
+pub async fn count(client: &Client, sql: &str) -> Result<i64> {
     let row: Row = client
         .query_one(sql, &[])
         .await

@@ -150,3 +150,18 @@ pub async fn refused(client: &mut impl Api, who: &str, statement: &str) -> (Stri
     let result = request(client, Caller::User(who), statement).await;
     failure(result, &format!("{statement} as {who}"))
 }
+
+/// How many rows `statement` (an update or delete, to which ` returning 1`
+/// is appended) changes as `who`; it must not fail.
+pub async fn affected(client: &mut impl Api, who: &str, statement: &str) -> usize {
+    match request(
+        client,
+        Caller::User(who),
+        &format!("{statement} returning 1"),
+    )
+    .await
+    {
+        Ok(rows) => rows.len(),
+        Err(e) => panic!("{statement} as {who} failed: {e:?}"),
+    }
+}

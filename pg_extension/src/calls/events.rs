@@ -1,9 +1,10 @@
 //! What the sidecar reports about calls: LiveKit's events, and the
 //! reminders and deadlines of its jobs.
 
+use super::notices::booked_notifications;
 use super::{
-    booked_notifications, delete_room, exec, free_reader, minutes, rfc3339, room_name, row,
-    service_minutes, text_of, utc,
+    delete_room, exec, free_reader, minutes, rfc3339, room_name, row, service_minutes, text_of,
+    utc,
 };
 use crate::audit::{self, Moderation};
 use crate::caller::{sidecar_only, Caller};
