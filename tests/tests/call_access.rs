@@ -286,3 +286,41 @@ async fn a_token_not_yet_valid_joins_nothing() -> Result<()> {
     assert_eq!(status, 200, "{body}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_token_kept_after_a_block_is_taken_out_of_the_room() -> Result<()> {
+    let (db, _system) = people().await?;
+    let mut api = db.system().await?;
+    let stack = Stack::start(&db)?;
+    let order = book(&mut api, "null").await?;
+    // The reader is in the room; the client holds a token, then is blocked.
+    stack.connect(order, READER).await?;
+    let (status, grant) = stack.join(order, CLIENT).await?;
+    ensure!(status == 200, "{status} {grant}");
+    request(
+        &mut api,
+        Caller::User(MONITOR),
+        &format!("update public.profiles set is_blocked = true, blocked_reason = 'threats' where id = '{CLIENT}'"),
+    )
+    .await?;
+    let room = grant["room"].as_str().unwrap_or_default().to_string();
+    let token = grant["token"].as_str().unwrap_or_default();
+    let (status, body) = stack.livekit.join(&room, token).await?;
+    ensure!(
+        status == 200,
+        "the fake refused the kept token: {status} {body}"
+    );
+    eventually(WAIT, "the blocked client removed from the room", || async {
+        let present = stack.livekit.in_room(&room).await?;
+        Ok((!present.iter().any(|p| p == CLIENT)).then_some(()))
+    })
+    .await?;
+    // The reader stays.
+    assert!(stack
+        .livekit
+        .in_room(&room)
+        .await?
+        .iter()
+        .any(|p| p == READER));
+    Ok(())
+}

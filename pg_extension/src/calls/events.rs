@@ -3,8 +3,7 @@
 
 use super::notices::booked_notifications;
 use super::{
-    delete_room, exec, free_reader, minutes, rfc3339, room_name, row, service_minutes, text_of,
-    utc,
+    delete_room, exec, free_reader, minutes, rfc3339, room_name, row, service_minutes, text_of, utc,
 };
 use crate::audit::{self, Moderation};
 use crate::caller::{sidecar_only, Caller};
