@@ -28,7 +28,7 @@ pub struct AuthArgs {
         long = "supabase-jwt-secret",
         env = "SUPABASE_JWT_SECRET",
         value_name = "SECRET",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     jwt_secret: Option<SecretString>,

@@ -35,7 +35,7 @@ pub struct LiveKitArgs {
         long = "livekit-api-secret",
         env = "LIVEKIT_API_SECRET",
         value_name = "SECRET",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     api_secret: Option<SecretString>,

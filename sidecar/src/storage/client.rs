@@ -29,7 +29,7 @@ pub struct StorageArgs {
         long = "supabase-service-role-key",
         env = "SUPABASE_SERVICE_ROLE_KEY",
         value_name = "KEY",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     service_key: Option<SecretString>,

@@ -25,7 +25,7 @@ pub struct TwilioArgs {
         long = "twilio-auth-token",
         env = "TWILIO_AUTH_TOKEN",
         value_name = "TOKEN",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     auth_token: Option<SecretString>,

@@ -26,6 +26,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 use tokio_postgres::Client;
 
+/// Load an archive of `samia backup` into an empty database (the
+/// target's DATABASE_URL) and check it against its manifest: refuses a
+/// changed archive, a database that holds the product, or a server
+/// without the extension's version; exits 1 on any difference in rows,
+/// migrations, triggers or policies after the load.
 #[derive(clap::Args, Debug)]
 pub struct RestoreArgs {
     #[command(flatten)]
@@ -362,6 +367,12 @@ fn dbname_conninfo(name: &str) -> String {
         "dbname='{}'",
         name.replace('\\', "\\\\").replace('\'', "\\'")
     )
+}
+
+/// `samia restore`.
+pub async fn command(args: RestoreArgs) -> Result<ExitCode, CliError> {
+    let (target, mut client) = super::session(&args.db).await?;
+    run(&mut client, &target, &args).await
 }
 
 pub async fn run(

@@ -96,7 +96,7 @@ pub struct FakeArgs {
         long,
         env = "LIVEKIT_API_SECRET",
         value_name = "SECRET",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     api_secret: Option<SecretString>,

@@ -103,7 +103,7 @@ pub struct FakeArgs {
         long,
         env = "TIKTOK_CLIENT_SECRET",
         value_name = "SECRET",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     client_secret: Option<SecretString>,
