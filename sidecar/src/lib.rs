@@ -12,6 +12,10 @@
 //! - [`http`]: the daemon's HTTP server (health, metrics, the call and
 //!   TikTok routes) and its access-token checks.
 //! - [`db`], [`error`], [`metrics`], [`sealer`], [`secret`]: shared plumbing.
+//!
+//! The providers' test doubles live in the samia-fakes crate (binary
+//! `samia-fake`), which uses this library; the `samia` binary contains none
+//! of them (`tests/tests/product_binary.rs` checks).
 
 pub mod cli;
 pub mod daemon;

@@ -46,25 +46,8 @@ enum Command {
     Backup(Box<backup::BackupArgs>),
     Restore(Box<backup::restore::RestoreArgs>),
     Jobs(jobs::JobsArgs),
-    /// A fake Twilio Verify API on loopback for development and tests
-    /// (no DATABASE_URL needed).
-    FakeTwilio(samia_sidecar::twilio::fake::FakeArgs),
     Storage(storage::StorageCommandArgs),
     Tiktok(tiktok::TiktokArgs),
-    /// A fake Supabase Storage API on loopback for development and tests: files
-    /// on local disk, storage.objects rows written through DATABASE_URL under
-    /// the caller's role and JWT claims, as the real service does.
-    FakeStorage(samia_sidecar::storage::fake::FakeArgs),
-    /// A fake TikTok Display API and OAuth on loopback for development and
-    /// tests: one creator's posts from a seed file, authorizations approved
-    /// at once (TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET; no DATABASE_URL
-    /// needed).
-    FakeTiktok(samia_sidecar::tiktok::fake::FakeArgs),
-    /// A fake LiveKit server on loopback for development and tests: rooms
-    /// in memory, the RoomService, tokens checked as LiveKit checks them,
-    /// signed webhooks (LIVEKIT_API_KEY and LIVEKIT_API_SECRET; no
-    /// DATABASE_URL needed).
-    FakeLivekit(samia_sidecar::livekit::fake::FakeArgs),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -94,10 +77,6 @@ async fn dispatch(command: Command) -> Result<ExitCode, CliError> {
         Command::Jobs(args) => jobs::command(args).await,
         Command::Storage(args) => storage::command(args).await,
         Command::Tiktok(args) => tiktok::command(args).await,
-        Command::FakeTwilio(args) => samia_sidecar::twilio::fake::run(&args).await,
-        Command::FakeStorage(args) => samia_sidecar::storage::fake::run(&args).await,
-        Command::FakeTiktok(args) => samia_sidecar::tiktok::fake::run(&args).await,
-        Command::FakeLivekit(args) => samia_sidecar::livekit::fake::run(&args).await,
     }
 }
 

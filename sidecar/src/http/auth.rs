@@ -390,11 +390,18 @@ mod tests {
     const ISSUER: &str = "https://abcdefghijklmnop.supabase.co/auth/v1";
 
     fn now() -> u64 {
-        crate::storage::token::now_secs()
+        jsonwebtoken::get_current_timestamp()
+    }
+
+    /// `claims` signed with HS256 and `secret`.
+    fn sign(secret: &[u8], claims: &Value) -> String {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), claims, &key)
+            .unwrap_or_default()
     }
 
     fn hs256(claims: Value) -> String {
-        crate::storage::token::sign(SECRET.as_bytes(), &claims).unwrap_or_default()
+        sign(SECRET.as_bytes(), &claims)
     }
 
     fn verifier_with_issuer(issuer: Option<&str>) -> Verifier {
@@ -462,11 +469,10 @@ mod tests {
             (
                 Some(format!(
                     "Bearer {}",
-                    crate::storage::token::sign(
+                    sign(
                         b"another-secret-entirely-another-secret",
                         &json!({"sub": USER, "aud": "authenticated", "exp": now() + 60})
                     )
-                    .unwrap_or_default()
                 )),
                 AuthError::Signature,
             ),

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub struct LiveKitArgs {
     /// Where LiveKit answers: https:// or wss:// (the same host serves the
     /// API and the rooms), or plain http:// or ws:// on loopback for a fake
-    /// LiveKit (`samia fake-livekit`).
+    /// LiveKit (`samia-fake livekit`).
     #[arg(
         id = "livekit_url",
         long = "livekit-url",

@@ -18,7 +18,7 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub struct StorageArgs {
     /// The Supabase project's URL (https://<ref>.supabase.co), or plain http
-    /// on loopback for a fake Storage (`samia fake-storage`). Without it
+    /// on loopback for a fake Storage (`samia-fake storage`). Without it
     /// (and the key) the daemon runs without media probing.
     #[arg(long = "supabase-url", env = "SUPABASE_URL", value_name = "URL")]
     url: Option<String>,

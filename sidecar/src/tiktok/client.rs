@@ -31,7 +31,7 @@ pub const MAX_COUNT: u8 = 20;
 #[derive(clap::Args, Debug)]
 pub struct TikTokArgs {
     /// Where TikTok's API answers: https://, or plain http on loopback for a
-    /// fake TikTok (`samia fake-tiktok`).
+    /// fake TikTok (`samia-fake tiktok`).
     #[arg(
         long = "tiktok-api-url",
         env = "TIKTOK_API_URL",

@@ -37,7 +37,7 @@ pub struct TwilioArgs {
     )]
     service_sid: Option<String>,
     /// Where Twilio Verify answers: https://, or plain http on loopback for a
-    /// fake Twilio (`samia fake-twilio`).
+    /// fake Twilio (`samia-fake twilio`).
     #[arg(
         long = "twilio-base-url",
         env = "TWILIO_BASE_URL",

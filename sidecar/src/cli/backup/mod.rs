@@ -12,6 +12,7 @@ pub mod compare;
 pub mod manifest;
 pub mod pg_tools;
 pub mod restore;
+pub mod toc;
 
 use crate::db::Query as _;
 use crate::db::{DbArgs, PoolMode, Target};
