@@ -8,9 +8,10 @@
 //! - [`jobs`]: the job engine over `ops.jobs` (claim, settle, retry) and the
 //!   worker that dispatches each job kind to its provider's handler.
 //! - One folder per provider, [`twilio`], [`storage`], [`tiktok`],
-//!   [`livekit`]: its client and its job handlers.
+//!   [`livekit`]: its client and its job handlers, all over one outbound HTTP
+//!   layer ([`http::outbound`]).
 //! - [`http`]: the daemon's HTTP server (health, metrics, the call and
-//!   TikTok routes) and its access-token checks.
+//!   TikTok routes), its access-token checks, and the outbound layer.
 //! - [`db`], [`error`], [`metrics`], [`sealer`], [`secret`]: shared plumbing.
 //!
 //! The providers' test doubles live in the samia-fakes crate (binary

@@ -300,10 +300,11 @@ pub async fn cancel(
     let rows = tx
         .fetch_all(
             "update ops.jobs set status = 'cancelled', locked_by = null, last_error = $2,
-                    payload = payload - 'code', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+                    payload = payload - $3::text[], finished_at = clock_timestamp(), updated_at = clock_timestamp()
               where id = any($1) and status in ('queued', 'running', 'dead')
              returning id, kind, (payload ->> 'verification_id')::bigint",
-            &[&ids, &reason],
+            // What a phone job does not keep (the code typed), as when it ends.
+            &[&ids, &reason, &crate::twilio::jobs::FORGET],
         )
         .await
         .map_err(|e| CliError::db("cancelling jobs", e))?;

@@ -1,8 +1,13 @@
-//! The HTTP layer of the daemon's routes (and of the fake providers of the
+//! HTTP. Inbound, the daemon's routes (and the fake providers of the
 //! samia-fakes crate): axum routers served on hyper, with the same rules
-//! for every server. A wrong method is answered 405 with `Allow`, a request body over
-//! [`MAX_BODY`] 413, an unreadable one 400, an unknown path 404 (from the
-//! server's own fallback), each with a JSON body `{"code", "message"}`.
+//! for every server, and the apps' access tokens checked (`auth`).
+//! Outbound, the one client layer every provider's client uses
+//! (`outbound`).
+//!
+//! The servers' rules: a wrong method is answered 405 with `Allow`, a
+//! request body over [`MAX_BODY`] 413, an unreadable one 400, an unknown
+//! path 404 (from the server's own fallback), each with a JSON body
+//! `{"code", "message"}`.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
@@ -16,6 +21,7 @@ use tokio::sync::watch;
 
 pub mod auth;
 pub mod ops;
+pub mod outbound;
 
 /// Largest request body read (form posts are small).
 pub const MAX_BODY: usize = 64 * 1024;

@@ -11,6 +11,7 @@
 use super::account;
 use super::client::TikTokClient;
 use super::errors::TikTokError;
+use crate::http::outbound::ProviderError;
 use crate::http::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -8,12 +8,14 @@ pub mod account;
 pub mod audio;
 pub mod callback;
 mod client;
+mod config;
 mod errors;
 pub mod ingest;
 pub mod jobs;
 pub mod limit;
 mod sync;
 
-pub use client::{TikTokArgs, TikTokClient, TikTokConfig, Tokens, Video, VideoPage};
+pub use client::{TikTokClient, Tokens, Video, VideoPage};
+pub use config::{TikTokArgs, TikTokConfig};
 pub use errors::TikTokError;
 pub use sync::{Stop, SyncOptions};

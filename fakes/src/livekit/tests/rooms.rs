@@ -5,6 +5,7 @@
 
 use super::{reasons, token, HOUR};
 use crate::livekit::testing::{secret, settings, Served, KEY, SECRET};
+use samia_sidecar::http::outbound::ProviderError;
 use samia_sidecar::livekit::token::{self, Mint, VideoGrant};
 use samia_sidecar::livekit::{
     Grants, LiveKitClient, LiveKitConfig, LiveKitError, Removal, RoomOptions,

@@ -5,6 +5,7 @@
 use super::{first, ids};
 use crate::tiktok::testing::{id, seed, settings, Served, REDIRECT, SECRET};
 use reqwest::Method;
+use samia_sidecar::http::outbound::ProviderError;
 use samia_sidecar::tiktok::{TikTokClient, TikTokError};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};

@@ -5,6 +5,7 @@
 use super::{first, ids, quick};
 use crate::tiktok::testing::{id, seed, settings, Served, SECRET};
 use reqwest::Method;
+use samia_sidecar::http::outbound::ProviderError;
 use samia_sidecar::tiktok::{Stop, TikTokClient, TikTokError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
