@@ -67,11 +67,6 @@ mod proto;
 mod rooms;
 mod twirp;
 
-#[cfg(test)]
-mod testing;
-#[cfg(test)]
-mod tests;
-
 use crate::faults::{self, Faults, Injects};
 use crate::serve::{self, ListenArgs};
 use axum::http::Uri;
@@ -321,3 +316,8 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     };
     serve::until_signal(&args.listen, "LiveKit", router(start(settings))).await
 }
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;

@@ -32,13 +32,6 @@ mod answers;
 mod objects;
 pub mod token;
 
-#[cfg(test)]
-mod probe_tests;
-#[cfg(test)]
-mod testing;
-#[cfg(test)]
-mod tests;
-
 use crate::faults::{self, after_delay, Fault, Faults, Injects};
 use crate::now_us;
 use crate::serve::{self, ListenArgs};
@@ -391,3 +384,10 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     // Until SIGINT or SIGTERM; then a temporary root is removed.
     serve::until_signal(&args.listen, "Storage", router(fake)).await
 }
+
+#[cfg(test)]
+mod probe_tests;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,7 @@
 //! the fake Storage, probed, and reported through the stand-in of
 //! `samia.media_probe_outcome`; each ends with the verdict a user would see.
 
-use super::testing::{Scratch, Served, ALICE};
+use super::testing::{finish, start, Scratch, Served, ALICE};
 use samia_sidecar::jobs::{Failure, Job};
 use samia_sidecar::storage::jobs::{self, Prober, Report};
 use samia_sidecar::storage::probe::Tools;
@@ -45,8 +45,7 @@ struct Bench {
 
 impl Bench {
     async fn new() -> Bench {
-        let scratch = Scratch::new().await;
-        let served = Served::start(&scratch).await;
+        let (scratch, served) = start().await;
         let probe_dir = tempfile::tempdir().expect("a directory");
         let prober = Prober {
             storage: served.service_client(),
@@ -130,8 +129,7 @@ impl Bench {
     }
 
     async fn finish(self) {
-        drop(self.served);
-        self.scratch.finish().await;
+        finish(self.scratch, self.served).await;
     }
 }
 

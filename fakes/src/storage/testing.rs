@@ -200,6 +200,19 @@ impl Served {
     }
 }
 
+/// A scratch database with a fake Storage over it.
+pub async fn start() -> (Scratch, Served) {
+    let scratch = Scratch::new().await;
+    let served = Served::start(&scratch).await;
+    (scratch, served)
+}
+
+/// Stops the fake, then drops its database.
+pub async fn finish(scratch: Scratch, served: Served) {
+    drop(served);
+    scratch.finish().await;
+}
+
 /// A user's access token.
 pub fn user(sub: &str) -> String {
     token::user_token(SECRET.as_bytes(), sub, 600).expect("a token")

@@ -2,7 +2,7 @@
 //! database: the errors as Storage answers them, the rows it writes, the
 //! policies deciding, signed URLs that expire, and the token checks.
 
-use super::testing::{user, Scratch, Served, ALICE, BOB, SECRET};
+use super::testing::{finish, start, user, ALICE, BOB, SECRET};
 use super::token;
 use samia_sidecar::storage::StorageError;
 use serde_json::{json, Value};
@@ -37,8 +37,7 @@ fn json_of(body: &[u8]) -> Value {
 
 #[tokio::test]
 async fn uploads_write_rows_as_storage_does_and_refusals_map_to_errors() {
-    let scratch = Scratch::new().await;
-    let served = Served::start(&scratch).await;
+    let (scratch, served) = start().await;
     let client = served.service_client();
     let path = format!("{ALICE}/answer.m4a");
 
@@ -205,14 +204,12 @@ async fn uploads_write_rows_as_storage_does_and_refusals_map_to_errors() {
         matches!(missing, Some(StorageError::NotFound { .. })),
         "{missing:?}"
     );
-    drop(served);
-    scratch.finish().await;
+    finish(scratch, served).await;
 }
 
 #[tokio::test]
 async fn policies_decide_who_writes_reads_and_deletes() {
-    let scratch = Scratch::new().await;
-    let served = Served::start(&scratch).await;
+    let (scratch, served) = start().await;
     let alice = user(ALICE);
     let own = format!("{ALICE}/note.m4a");
     let (status, body) = raw(
@@ -330,14 +327,12 @@ async fn policies_decide_who_writes_reads_and_deletes() {
         matches!(gone, Some(StorageError::NotFound { .. })),
         "{gone:?}"
     );
-    drop(served);
-    scratch.finish().await;
+    finish(scratch, served).await;
 }
 
 #[tokio::test]
 async fn signed_urls_serve_until_they_expire() {
-    let scratch = Scratch::new().await;
-    let served = Served::start(&scratch).await;
+    let (scratch, served) = start().await;
     let client = served.service_client();
     let path = format!("{ALICE}/sign me.m4a");
     client
@@ -386,14 +381,12 @@ async fn signed_urls_serve_until_they_expire() {
                    "message": "jwt expired"})
         )
     );
-    drop(served);
-    scratch.finish().await;
+    finish(scratch, served).await;
 }
 
 #[tokio::test]
 async fn tokens_are_checked_like_storage_checks_them() {
-    let scratch = Scratch::new().await;
-    let served = Served::start(&scratch).await;
+    let (scratch, served) = start().await;
     let url = served.url(&format!("object/readings/{ALICE}/x.m4a"));
     let expired = token::sign(
         SECRET.as_bytes(),
@@ -459,14 +452,12 @@ async fn tokens_are_checked_like_storage_checks_them() {
         format!("/storage/v1/object/readings/{ALICE}/x.m4a")
     );
     assert_eq!(requests[0]["status"], 400);
-    drop(served);
-    scratch.finish().await;
+    finish(scratch, served).await;
 }
 
 #[tokio::test]
 async fn injected_rate_limits_and_outages_are_retryable() {
-    let scratch = Scratch::new().await;
-    let served = Served::start(&scratch).await;
+    let (scratch, served) = start().await;
     let client = served.service_client();
     served
         .faults(json!([{"status": 429, "retry_after": 2}, {"status": 500}, {"delay_ms": 50, "pass": true}]))
@@ -506,6 +497,5 @@ async fn injected_rate_limits_and_outages_are_retryable() {
         .map(|r| r["status"].clone())
         .collect();
     assert_eq!(statuses, [json!(429), json!(500), json!(400)]);
-    drop(served);
-    scratch.finish().await;
+    finish(scratch, served).await;
 }

@@ -64,13 +64,6 @@ mod oauth;
 mod seed;
 mod state;
 
-#[cfg(test)]
-mod callback_tests;
-#[cfg(test)]
-mod testing;
-#[cfg(test)]
-mod tests;
-
 use crate::faults::{self, after_delay, Faults, Injects};
 use crate::serve::{self, ListenArgs};
 use crate::{form, now_us};
@@ -459,3 +452,10 @@ pub async fn run(args: &FakeArgs) -> Result<ExitCode, CliError> {
     let fake = Fake::new(settings, seed).map_err(|e| CliError::Config(format!("--posts: {e}")))?;
     serve::until_signal(&args.listen, "TikTok", router(Arc::new(fake))).await
 }
+
+#[cfg(test)]
+mod callback_tests;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;

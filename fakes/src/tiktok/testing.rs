@@ -103,6 +103,15 @@ impl Served {
             .collect()
     }
 
+    /// A fake with `seed` and `settings`, a client, and the owner's
+    /// first tokens.
+    pub async fn connected(seed: Value, settings: Settings) -> (Served, TikTokClient, Tokens) {
+        let served = Served::start(seed, settings).await;
+        let client = served.client();
+        let tokens = served.connect(&client).await;
+        (served, client, tokens)
+    }
+
     /// A code, exchanged: the owner's first tokens.
     pub async fn connect(&self, client: &TikTokClient) -> Tokens {
         let back = self.redirect(client, "s1").await;

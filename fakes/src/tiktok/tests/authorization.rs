@@ -121,9 +121,7 @@ async fn each_refresh_rotates_and_the_old_refresh_token_dies() {
 
 #[tokio::test]
 async fn an_expired_access_token_is_refused_until_refreshed() {
-    let served = Served::start(seed(2), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(2), settings()).await;
     client
         .list_videos(&tokens.access_token, None, 5)
         .await
@@ -157,9 +155,7 @@ async fn an_expired_access_token_is_refused_until_refreshed() {
 
 #[tokio::test]
 async fn a_removed_authorization_ends_listing_and_refreshing() {
-    let served = Served::start(seed(2), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(2), settings()).await;
     let (status, body) = served
         .call(Method::POST, "/_fake/revoke", Value::Null)
         .await;
@@ -182,9 +178,7 @@ async fn a_removed_authorization_ends_listing_and_refreshing() {
 
 #[tokio::test]
 async fn a_scope_taken_back_is_scope_not_authorized() {
-    let served = Served::start(seed(2), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(2), settings()).await;
     let (status, _) = served
         .call(
             Method::POST,
@@ -207,9 +201,7 @@ async fn a_scope_taken_back_is_scope_not_authorized() {
 
 #[tokio::test]
 async fn real_tokens_never_show_in_debug_output() {
-    let served = Served::start(seed(1), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (_served, client, tokens) = Served::connected(seed(1), settings()).await;
     let shown = format!("{tokens:?} {client:?}");
     assert!(
         !shown.contains(tokens.access_token.expose_secret()),
@@ -265,9 +257,7 @@ async fn the_authorize_page_checks_the_app_and_the_scopes() {
 
 #[tokio::test]
 async fn the_revoke_endpoint_ends_an_authorization_and_odd_grants_are_refused() {
-    let served = Served::start(seed(1), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(1), settings()).await;
     let form = |pairs: &[(&str, &str)]| {
         form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)

@@ -15,9 +15,7 @@ use std::time::Duration;
 async fn forty_five_posts_page_in_full_and_short_pages() {
     let mut short = settings();
     short.short_pages = true;
-    let served = Served::start(seed(45), short).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(45), short).await;
     let synced = client
         .sync_pages(&tokens.access_token, |_| false, &quick())
         .await
@@ -48,9 +46,7 @@ async fn forty_five_posts_page_in_full_and_short_pages() {
 
 #[tokio::test]
 async fn syncing_stops_at_the_page_with_a_known_post() {
-    let served = Served::start(seed(45), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(45), settings()).await;
     let known: Vec<String> = (25..45).map(id).collect();
     let synced = client
         .sync_pages(
@@ -67,9 +63,7 @@ async fn syncing_stops_at_the_page_with_a_known_post() {
 
 #[tokio::test]
 async fn pages_do_not_move_when_a_post_is_added_on_top_or_one_is_deleted() {
-    let served = Served::start(seed(30), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(30), settings()).await;
     let page = client
         .list_videos(&tokens.access_token, None, 20)
         .await
@@ -107,9 +101,7 @@ async fn pages_do_not_move_when_a_post_is_added_on_top_or_one_is_deleted() {
 
 #[tokio::test]
 async fn rate_limits_are_retried_and_then_the_page_comes() {
-    let served = Served::start(seed(5), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(5), settings()).await;
     served
         .faults(json!([{ "status": 429, "retry_after": 0 }, { "status": 429 }]))
         .await;
@@ -134,9 +126,7 @@ async fn rate_limits_are_retried_and_then_the_page_comes() {
 async fn the_fakes_own_budget_answers_rate_limit_exceeded() {
     let mut tight = settings();
     tight.rate_limit = 2;
-    let served = Served::start(seed(1), tight).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (_served, client, tokens) = Served::connected(seed(1), tight).await;
     for _ in 0..2 {
         client
             .list_videos(&tokens.access_token, None, 1)
@@ -156,9 +146,7 @@ async fn the_fakes_own_budget_answers_rate_limit_exceeded() {
 
 #[tokio::test]
 async fn internal_errors_are_retryable_and_bounded() {
-    let served = Served::start(seed(2), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(2), settings()).await;
     served.faults(json!([{ "status": 500 }])).await;
     let failed = client
         .list_videos(&tokens.access_token, None, 5)
@@ -194,9 +182,7 @@ async fn internal_errors_are_retryable_and_bounded() {
 
 #[tokio::test]
 async fn invalid_params_are_refused_by_the_client_and_by_the_fake() {
-    let served = Served::start(seed(2), settings()).await;
-    let client = served.client();
-    let tokens = served.connect(&client).await;
+    let (served, client, tokens) = Served::connected(seed(2), settings()).await;
     for bad in [0, 21] {
         let refused = client
             .list_videos(&tokens.access_token, None, bad)
