@@ -20,8 +20,8 @@ done
 ensure_deps
 if [ ${#db_benches[@]} -gt 0 ]; then
   install_extension release
-  log "building samia and samia-bench (release)"
-  cargo build --release -p samia-sidecar -p samia-tests --bin samia --bin samia-bench
+  log "building samia, samia-fake and samia-bench (release)"
+  cargo build --release -p samia-sidecar -p samia-fakes -p samia-tests --bin samia --bin samia-fake --bin samia-bench
 
   cluster=$(mktemp -d /tmp/samia-bench.XXXXXX)
   trap 'cluster_stop "$cluster"; rm -rf "$cluster"' EXIT
@@ -29,7 +29,8 @@ if [ ${#db_benches[@]} -gt 0 ]; then
   psql_in "$(cluster_url "$cluster" postgres)" -c 'create database samia_bench'
   url=$(cluster_url "$cluster" samia_bench)
   DATABASE_URL=$url target/release/samia migrate up >/dev/null
-  DATABASE_URL=$url SAMIA_BIN=$ROOT/target/release/samia target/release/samia-bench "${db_benches[@]}"
+  DATABASE_URL=$url SAMIA_BIN=$ROOT/target/release/samia SAMIA_FAKE_BIN=$ROOT/target/release/samia-fake \
+    target/release/samia-bench "${db_benches[@]}"
 fi
 case " $names " in
   *" astro "*)

@@ -7,7 +7,8 @@
 #   lib/postgresql/15/lib/samia-VERSION.so (a library per release)
 #   share/postgresql/15/extension/samia.control, samia--VERSION.sql and the
 #     upgrade scripts samia--A--B.sql from every earlier release
-#   bin/samia
+#   bin/samia (and nothing else of the workspace: samia-fake, the providers'
+#     fakes, is for make up and the tests only; package_test checks the list)
 #
 # Run: builds the release package. Sourced (by scripts/test.sh): defines
 # package_build and package_test.

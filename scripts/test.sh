@@ -63,6 +63,7 @@ rm -rf "$pgrx_data"
 # `cargo pgrx test` installed a test build; install the plain one.
 install_extension debug
 cargo build -p samia-sidecar
+cargo build -p samia-fakes
 cargo build -p samia-tests --bin samia-upgrade
 
 log "package test: the debug package installed from its tarball alone"
@@ -78,7 +79,8 @@ admin=$(cluster_url "$cluster" postgres)
 psql_in "$admin" -c 'create database samia_template'
 DATABASE_URL=$(cluster_url "$cluster" samia_template) target/debug/samia migrate up >/dev/null
 
-SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$ROOT/target/debug/samia cargo test -p samia-tests
+SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$ROOT/target/debug/samia SAMIA_FAKE_BIN=$ROOT/target/debug/samia-fake \
+  cargo test -p samia-tests
 cluster_stop "$cluster"
 
 log "integration tests on a Supabase-shaped database (Supabase's own SQL, ../shared/supabase)"
@@ -86,6 +88,7 @@ log "integration tests on a Supabase-shaped database (Supabase's own SQL, ../sha
 supabase_cluster_start "$supabase" fsync=off max_connections=200
 supabase_product_db "$supabase" samia_template "$ROOT/target/debug/samia"
 SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAMIA_BIN=$ROOT/target/debug/samia \
+  SAMIA_FAKE_BIN=$ROOT/target/debug/samia-fake \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
   --test audit_records --test policy_plans --test hardening --test storage_rules --test supabase \
   --test calls --test call_access --test bookings --test pinned_files --test null_arguments
@@ -125,7 +128,8 @@ psql_in "$admin" -c 'create database samia_template'
 env "${clock[@]}" DATABASE_URL="$(cluster_url "$late" samia_template)" target/debug/samia migrate up >/dev/null
 failed=()
 for t in "${late_tests[@]}"; do
-  (cd "$ROOT/tests" && env "${clock[@]}" SAMIA_TEST_ADMIN_URL="$admin" SAMIA_BIN="$ROOT/target/debug/samia" "$t") \
+  (cd "$ROOT/tests" && env "${clock[@]}" SAMIA_TEST_ADMIN_URL="$admin" SAMIA_BIN="$ROOT/target/debug/samia" \
+    SAMIA_FAKE_BIN="$ROOT/target/debug/samia-fake" "$t") \
     || failed+=("$(basename "$t")")
 done
 cluster_stop "$late"

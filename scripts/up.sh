@@ -13,9 +13,11 @@ CLUSTER=$ROOT/.local/cluster
 
 ensure_deps
 install_extension release
-log "building the samia binary"
+log "building the samia binary and the fakes (samia-fake)"
 cargo build --release -p samia-sidecar
+cargo build -p samia-fakes
 SAMIA=$ROOT/target/release/samia
+SAMIA_FAKE=$ROOT/target/debug/samia-fake
 
 if [ -f "$CLUSTER/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER/data" status >/dev/null 2>&1; then
   die "a local cluster is already running in $CLUSTER (another make up?); stop it first"
@@ -41,6 +43,19 @@ stopped() {
 trap stopped EXIT
 trap 'exit 0' INT TERM
 
+# start_fake NAME [ARGS...]: starts `samia-fake NAME` in the background
+# (its output in .local/fake-NAME.out and .log) and sets FAKE_URL to where
+# it listens.
+start_fake() {
+  local name=$1
+  shift
+  "$SAMIA_FAKE" "$name" "$@" >"$ROOT/.local/fake-$name.out" 2>"$ROOT/.local/fake-$name.log" &
+  SIDECAR_PIDS+=($!)
+  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-$name.out" 2>/dev/null && break; sleep 0.1; done
+  FAKE_URL=$(sed -n "s/^fake $name listening on //p" "$ROOT/.local/fake-$name.out")
+  [ -n "$FAKE_URL" ] || die "the fake $name did not start; see .local/fake-$name.log"
+}
+
 admin=$(cluster_url "$CLUSTER" postgres "$PORT")
 if [ -z "$(psql_in "$admin" -tAc "select 1 from pg_database where datname = '$DB'")" ]; then
   psql_in "$admin" -c "create database $DB"
@@ -64,11 +79,7 @@ mkdir -p "$ROOT/.local"
 if [ -n "${TWILIO_ACCOUNT_SID:-}" ] && [ -n "${TWILIO_AUTH_TOKEN:-}" ] && [ -n "${TWILIO_VERIFY_SERVICE_SID:-}" ]; then
   TWILIO_MODE="Twilio Verify (credentials from the environment)"
 else
-  "$SAMIA" fake-twilio --listen 127.0.0.1:0 >"$ROOT/.local/fake-twilio.out" 2>"$ROOT/.local/fake-twilio.log" &
-  SIDECAR_PIDS+=($!)
-  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-twilio.out" 2>/dev/null && break; sleep 0.1; done
-  FAKE_URL=$(sed -n 's/^fake twilio listening on //p' "$ROOT/.local/fake-twilio.out")
-  [ -n "$FAKE_URL" ] || die "the fake Twilio did not start; see .local/fake-twilio.log"
+  start_fake twilio --listen 127.0.0.1:0
   export TWILIO_BASE_URL=$FAKE_URL TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=fake-token TWILIO_VERIFY_SERVICE_SID=VAfake
   TWILIO_MODE="fake Twilio at $FAKE_URL (codes: curl $FAKE_URL/_fake/messages)"
 fi
@@ -83,12 +94,8 @@ else
   export SUPABASE_JWT_SECRET
   SUPABASE_JWT_SECRET=$(cat "$ROOT/.local/jwt-secret")
   mkdir -p "$ROOT/.local/storage"
-  DATABASE_URL=$URL "$SAMIA" fake-storage --listen "127.0.0.1:${SAMIA_STORAGE_PORT:-54330}" --root "$ROOT/.local/storage" \
-    >"$ROOT/.local/fake-storage.out" 2>"$ROOT/.local/fake-storage.log" &
-  SIDECAR_PIDS+=($!)
-  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-storage.out" 2>/dev/null && break; sleep 0.1; done
-  SUPABASE_URL=$(sed -n 's/^fake storage listening on //p' "$ROOT/.local/fake-storage.out")
-  [ -n "$SUPABASE_URL" ] || die "the fake Storage did not start; see .local/fake-storage.log"
+  DATABASE_URL=$URL start_fake storage --listen "127.0.0.1:${SAMIA_STORAGE_PORT:-54330}" --root "$ROOT/.local/storage"
+  SUPABASE_URL=$FAKE_URL
   SUPABASE_SERVICE_ROLE_KEY=$(jwt_hs256 "$SUPABASE_JWT_SECRET" '{"role":"service_role","iss":"samia-local"}')
   export SUPABASE_URL SUPABASE_SERVICE_ROLE_KEY
   STORAGE_MODE="fake Storage at $SUPABASE_URL (files in .local/storage; tokens signed with .local/jwt-secret)"
@@ -112,12 +119,8 @@ else
   done
   export TIKTOK_CLIENT_KEY=demo-app TIKTOK_CLIENT_SECRET
   TIKTOK_CLIENT_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  "$SAMIA" fake-tiktok --listen 127.0.0.1:0 --posts sql/demo/tiktok_posts.json --media-dir "$media" \
-    >"$ROOT/.local/fake-tiktok.out" 2>"$ROOT/.local/fake-tiktok.log" &
-  SIDECAR_PIDS+=($!)
-  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-tiktok.out" 2>/dev/null && break; sleep 0.1; done
-  TIKTOK_API_URL=$(sed -n 's/^fake tiktok listening on //p' "$ROOT/.local/fake-tiktok.out")
-  [ -n "$TIKTOK_API_URL" ] || die "the fake TikTok did not start; see .local/fake-tiktok.log"
+  start_fake tiktok --listen 127.0.0.1:0 --posts sql/demo/tiktok_posts.json --media-dir "$media"
+  TIKTOK_API_URL=$FAKE_URL
   export TIKTOK_API_URL TIKTOK_AUTH_URL=$TIKTOK_API_URL
   export SAMIA_TIKTOK_FETCH_CMD="fetch() { cp \"$media/\${1##*/}.mp4\" \"\$2\"; }; fetch"
   TIKTOK_MODE="fake TikTok at $TIKTOK_API_URL (posts: curl $TIKTOK_API_URL/_fake/posts)"
@@ -134,12 +137,8 @@ elif [ -n "${SUPABASE_JWT_SECRET:-}${SUPABASE_JWKS_URL:-}" ]; then
   [ -s "$ROOT/.local/livekit-secret" ] || (umask 077; head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >"$ROOT/.local/livekit-secret")
   export LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET
   LIVEKIT_API_SECRET=$(cat "$ROOT/.local/livekit-secret")
-  "$SAMIA" fake-livekit --listen 127.0.0.1:0 --webhook-url "http://$SIDECAR_LISTEN/v1/webhooks/livekit" \
-    >"$ROOT/.local/fake-livekit.out" 2>"$ROOT/.local/fake-livekit.log" &
-  SIDECAR_PIDS+=($!)
-  for _ in $(seq 50); do grep -q listening "$ROOT/.local/fake-livekit.out" 2>/dev/null && break; sleep 0.1; done
-  LIVEKIT_URL=$(sed -n 's/^fake livekit listening on //p' "$ROOT/.local/fake-livekit.out")
-  [ -n "$LIVEKIT_URL" ] || die "the fake LiveKit did not start; see .local/fake-livekit.log"
+  start_fake livekit --listen 127.0.0.1:0 --webhook-url "http://$SIDECAR_LISTEN/v1/webhooks/livekit"
+  LIVEKIT_URL=$FAKE_URL
   export LIVEKIT_URL
   LIVEKIT_MODE="fake LiveKit at $LIVEKIT_URL (rooms: curl $LIVEKIT_URL/_fake/rooms)"
 else

@@ -102,7 +102,7 @@ upgrade_plain() {
     find "$prefix" -name 'samia*' -exec rm -f {} +
     install_release_files "$PG_BIN/pg_config" "$old"
     cluster_start "$dir/cluster" "" fsync=off max_connections=100
-    local admin samia=$ROOT/target/debug/samia db
+    local admin samia=$ROOT/target/debug/samia fake=$ROOT/target/debug/samia-fake db
     admin=$(cluster_url "$dir/cluster" postgres)
     # A database and a template made by the release, migrated as far as it went.
     for db in samia_upgraded samia_template; do
@@ -113,7 +113,7 @@ upgrade_plain() {
     done
     local url
     url=$(cluster_url "$dir/cluster" samia_upgraded)
-    SAMIA_BIN=$samia "$ROOT/target/debug/samia-upgrade" --db "$url" --api "$url" --updater "$url" \
+    SAMIA_BIN=$samia SAMIA_FAKE_BIN=$fake "$ROOT/target/debug/samia-upgrade" --db "$url" --api "$url" --updater "$url" \
       --operator "$url" --install "tar -xzf '$package' -C '$prefix' lib share" \
       || die "the upgrade from release $version failed"
     # The template: `samia migrate up` updates the extension itself (a
@@ -121,7 +121,7 @@ upgrade_plain() {
     DATABASE_URL=$(cluster_url "$dir/cluster" samia_template) "$samia" migrate up \
       | grep -E '^(updated|applied)' >&2 || die "migrate up on the release's template failed"
     log "upgrade: the permission matrix and the orders suite on the upgraded template"
-    SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$samia cargo test -p samia-tests --test permission_matrix --test orders
+    SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$samia SAMIA_FAKE_BIN=$fake cargo test -p samia-tests --test permission_matrix --test orders
   )
 }
 
@@ -144,7 +144,7 @@ upgrade_supabase() {
   log "upgrade on the Supabase-shaped database: release $version to $(current_version), as supabase_admin and postgres"
   # The release's files on the server, as its package installed them.
   install_release_files "$PG_CONFIG" "$old"
-  local admin db samia=$ROOT/target/debug/samia
+  local admin db samia=$ROOT/target/debug/samia fake=$ROOT/target/debug/samia-fake
   admin=$(supabase_url "$dir")
   # samia_upgraded goes through the upgrade with traffic; samia_refused is
   # left at the release to show what postgres alone cannot do.
@@ -157,7 +157,7 @@ upgrade_supabase() {
   db=samia_upgraded
   local install="tar -xzf '$package' -C /usr lib share"
   is_root || install="sudo $install"
-  SAMIA_BIN=$samia "$ROOT/target/debug/samia-upgrade" --db "$(supabase_url "$dir" "$db")" \
+  SAMIA_BIN=$samia SAMIA_FAKE_BIN=$fake "$ROOT/target/debug/samia-upgrade" --db "$(supabase_url "$dir" "$db")" \
     --api "$(supabase_url "$dir" "$db" authenticator)" --updater "$(supabase_url "$dir" "$db")" \
     --operator "$(supabase_url "$dir" "$db" postgres)" --install "$install" \
     || die "the upgrade from release $version on the Supabase-shaped database failed"

@@ -42,7 +42,7 @@ pub struct DbArgs {
         long = "database-url",
         env = "DATABASE_URL",
         value_name = "URL",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true,
         global = true
     )]

@@ -1,6 +1,6 @@
 //! Processes the job tests start and stop themselves: a throwaway
 //! PostgreSQL cluster (to restart under a running sidecar without touching
-//! the shared test cluster), the fake Twilio (`samia fake-twilio`) and the
+//! the shared test cluster), the fake Twilio (`samia-fake twilio`) and the
 //! sidecar (`samia run`). Everything listens on loopback only; each is
 //! stopped when dropped.
 
@@ -13,9 +13,20 @@ use std::time::{Duration, Instant};
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// The program the environment variable `var` names (`make test` sets it).
+fn program(var: &str) -> String {
+    std::env::var(var)
+        .unwrap_or_else(|_| panic!("{var} is not set: run the integration tests with `make test`"))
+}
+
+/// The `samia` binary under test (`SAMIA_BIN`).
 pub(crate) fn samia_bin() -> String {
-    std::env::var("SAMIA_BIN")
-        .expect("SAMIA_BIN is not set: run the integration tests with `make test`")
+    program("SAMIA_BIN")
+}
+
+/// The `samia-fake` binary: the providers' fakes (`SAMIA_FAKE_BIN`).
+pub(crate) fn samia_fake_bin() -> String {
+    program("SAMIA_FAKE_BIN")
 }
 
 fn is_root() -> bool {
@@ -239,8 +250,8 @@ pub const FAKE_SERVICE: &str = "VAfake";
 
 impl FakeTwilio {
     pub fn start() -> Result<FakeTwilio> {
-        let mut cmd = Command::new(samia_bin());
-        cmd.args(["fake-twilio", "--listen", "127.0.0.1:0"]);
+        let mut cmd = Command::new(samia_fake_bin());
+        cmd.args(["twilio", "--listen", "127.0.0.1:0"]);
         let (child, addr) = spawn_listening(cmd, "fake twilio listening on http://")?;
         Ok(FakeTwilio { child, addr })
     }
@@ -277,7 +288,7 @@ impl FakeTwilio {
             .ok_or_else(|| anyhow!("no code was sent to {to}"))
     }
 
-    /// Queues faults for the next API requests (see `samia fake-twilio`).
+    /// Queues faults for the next API requests (see `samia-fake twilio`).
     pub fn inject(&self, faults: serde_json::Value) -> Result<()> {
         let (status, body) = http(
             &self.addr,

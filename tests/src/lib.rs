@@ -4,6 +4,8 @@
 //! Environment (set by `scripts/test.sh`):
 //! - `SAMIA_TEST_ADMIN_URL`: a superuser connection string to the cluster.
 //! - `SAMIA_BIN`: the `samia` binary under test.
+//! - `SAMIA_FAKE_BIN`: the `samia-fake` binary, whose fakes of Twilio,
+//!   Storage, TikTok and LiveKit the tests start.
 //! - `SAMIA_TEST_FLAVOUR`: `postgres` (the default: plain PostgreSQL with the
 //!   migrations' shim) or `supabase` (a cluster built from Supabase's own SQL
 //!   by `scripts/supabase.sh`, whose superuser `supabase_admin` the admin URL

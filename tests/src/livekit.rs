@@ -1,7 +1,7 @@
-//! A running `samia fake-livekit` for the call tests, and requests to the
+//! A running `samia-fake livekit` for the call tests, and requests to the
 //! sidecar's call routes as the apps make them.
 
-use crate::cluster::{samia_bin, spawn_listening};
+use crate::cluster::{samia_fake_bin, spawn_listening};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 use std::process::{Child, Command};
@@ -28,9 +28,9 @@ pub struct FakeLiveKit {
 impl FakeLiveKit {
     /// Starts the fake, posting its webhooks to `webhook_url`.
     pub fn start(webhook_url: &str) -> Result<FakeLiveKit> {
-        let mut cmd = Command::new(samia_bin());
+        let mut cmd = Command::new(samia_fake_bin());
         cmd.args([
-            "fake-livekit",
+            "livekit",
             "--listen",
             "127.0.0.1:0",
             "--webhook-url",

@@ -1,9 +1,9 @@
-//! The fake Supabase Storage (`samia fake-storage`) for tests, and requests
+//! The fake Supabase Storage (`samia-fake storage`) for tests, and requests
 //! made to it as supabase-js makes them: `Authorization: Bearer <access
 //! token>` and `apikey`, the token an HS256 JWT signed with the project's
 //! JWT secret (the service key is one too, with role `service_role`).
 
-use crate::cluster::{http, samia_bin, spawn_listening};
+use crate::cluster::{http, samia_fake_bin, spawn_listening};
 use anyhow::{anyhow, bail, Result};
 use serde_json::{json, Value};
 use std::process::{Child, Command};
@@ -51,8 +51,8 @@ pub struct FakeStorage {
 
 impl FakeStorage {
     pub fn start(db_url: &str) -> Result<FakeStorage> {
-        let mut cmd = Command::new(samia_bin());
-        cmd.args(["fake-storage", "--listen", "127.0.0.1:0"])
+        let mut cmd = Command::new(samia_fake_bin());
+        cmd.args(["storage", "--listen", "127.0.0.1:0"])
             .env("DATABASE_URL", db_url)
             .env("SUPABASE_JWT_SECRET", JWT_SECRET);
         let (child, addr) = spawn_listening(cmd, "fake storage listening on http://")?;
@@ -138,7 +138,7 @@ impl FakeStorage {
         Ok((status, response.bytes().await?.to_vec()))
     }
 
-    /// Queues faults for the next API requests (see `samia fake-storage`).
+    /// Queues faults for the next API requests (see `samia-fake storage`).
     pub fn inject(&self, faults: Value) -> Result<()> {
         let (status, body) = http(
             &self.addr,

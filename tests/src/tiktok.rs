@@ -1,7 +1,7 @@
-//! A running `samia fake-tiktok` for the ingest tests, and how the owner's
+//! A running `samia-fake tiktok` for the ingest tests, and how the owner's
 //! browser goes through TikTok's authorize page to the sidecar's callback.
 
-use crate::cluster::{http, samia_bin, spawn_listening};
+use crate::cluster::{http, samia_fake_bin, spawn_listening};
 use anyhow::{bail, Context, Result};
 use std::process::{Child, Command};
 
@@ -24,8 +24,8 @@ impl FakeTikTok {
     pub fn start(posts: &serde_json::Value, media_dir: &std::path::Path) -> Result<FakeTikTok> {
         let file = media_dir.join("posts.json");
         std::fs::write(&file, posts.to_string())?;
-        let mut cmd = Command::new(samia_bin());
-        cmd.args(["fake-tiktok", "--listen", "127.0.0.1:0", "--posts"])
+        let mut cmd = Command::new(samia_fake_bin());
+        cmd.args(["tiktok", "--listen", "127.0.0.1:0", "--posts"])
             .arg(&file)
             .arg("--media-dir")
             .arg(media_dir)

@@ -5,12 +5,45 @@
 //! the whole chain from the rows themselves, here, with the same code that
 //! sealed it, and names the first row where it breaks.
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use samia_core::audit::{self, AuditRow, Seal, GENESIS};
 use std::process::ExitCode;
 use std::time::Instant;
 use tokio_postgres::{Client, Row};
+
+/// The tamper-evident audit chain: seal new rows, or verify every sealed row.
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub action: AuditAction,
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuditAction {
+    /// Seal committed audit rows that are not sealed yet, oldest first.
+    Seal,
+    /// Recompute the chain from the rows and name the first edited, deleted or
+    /// reordered row. Exits 1 when the chain is broken.
+    Verify {
+        /// A seal and hash printed by an earlier verify, as SEQ:HASH; the chain
+        /// must still hold that hash at that seal (catches a rewritten chain).
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Vec<String>,
+    },
+}
+
+/// `samia audit`.
+pub async fn command(args: AuditArgs) -> Result<ExitCode, CliError> {
+    let (_, client) = super::connect(&args.db).await?;
+    match args.action {
+        AuditAction::Seal => seal(&client).await,
+        AuditAction::Verify { anchor } => verify(&client, &anchor).await,
+    }
+}
 
 const BATCH: i64 = 10_000;
 

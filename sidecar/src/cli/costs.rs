@@ -4,6 +4,7 @@
 //! country of the number), TikTok API requests, and the storage each user
 //! holds against the quota. `samia health` warns from 80% of a day's budget.
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use samia_core::config;
@@ -11,6 +12,37 @@ use serde::Serialize;
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::GenericClient;
+
+/// What the paid providers were used for against each budget of
+/// app_config: verification codes (all countries and per country),
+/// TikTok requests, the largest users' storage against the quota. Today
+/// (UTC) unless a day or a month is given.
+#[derive(clap::Args)]
+pub struct CostsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// A day, YYYY-MM-DD (UTC).
+    #[arg(long)]
+    pub day: Option<String>,
+    /// A month, YYYY-MM; daily budgets count once per day of it.
+    #[arg(long)]
+    pub month: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samia costs`.
+pub async fn command(args: CostsArgs) -> Result<ExitCode, CliError> {
+    let (_, client) = super::connect(&args.db).await?;
+    run(
+        &**client,
+        args.day.as_deref(),
+        args.month.as_deref(),
+        args.json,
+    )
+    .await
+}
 
 /// One budget and its use.
 #[derive(Debug, Clone, Serialize)]

@@ -5,11 +5,29 @@
 //! its server is a warning, with what to run. Row counts are printed for the operator, not judged.
 
 use crate::cli::migrate::{self, State};
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::Client;
+
+/// Check the database: server and extension versions, pending migrations,
+/// row counts. Exits 0 only when healthy.
+#[derive(clap::Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samia health`.
+pub async fn command(args: HealthArgs) -> Result<ExitCode, CliError> {
+    let (_, mut client) = super::connect(&args.db).await?;
+    run(&mut client, args.json).await
+}
 
 pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliError> {
     let row = client

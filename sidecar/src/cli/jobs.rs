@@ -1,10 +1,75 @@
 //! `samia jobs list|stats|retry|cancel`: the operator's view of `ops.jobs`.
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::{Client, Row};
+
+/// Inspect the job queue and requeue dead-lettered jobs.
+#[derive(clap::Args)]
+pub struct JobsArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub action: JobsAction,
+}
+
+#[derive(clap::Subcommand)]
+pub enum JobsAction {
+    /// The newest jobs, optionally of one status or kind.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jobs per kind and status, and the age of the oldest ready job.
+    Stats {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Requeue dead-lettered jobs with fresh attempts.
+    Retry {
+        /// Job ids.
+        ids: Vec<i64>,
+        /// Every dead job.
+        #[arg(long)]
+        all_dead: bool,
+    },
+    /// End queued, running or dead jobs for good (a cancelled code send also
+    /// cancels its phone verification).
+    Cancel {
+        /// Job ids.
+        ids: Vec<i64>,
+        /// Recorded as the job's last error.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// `samia jobs`.
+pub async fn command(args: JobsArgs) -> Result<ExitCode, CliError> {
+    let (_, mut client) = super::connect(&args.db).await?;
+    match args.action {
+        JobsAction::List {
+            status,
+            kind,
+            limit,
+            json,
+        } => list(&client, status.as_deref(), kind.as_deref(), limit, json).await,
+        JobsAction::Stats { json } => stats(&client, json).await,
+        JobsAction::Retry { ids, all_dead } => retry(&client, &ids, all_dead).await,
+        JobsAction::Cancel { ids, reason } => cancel(&mut client, &ids, reason.as_deref()).await,
+    }
+}
 
 const STATUSES: &[&str] = &["queued", "running", "done", "dead", "cancelled"];
 
@@ -235,10 +300,11 @@ pub async fn cancel(
     let rows = tx
         .fetch_all(
             "update ops.jobs set status = 'cancelled', locked_by = null, last_error = $2,
-                    payload = payload - 'code', finished_at = clock_timestamp(), updated_at = clock_timestamp()
+                    payload = payload - $3::text[], finished_at = clock_timestamp(), updated_at = clock_timestamp()
               where id = any($1) and status in ('queued', 'running', 'dead')
              returning id, kind, (payload ->> 'verification_id')::bigint",
-            &[&ids, &reason],
+            // What a phone job does not keep (the code typed), as when it ends.
+            &[&ids, &reason, &crate::twilio::jobs::FORGET],
         )
         .await
         .map_err(|e| CliError::db("cancelling jobs", e))?;

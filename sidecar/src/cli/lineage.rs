@@ -6,13 +6,37 @@
 //! order's files and chart, a file's orders, horoscopes and posts, a
 //! horoscope's audio and post).
 
-use crate::db::Param;
 use crate::db::Query as _;
+use crate::db::{DbArgs, Param};
 use crate::error::CliError;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use tokio_postgres::GenericClient;
+
+/// The chain of custody of an order, a file, a horoscope or a profile,
+/// oldest first: its own timestamps and every audit and moderation
+/// record of it and of what it links to (files with their sha256, the
+/// approvals, the TikTok post a horoscope came from).
+#[derive(clap::Args)]
+pub struct LineageArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// What to trace.
+    #[arg(value_enum)]
+    pub item: Item,
+    /// Its id (a number; a uuid for a profile).
+    pub id: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samia lineage`.
+pub async fn command(args: LineageArgs) -> Result<ExitCode, CliError> {
+    let (_, client) = super::connect(&args.db).await?;
+    run(&**client, args.item, &args.id, args.json).await
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Item {

@@ -10,6 +10,7 @@
 //! runners never apply the same migration twice, and nothing outlives the
 //! transaction (which a transaction-mode pooler requires).
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use refinery::{Migration, Runner};
@@ -17,6 +18,50 @@ use samia_core::migrations::MIGRATIONS;
 use std::process::ExitCode;
 use std::time::Instant;
 use tokio_postgres::{Client, Transaction};
+
+/// Apply or inspect the schema migrations embedded in this binary.
+/// Migrations are forward-only: there is no down migration; to go back,
+/// restore a backup taken before `migrate up` (samia backup, samia
+/// restore).
+#[derive(clap::Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(subcommand)]
+    pub action: MigrateAction,
+}
+
+#[derive(clap::Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations in order, each in its own transaction. Prints one
+    /// line per migration (applied or skipped). Refuses to run when an applied
+    /// migration has changed since it was applied. Forward-only: nothing
+    /// undoes a migration; take a backup first (samia backup --out FILE).
+    /// First compares the database's samia extension with the files
+    /// installed on its server and with what the pending migrations need
+    /// (their `-- requires: samia >= X.Y.Z` line): runs `ALTER EXTENSION
+    /// samia UPDATE` when this role may (a superuser), or stops before
+    /// changing anything and names the command and the role that must run it.
+    Up {
+        /// Apply the pending migrations up to this version only (e.g. 23),
+        /// as a database of an older release has them.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i32>,
+    },
+    /// List applied, pending and changed migrations, and the last backup
+    /// recorded. Exits 1 when an applied migration has changed or is unknown
+    /// to this binary.
+    Status,
+}
+
+/// `samia migrate`.
+pub async fn command(args: MigrateArgs) -> Result<ExitCode, CliError> {
+    let (_, mut client) = super::connect(&args.db).await?;
+    match args.action {
+        MigrateAction::Up { to } => up(&mut client, to).await,
+        MigrateAction::Status => status(&mut client).await,
+    }
+}
 
 pub const HISTORY_TABLE: &str = "ops.schema_migrations";
 /// `pg_advisory_lock` key: "samia migrate".

@@ -1,11 +1,29 @@
 //! `samia qa`: the data-QA sweep. Each check counts rows that break the data
 //! contract and shows a few of their ids.
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use serde_json::json;
 use std::process::ExitCode;
 use tokio_postgres::Client;
+
+/// Data-QA sweep: counts rows that break the data contract. Exits 1 when
+/// any check finds a problem.
+#[derive(clap::Args)]
+pub struct QaArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `samia qa`.
+pub async fn command(args: QaArgs) -> Result<ExitCode, CliError> {
+    let (_, client) = super::connect(&args.db).await?;
+    run(&client, args.json).await
+}
 
 /// One QA check: a query returning the ids (as text) of offending rows.
 pub struct Check {

@@ -8,6 +8,81 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Files in Supabase Storage as the service role: upload, a signed URL to
+/// share, delete (SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; no
+/// DATABASE_URL needed).
+#[derive(clap::Args)]
+pub struct StorageCommandArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub action: StorageAction,
+}
+
+#[derive(clap::Subcommand)]
+pub enum StorageAction {
+    /// Upload a file to BUCKET at PATH.
+    Upload {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        path: String,
+        /// The stored content type (default: from the file's extension).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Replace an object already at PATH (otherwise that is refused).
+        #[arg(long)]
+        upsert: bool,
+    },
+    /// Print a URL that serves BUCKET/PATH to anyone until it expires.
+    Sign {
+        #[arg(long)]
+        bucket: String,
+        #[arg(long)]
+        path: String,
+        /// Seconds the URL works.
+        #[arg(long, default_value_t = 3600)]
+        expires_in: u64,
+    },
+    /// Delete objects of BUCKET (exit 1 when one of them did not exist).
+    Delete {
+        #[arg(long)]
+        bucket: String,
+        paths: Vec<String>,
+    },
+}
+
+/// `samia storage`: needs no database.
+pub async fn command(args: StorageCommandArgs) -> Result<ExitCode, CliError> {
+    let storage = &args.storage;
+    match &args.action {
+        StorageAction::Upload {
+            file,
+            bucket,
+            path,
+            content_type,
+            upsert,
+        } => {
+            upload(
+                storage,
+                file,
+                bucket,
+                path,
+                content_type.as_deref(),
+                *upsert,
+            )
+            .await
+        }
+        StorageAction::Sign {
+            bucket,
+            path,
+            expires_in,
+        } => sign(storage, bucket, path, *expires_in).await,
+        StorageAction::Delete { bucket, paths } => delete(storage, bucket, paths).await,
+    }
+}
+
 fn client(args: &StorageArgs) -> Result<StorageClient, CliError> {
     let config = StorageConfig::from_args(args, Duration::from_secs(30))?.ok_or_else(|| {
         CliError::Config(

@@ -1,6 +1,7 @@
 //! `samia tiktok`: connect the owner's TikTok account, sync posts now, and
 //! see where ingest stands.
 
+use crate::db::DbArgs;
 use crate::db::Query as _;
 use crate::error::CliError;
 use crate::tiktok::account;
@@ -10,6 +11,54 @@ use serde_json::json;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio_postgres::Client;
+
+/// The owner's TikTok account: connect it (OAuth), sync posts now, show
+/// the connection and the posts per status. TIKTOK_CLIENT_KEY,
+/// TIKTOK_CLIENT_SECRET and TIKTOK_REDIRECT_URI name the app.
+#[derive(clap::Args)]
+pub struct TiktokArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub tiktok: TikTokArgs,
+    #[command(subcommand)]
+    pub action: TiktokAction,
+}
+
+#[derive(clap::Subcommand)]
+pub enum TiktokAction {
+    /// Print the link the owner opens to allow the app (scopes
+    /// user.info.basic and video.list); `samia run` receives the answer at
+    /// TIKTOK_REDIRECT_URI (/v1/tiktok/callback) and stores the tokens.
+    Connect,
+    /// List the owner's posts now and record the new ones (progress on
+    /// stderr). Exit 1 when TikTok refuses or syncing is stopped.
+    Sync {
+        /// List every post, update known ones and flag those TikTok no
+        /// longer lists (`removed`), instead of stopping at a known post.
+        #[arg(long)]
+        full: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The connection (never the tokens), the last sync, posts per status.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `samia tiktok`.
+pub async fn command(args: TiktokArgs) -> Result<ExitCode, CliError> {
+    let (_, mut client) = super::connect(&args.db).await?;
+    match args.action {
+        TiktokAction::Connect => connect(&client, &args.tiktok).await,
+        TiktokAction::Sync { full, json } => sync_now(&mut client, &args.tiktok, full, json).await,
+        TiktokAction::Status { json } => status(&client, json).await,
+    }
+}
 
 fn tiktok(args: &TikTokArgs) -> Result<TikTokClient, CliError> {
     let config = TikTokConfig::from_args(args, Duration::from_secs(30))?.ok_or_else(|| {

@@ -156,7 +156,7 @@ mod tests {
         }
     }
 
-    /// The sidecar's own statements (not the fakes' or the tests') go
+    /// The sidecar's own statements (not the tests') go
     /// through [`Query`]: tokio-postgres' `query*`/`execute`/`prepare` with
     /// SQL text would prepare a named statement, which a transaction-mode
     /// pooler loses (`tests/tests/poolers.rs` shows it).
@@ -172,10 +172,7 @@ mod tests {
                 .unwrap_or(&file)
                 .display()
                 .to_string();
-            if shown.contains("fake")
-                || shown.ends_with("testing.rs")
-                || shown.ends_with("_tests.rs")
-            {
+            if shown.ends_with("testing.rs") || shown.ends_with("_tests.rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&file).expect("a source file");

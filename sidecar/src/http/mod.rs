@@ -1,8 +1,13 @@
-//! The HTTP layer of the daemon's `/healthz` and `/metrics` and of the fake
-//! providers: axum routers served on hyper, with the same rules for every
-//! server. A wrong method is answered 405 with `Allow`, a request body over
-//! [`MAX_BODY`] 413, an unreadable one 400, an unknown path 404 (from the
-//! server's own fallback), each with a JSON body `{"code", "message"}`.
+//! HTTP. Inbound, the daemon's routes (and the fake providers of the
+//! samia-fakes crate): axum routers served on hyper, with the same rules
+//! for every server, and the apps' access tokens checked (`auth`).
+//! Outbound, the one client layer every provider's client uses
+//! (`outbound`).
+//!
+//! The servers' rules: a wrong method is answered 405 with `Allow`, a
+//! request body over [`MAX_BODY`] 413, an unreadable one 400, an unknown
+//! path 404 (from the server's own fallback), each with a JSON body
+//! `{"code", "message"}`.
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
@@ -16,6 +21,7 @@ use tokio::sync::watch;
 
 pub mod auth;
 pub mod ops;
+pub mod outbound;
 
 /// Largest request body read (form posts are small).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -140,17 +146,6 @@ pub async fn bind(
     Ok((listener, addr))
 }
 
-/// The faults of a fake's `POST /_fake/faults` body `{"faults": [...]}`.
-pub fn faults(body: &[u8]) -> Result<Vec<serde_json::Value>, ApiError> {
-    let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
-    parsed
-        .as_ref()
-        .and_then(|v| v.get("faults"))
-        .and_then(|f| f.as_array())
-        .cloned()
-        .ok_or_else(|| ApiError::bad_request("expected {\"faults\": [...]}"))
-}
-
 /// Whether `url` is plain http to this machine (127.0.0.1, localhost or
 /// [::1], then a port, a path or nothing): the only place a provider URL
 /// may be other than https, for the fake providers.
@@ -163,14 +158,10 @@ pub fn is_loopback_http(url: &str) -> bool {
         })
 }
 
-/// Parses an `application/x-www-form-urlencoded` body.
-pub fn form(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing {
-    //! Requests sent straight to a router, without a socket.
+    //! Requests sent straight to a router, without a socket (for the tests
+    //! of this crate and of samia-fakes: feature `testing`).
 
     use axum::body::Body;
     use axum::http::{HeaderMap, Request, StatusCode};

@@ -9,6 +9,7 @@
 pub mod worker;
 
 use crate::db::Query as _;
+use crate::http::outbound::ProviderError;
 use std::time::Duration;
 use tokio_postgres::{Client, GenericClient};
 
@@ -81,6 +82,22 @@ pub enum Failure {
     Permanent(String),
 }
 
+impl Failure {
+    /// A provider's error as the failure of the attempt: retried (after
+    /// the provider's `Retry-After`, if it sent one) when it may pass or an
+    /// operator can fix it, given up otherwise.
+    pub fn from_provider<E: ProviderError + ?Sized>(e: &E) -> Failure {
+        if e.is_retryable() || e.awaits_operator() {
+            Failure::Transient {
+                error: e.to_string(),
+                retry_after: e.retry_after(),
+            }
+        } else {
+            Failure::Permanent(e.to_string())
+        }
+    }
+}
+
 /// Where a job ends up after an attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
@@ -89,12 +106,15 @@ pub enum Next {
     Dead { error: String },
 }
 
-/// Records the end of an attempt, if this worker still holds the job.
-/// Returns false when the lease was lost (the job was claimed again).
+/// Records the end of an attempt, if this worker still holds the job;
+/// a job that ends (done or dead) loses the payload fields of `forget`
+/// (what its handler does not keep). Returns false when the lease was lost
+/// (the job was claimed again).
 pub async fn settle<C: GenericClient>(
     client: &C,
     job: &Job,
     next: &Next,
+    forget: &[&str],
 ) -> Result<bool, tokio_postgres::Error> {
     let guard = "where id = $1 and locked_by = $2 and attempts = $3 and status = 'running'";
     let n = match next {
@@ -102,10 +122,10 @@ pub async fn settle<C: GenericClient>(
             client
                 .exec(
                     &format!(
-                        "update ops.jobs set status = 'done', locked_by = null, payload = payload - 'code',
+                        "update ops.jobs set status = 'done', locked_by = null, payload = payload - $4::text[],
                                 finished_at = clock_timestamp(), updated_at = clock_timestamp() {guard}"
                     ),
-                    &[&job.id, &job.worker, &job.attempt],
+                    &[&job.id, &job.worker, &job.attempt, &forget],
                 )
                 .await?
         }
@@ -132,10 +152,10 @@ pub async fn settle<C: GenericClient>(
                 .exec(
                     &format!(
                         "update ops.jobs set status = 'dead', locked_by = null, last_error = $4,
-                                payload = payload - 'code',
+                                payload = payload - $5::text[],
                                 finished_at = clock_timestamp(), updated_at = clock_timestamp() {guard}"
                     ),
-                    &[&job.id, &job.worker, &job.attempt, error],
+                    &[&job.id, &job.worker, &job.attempt, error, &forget],
                 )
                 .await?
         }

@@ -1,4 +1,5 @@
-//! One worker loop of `samia run`: claim a job, do it, record how it ended.
+//! One worker loop of `samia run`: claim a job, hand it to the handler of
+//! its kind ([`HANDLERS`]), record how it ended.
 //!
 //! Nothing is held across the provider call: the claim commits at once and
 //! the lease (not a row lock) keeps other workers off the job. The result
@@ -16,6 +17,7 @@ use crate::tiktok::TikTokClient;
 use crate::twilio::jobs as phone_jobs;
 use crate::twilio::Twilio;
 use deadpool_postgres::Pool;
+use samia_core::jobs as kinds;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
@@ -41,15 +43,42 @@ pub struct Context {
     pub worker_id: String,
 }
 
+/// What does the jobs of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handler {
+    /// Twilio Verify: send or check a code (`twilio::jobs`).
+    Phone,
+    /// Probe a file in Storage (`storage::jobs`).
+    Probe,
+    /// List the owner's TikTok posts (`tiktok::jobs`).
+    TikTokSync,
+    /// Make a post's audio (`tiktok::audio`).
+    TikTokAudio,
+    /// LiveKit's rooms, and the calls' reminders and deadlines
+    /// (`livekit::jobs`).
+    Call,
+}
+
+/// Every job kind the daemon does, and its handler.
+const HANDLERS: &[(&str, Handler)] = &[
+    (kinds::PHONE_SEND_CODE, Handler::Phone),
+    (kinds::PHONE_CHECK_CODE, Handler::Phone),
+    (kinds::MEDIA_PROBE, Handler::Probe),
+    (kinds::TIKTOK_SYNC, Handler::TikTokSync),
+    (kinds::TIKTOK_AUDIO, Handler::TikTokAudio),
+    (kinds::LIVEKIT_DELETE_ROOM, Handler::Call),
+    (kinds::LIVEKIT_REMOVE_PARTICIPANT, Handler::Call),
+    (kinds::CALL_REMIND, Handler::Call),
+    (kinds::CALL_DEADLINE, Handler::Call),
+];
+
+fn handler(kind: &str) -> Option<Handler> {
+    HANDLERS.iter().find(|(k, _)| *k == kind).map(|(_, h)| *h)
+}
+
 /// Every job kind the daemon does.
 pub fn kinds() -> Vec<&'static str> {
-    [
-        phone_jobs::KINDS,
-        media_jobs::KINDS,
-        tiktok_jobs::KINDS,
-        call_jobs::KINDS,
-    ]
-    .concat()
+    HANDLERS.iter().map(|(kind, _)| *kind).collect()
 }
 
 /// What an attempt asks to record with the job's end.
@@ -71,36 +100,74 @@ impl Report {
     }
 }
 
-/// What the client sees of a job that is dead-lettered.
-fn report_when_dead(job: &Job) -> Option<Report> {
-    phone_jobs::report_when_dead(job).map(Report::Phone)
+/// What an attempt did: the report to record, and the provider's result
+/// for the metrics.
+type Done = (Option<Report>, String);
+
+impl Handler {
+    /// Does one attempt of `job`.
+    async fn perform(self, ctx: &Context, job: &Job) -> Result<Done, Failure> {
+        // The share of the lease of a probe or of making audio; the rest is
+        // for recording it.
+        let budget = ctx.lease.mul_f64(0.8);
+        let ok = || "ok".to_string();
+        match self {
+            Handler::Phone => {
+                let (report, result) = phone_jobs::perform(&ctx.twilio, job).await?;
+                Ok((Some(Report::Phone(report)), result))
+            }
+            Handler::Probe => {
+                let report =
+                    media_jobs::perform(ctx.prober.as_ref(), &ctx.pool, job, budget).await?;
+                Ok((report.map(Report::Media), ok()))
+            }
+            Handler::TikTokSync => {
+                let fetch = ctx.audio.as_ref().is_some_and(|a| a.fetch.is_some());
+                tiktok_jobs::perform_sync(ctx.tiktok.as_ref(), &ctx.pool, job, fetch).await?;
+                Ok((None, ok()))
+            }
+            Handler::TikTokAudio => {
+                audio::perform(ctx.audio.as_ref(), &ctx.pool, job, budget).await?;
+                Ok((None, ok()))
+            }
+            Handler::Call => {
+                call_jobs::perform(ctx.livekit.as_ref(), &ctx.pool, job).await?;
+                Ok((None, ok()))
+            }
+        }
+    }
+
+    /// What the client sees of a job of this kind that is dead-lettered.
+    fn report_when_dead(self, job: &Job) -> Option<Report> {
+        match self {
+            Handler::Phone => phone_jobs::report_when_dead(job).map(Report::Phone),
+            _ => None,
+        }
+    }
+
+    /// The payload fields a job of this kind loses when it ends.
+    fn forget(self) -> &'static [&'static str] {
+        match self {
+            Handler::Phone => phone_jobs::FORGET,
+            _ => &[],
+        }
+    }
 }
 
-/// Does one attempt; returns the report (if any) and the provider result
-/// for the metrics.
-async fn perform(ctx: &Context, job: &Job) -> Result<(Option<Report>, &'static str), Failure> {
-    if media_jobs::KINDS.contains(&job.kind.as_str()) {
-        // The probe's share of the lease; the rest is for recording it.
-        let report =
-            media_jobs::perform(ctx.prober.as_ref(), &ctx.pool, job, ctx.lease.mul_f64(0.8))
-                .await?;
-        return Ok((report.map(Report::Media), "ok"));
+/// Does one attempt of `job` with the handler of its kind.
+async fn perform(ctx: &Context, job: &Job) -> Result<Done, Failure> {
+    match handler(&job.kind) {
+        Some(handler) => handler.perform(ctx, job).await,
+        None => Err(Failure::Permanent(format!(
+            "no handler for job kind {}",
+            job.kind
+        ))),
     }
-    if job.kind == tiktok_jobs::SYNC {
-        let fetch = ctx.audio.as_ref().is_some_and(|a| a.fetch.is_some());
-        tiktok_jobs::perform_sync(ctx.tiktok.as_ref(), &ctx.pool, job, fetch).await?;
-        return Ok((None, "ok"));
-    }
-    if call_jobs::KINDS.contains(&job.kind.as_str()) {
-        call_jobs::perform(ctx.livekit.as_ref(), &ctx.pool, job).await?;
-        return Ok((None, "ok"));
-    }
-    if job.kind == audio::AUDIO {
-        audio::perform(ctx.audio.as_ref(), &ctx.pool, job, ctx.lease.mul_f64(0.8)).await?;
-        return Ok((None, "ok"));
-    }
-    let (report, result) = phone_jobs::perform(&ctx.twilio, job).await?;
-    Ok((Some(Report::Phone(report)), result))
+}
+
+/// What the client sees of a job that is dead-lettered.
+fn report_when_dead(job: &Job) -> Option<Report> {
+    handler(&job.kind).and_then(|h| h.report_when_dead(job))
 }
 
 /// Runs until shutdown, finishing the job in hand first.
@@ -162,7 +229,7 @@ async fn work(ctx: &Context, job: Job) {
     } else {
         match perform(ctx, &job).await {
             Ok((report, result)) => {
-                ctx.metrics.provider_call(&job.kind, result);
+                ctx.metrics.provider_call(&job.kind, &result);
                 (Next::Done, report)
             }
             Err(Failure::Transient { error, retry_after }) => {
@@ -282,7 +349,8 @@ async fn try_settle(
         .await
         .map_err(|e| Attempt::Unreachable(e.to_string()))?;
     let tx = client.transaction().await.map_err(|e| classify(&e))?;
-    if !jobs::settle(&*tx, job, next)
+    let forget = handler(&job.kind).map(Handler::forget).unwrap_or_default();
+    if !jobs::settle(&*tx, job, next, forget)
         .await
         .map_err(|e| classify(&e))?
     {

@@ -6,14 +6,18 @@
 //! it or a token. Every request has a timeout.
 
 use super::config::LiveKitConfig;
-use super::errors::{excerpt, scrub, LiveKitError};
+use super::errors::LiveKitError;
 use super::models::{Participant, Room};
 use super::token::{self, Mint, VideoGrant};
 use crate::error::CliError;
+use crate::http::outbound::{self, excerpt, scrub};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// How much of a body that is not LiveKit's API an error shows.
+const EXCERPT: usize = 200;
 
 /// How long a RoomService call's own token lives.
 const SERVER_TOKEN_TTL: Duration = Duration::from_secs(600);
@@ -108,13 +112,7 @@ fn required<'a>(what: &str, value: &'a str) -> Result<&'a str, LiveKitError> {
 
 impl LiveKitClient {
     pub fn new(config: LiveKitConfig) -> Result<LiveKitClient, CliError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("samia/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = outbound::client(config.timeout)?;
         Ok(LiveKitClient {
             http,
             config: Arc::new(config),
@@ -290,7 +288,7 @@ impl LiveKitClient {
         )
         .map_err(|e| LiveKitError::Request(e.to_string()))?;
         let secrets = [self.config.api_secret.expose_secret(), token.as_str()];
-        let response = self
+        let request = self
             .http
             .post(format!(
                 "{}/twirp/livekit.RoomService/{method}",
@@ -298,28 +296,15 @@ impl LiveKitClient {
             ))
             .bearer_auth(&token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| transport(&e, &secrets))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport(&e, &secrets))?;
+            .body(body.to_string());
+        let answer = outbound::send(request, &secrets).await?;
+        let (status, retry_after, bytes) = (answer.status, answer.retry_after, &answer.body);
         tracing::debug!(method, status, "LiveKit answered");
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
-        let json = json.filter(Value::is_object);
-        if (200..300).contains(&status) {
+        let json = answer.json().filter(Value::is_object);
+        if answer.is_success() {
             return json.ok_or_else(|| LiveKitError::Protocol {
                 status,
-                excerpt: excerpt(&bytes, &secrets),
+                excerpt: excerpt(bytes, &secrets, EXCERPT),
             });
         }
         let code = json
@@ -333,7 +318,7 @@ impl LiveKitClient {
                 .and_then(Value::as_str)
                 .map(|m| scrub(m, &secrets))
                 .unwrap_or_default(),
-            None => excerpt(&bytes, &secrets),
+            None => excerpt(bytes, &secrets, EXCERPT),
         };
         Err(LiveKitError::from_answer(
             status,
@@ -358,28 +343,6 @@ fn gone(answer: Result<Value, LiveKitError>) -> Result<Removal, LiveKitError> {
         Err(LiveKitError::NotFound { .. }) => Ok(Removal::AlreadyGone),
         Err(e) => Err(e),
     }
-}
-
-/// A transport failure, without the URL, any header or any secret.
-fn transport(e: &reqwest::Error, secrets: &[&str]) -> LiveKitError {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = cause.source();
-    }
-    LiveKitError::Transport(scrub(&text, secrets))
 }
 
 #[cfg(test)]

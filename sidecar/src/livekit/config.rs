@@ -11,7 +11,7 @@ use std::time::Duration;
 pub struct LiveKitArgs {
     /// Where LiveKit answers: https:// or wss:// (the same host serves the
     /// API and the rooms), or plain http:// or ws:// on loopback for a fake
-    /// LiveKit (`samia fake-livekit`).
+    /// LiveKit (`samia-fake livekit`).
     #[arg(
         id = "livekit_url",
         long = "livekit-url",
@@ -35,7 +35,7 @@ pub struct LiveKitArgs {
         long = "livekit-api-secret",
         env = "LIVEKIT_API_SECRET",
         value_name = "SECRET",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     api_secret: Option<SecretString>,

@@ -5,6 +5,7 @@
 //! (livekit/livekit `pkg/service/auth.go`). The code decides; the HTTP
 //! status only when the body is not Twirp's.
 
+use crate::http::outbound::{ProviderError, Transport};
 use std::time::Duration;
 
 /// Why LiveKit did not do what was asked. Never holds a token or the API
@@ -158,10 +159,18 @@ impl LiveKitError {
             },
         }
     }
+}
 
+impl From<Transport> for LiveKitError {
+    fn from(e: Transport) -> LiveKitError {
+        LiveKitError::Transport(e.0)
+    }
+}
+
+impl ProviderError for LiveKitError {
     /// Worth the same request again later: a rate limit, LiveKit failing,
     /// no answer at all, or a gateway's page instead of LiveKit's.
-    pub fn is_retryable(&self) -> bool {
+    fn is_retryable(&self) -> bool {
         match self {
             LiveKitError::RateLimited { .. }
             | LiveKitError::Unavailable { .. }
@@ -172,7 +181,7 @@ impl LiveKitError {
     }
 
     /// How long LiveKit asked to wait, when it did.
-    pub fn retry_after(&self) -> Option<Duration> {
+    fn retry_after(&self) -> Option<Duration> {
         match self {
             LiveKitError::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
@@ -180,7 +189,7 @@ impl LiveKitError {
     }
 
     /// A short stable name: Twirp's code, or `transport` / `protocol` / `request`.
-    pub fn code(&self) -> &str {
+    fn code(&self) -> &str {
         match self {
             LiveKitError::NotFound { .. } => "not_found",
             LiveKitError::RateLimited { .. } => "resource_exhausted",
@@ -193,29 +202,14 @@ impl LiveKitError {
             LiveKitError::Request(_) => "request",
         }
     }
-}
 
-/// `text` with every `secret` (four characters or more) in it cut out.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret, "[redacted]");
+    /// Every other refusal, as far as a call job can tell, is LiveKit's
+    /// configuration here (the key, the secret, a LIVEKIT_URL that is not
+    /// LiveKit): a call must not stay open because a setting was wrong, so
+    /// its job waits for the fix.
+    fn awaits_operator(&self) -> bool {
+        !self.is_retryable()
     }
-    out
-}
-
-/// The start of a body, printable, short and without `secrets`.
-pub fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let text = scrub(&String::from_utf8_lossy(body), secrets);
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(200)
-        .collect();
-    if text.chars().count() > 200 {
-        out.push('…');
-    }
-    out.trim().to_string()
 }
 
 #[cfg(test)]
@@ -308,13 +302,10 @@ mod tests {
     }
 
     #[test]
-    fn messages_say_what_to_do_and_excerpts_hide_secrets() {
+    fn messages_say_what_to_do() {
         let denied = twirp(401, "unauthenticated").to_string();
         assert!(denied.contains("LIVEKIT_API_SECRET"), "{denied}");
         let limited = twirp(429, "resource_exhausted").to_string();
         assert!(limited.contains("retry after 3 s"), "{limited}");
-        let body = format!("bad token eyJsecret1 {}", "x".repeat(300));
-        let e = excerpt(body.as_bytes(), &["eyJsecret1"]);
-        assert!(!e.contains("secret1") && e.ends_with('…'), "{e}");
     }
 }

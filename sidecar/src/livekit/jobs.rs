@@ -7,14 +7,6 @@ use crate::jobs::{Failure, Job};
 use deadpool_postgres::Pool;
 use samia_core::jobs as kinds;
 
-/// The job kinds of this provider.
-pub const KINDS: &[&str] = &[
-    kinds::LIVEKIT_DELETE_ROOM,
-    kinds::LIVEKIT_REMOVE_PARTICIPANT,
-    kinds::CALL_REMIND,
-    kinds::CALL_DEADLINE,
-];
-
 fn field<'a>(job: &'a Job, name: &str) -> Result<&'a serde_json::Value, Failure> {
     job.payload
         .get(name)
@@ -74,16 +66,9 @@ pub async fn perform(
                     );
                     Ok(())
                 }
-                Err(e) if e.is_retryable() => Err(Failure::Transient {
-                    error: e.to_string(),
-                    retry_after: e.retry_after(),
-                }),
-                // A refused grant or key is configuration: keep retrying
-                // until the operator fixes it, rather than lose the job.
-                Err(e) => Err(Failure::Transient {
-                    error: e.to_string(),
-                    retry_after: None,
-                }),
+                // A refused grant or key is configuration: the job is
+                // retried until the operator fixes it, rather than lost.
+                Err(e) => Err(Failure::from_provider(&e)),
             }
         }
         kinds::CALL_REMIND => {

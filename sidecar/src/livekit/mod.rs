@@ -1,8 +1,10 @@
 //! LiveKit: the calls' rooms. The client mints the tokens a client app
 //! joins a room with (`access_token`) and calls the RoomService over Twirp
 //! (end a call: `delete_room`; take one party out: `remove_participant`);
-//! `webhook` checks the events LiveKit posts and reads them; the fake
-//! server stands in for LiveKit in development and tests.
+//! `webhook` checks the events LiveKit posts and reads them. (The fake
+//! LiveKit of development and the tests is `samia-fake livekit`, in the
+//! samia-fakes crate, which signs its tokens and webhooks with `token` and
+//! `webhook` and reads its requests with `models`.)
 //!
 //! What this follows, from LiveKit's own source (livekit/protocol `auth/`,
 //! `webhook/`, `protobufs/`; livekit/livekit `pkg/service/`; the server SDKs):
@@ -28,30 +30,16 @@
 //!   `Authorization: <JWT>` (no `Bearer`), valid 5 minutes, whose `sha256`
 //!   claim is the standard base64 of the SHA-256 of the raw body.
 
-// CreateRoom, ListParticipants and a few readers of answers are exercised
-// by the fake's tests only: `samia run` lets LiveKit create a room when its
-// first party joins.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod client;
 mod config;
 mod errors;
-pub mod fake;
 pub mod jobs;
-mod models;
+pub mod models;
 pub mod routes;
-mod token;
+pub mod token;
 pub mod webhook;
 
-#[cfg(test)]
-mod fake_tests;
-#[cfg(test)]
-mod testing;
-
-pub use client::LiveKitClient;
-pub use config::LiveKitConfig;
-// For the daemon's settings and the callers' reading of answers.
-#[allow(unused_imports)]
-pub use config::LiveKitArgs;
-#[allow(unused_imports)]
+pub use client::{Grants, LiveKitClient, Removal, RoomOptions};
+pub use config::{LiveKitArgs, LiveKitConfig};
+pub use errors::LiveKitError;
 pub use models::{Participant, Room};

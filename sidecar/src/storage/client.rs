@@ -9,6 +9,7 @@
 //! keep their HTTP status, and a busy database or gateway answers 429.
 
 use crate::error::CliError;
+use crate::http::outbound::{self, Answer, ProviderError, Transport};
 use bytes::Bytes;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
@@ -18,7 +19,7 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub struct StorageArgs {
     /// The Supabase project's URL (https://<ref>.supabase.co), or plain http
-    /// on loopback for a fake Storage (`samia fake-storage`). Without it
+    /// on loopback for a fake Storage (`samia-fake storage`). Without it
     /// (and the key) the daemon runs without media probing.
     #[arg(long = "supabase-url", env = "SUPABASE_URL", value_name = "URL")]
     url: Option<String>,
@@ -29,7 +30,7 @@ pub struct StorageArgs {
         long = "supabase-service-role-key",
         env = "SUPABASE_SERVICE_ROLE_KEY",
         value_name = "KEY",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     service_key: Option<SecretString>,
@@ -186,6 +187,47 @@ impl StorageError {
     }
 }
 
+impl From<Transport> for StorageError {
+    /// No answer is worth another try.
+    fn from(e: Transport) -> StorageError {
+        StorageError::Retryable {
+            status: None,
+            retry_after: None,
+            message: e.0,
+        }
+    }
+}
+
+impl ProviderError for StorageError {
+    fn is_retryable(&self) -> bool {
+        matches!(self, StorageError::Retryable { .. })
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            StorageError::Retryable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    fn code(&self) -> &str {
+        match self {
+            StorageError::NotFound { .. } => "not_found",
+            StorageError::Duplicate { .. } => "duplicate",
+            StorageError::TooLarge { .. } => "too_large",
+            StorageError::InvalidMime { .. } => "invalid_mime",
+            StorageError::Denied { .. } => "denied",
+            StorageError::Retryable { .. } => "unavailable",
+            StorageError::Other { .. } => "refused",
+        }
+    }
+
+    /// A wrong key or project is configuration an operator can fix.
+    fn awaits_operator(&self) -> bool {
+        matches!(self, StorageError::Denied { .. })
+    }
+}
+
 /// What an upload created: `Key` is `bucket/path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uploaded {
@@ -213,7 +255,8 @@ impl Download {
 
     /// The next piece of the object, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>, StorageError> {
-        self.response.chunk().await.map_err(transport)
+        let chunk = self.response.chunk().await;
+        Ok(chunk.map_err(|e| Transport::of(&e, &[]))?)
     }
 }
 
@@ -226,12 +269,7 @@ pub struct StorageClient {
 
 impl StorageClient {
     pub fn new(config: StorageConfig) -> Result<StorageClient, CliError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.timeout)
-            .read_timeout(config.timeout)
-            .user_agent(concat!("samia/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = outbound::streaming_client(config.timeout)?;
         Ok(StorageClient { http, config })
     }
 
@@ -247,6 +285,23 @@ impl StorageClient {
             .header("apikey", key)
     }
 
+    /// Sends `request` and reads the whole answer: its JSON body when it
+    /// is a success, Storage's error otherwise.
+    async fn json(&self, request: reqwest::RequestBuilder) -> Result<Value, StorageError> {
+        let answer = outbound::send(request, &self.secrets()).await?;
+        if !answer.is_success() {
+            return Err(error_of(&answer));
+        }
+        answer.json().ok_or_else(|| StorageError::Other {
+            status: answer.status,
+            message: "the answer is not JSON".into(),
+        })
+    }
+
+    fn secrets(&self) -> [&str; 1] {
+        [self.config.service_key.expose_secret()]
+    }
+
     /// Uploads `body` to `bucket`/`path`; with `upsert` an existing object is
     /// replaced, without it the answer is [`StorageError::Duplicate`].
     pub async fn upload(
@@ -258,17 +313,14 @@ impl StorageClient {
         upsert: bool,
     ) -> Result<Uploaded, StorageError> {
         let url = self.url(&format!("object/{}", object_path(bucket, path)));
-        let response = self
+        let request = self
             .request(reqwest::Method::POST, &url)
             .timeout(self.config.timeout.max(Duration::from_secs(60)))
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .header("x-upsert", if upsert { "true" } else { "false" })
             .header(reqwest::header::CACHE_CONTROL, "max-age=3600")
-            .body(body)
-            .send()
-            .await
-            .map_err(transport)?;
-        let json = json_answer(response).await?;
+            .body(body);
+        let json = self.json(request).await?;
         let key = json
             .get("Key")
             .and_then(|k| k.as_str())
@@ -289,14 +341,10 @@ impl StorageClient {
             "object/authenticated/{}",
             object_path(bucket, path)
         ));
-        let response = self
-            .request(reqwest::Method::GET, &url)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(error_answer(response).await);
+        let secrets = self.secrets();
+        let response = outbound::open(self.request(reqwest::Method::GET, &url), &secrets).await?;
+        if !response.status().is_success() {
+            return Err(error_of(&outbound::read(response, &secrets).await?));
         }
         Ok(Download { response })
     }
@@ -309,15 +357,12 @@ impl StorageClient {
         expires_in: u64,
     ) -> Result<String, StorageError> {
         let url = self.url(&format!("object/sign/{}", object_path(bucket, path)));
-        let response = self
+        let request = self
             .request(reqwest::Method::POST, &url)
             .timeout(self.config.timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(json!({ "expiresIn": expires_in }).to_string())
-            .send()
-            .await
-            .map_err(transport)?;
-        let json = json_answer(response).await?;
+            .body(json!({ "expiresIn": expires_in }).to_string());
+        let json = self.json(request).await?;
         let relative = json
             .get("signedURL")
             .or_else(|| json.get("signedUrl"))
@@ -337,15 +382,12 @@ impl StorageClient {
     /// (paths that did not exist are left out, as Storage does).
     pub async fn delete(&self, bucket: &str, paths: &[&str]) -> Result<Vec<String>, StorageError> {
         let url = self.url(&format!("object/{}", encode_segment(bucket)));
-        let response = self
+        let request = self
             .request(reqwest::Method::DELETE, &url)
             .timeout(self.config.timeout)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(json!({ "prefixes": paths }).to_string())
-            .send()
-            .await
-            .map_err(transport)?;
-        let json = json_answer(response).await?;
+            .body(json!({ "prefixes": paths }).to_string());
+        let json = self.json(request).await?;
         Ok(json
             .as_array()
             .map(|objects| {
@@ -359,60 +401,9 @@ impl StorageClient {
     }
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-async fn error_answer(response: reqwest::Response) -> StorageError {
-    let status = response.status().as_u16();
-    let after = retry_after(&response);
-    match response.bytes().await {
-        Ok(body) => StorageError::from_answer(status, after, &body),
-        Err(e) => transport(e),
-    }
-}
-
-async fn json_answer(response: reqwest::Response) -> Result<Value, StorageError> {
-    let status = response.status().as_u16();
-    if !(200..300).contains(&status) {
-        return Err(error_answer(response).await);
-    }
-    let body = response.bytes().await.map_err(transport)?;
-    serde_json::from_slice(&body).map_err(|_| StorageError::Other {
-        status,
-        message: "the answer is not JSON".into(),
-    })
-}
-
-/// A transport failure, without the URL or any header.
-fn transport(e: reqwest::Error) -> StorageError {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = cause.source();
-    }
-    StorageError::Retryable {
-        status: None,
-        retry_after: None,
-        message: text,
-    }
+/// Storage's error in an answer that is not a success.
+fn error_of(answer: &Answer) -> StorageError {
+    StorageError::from_answer(answer.status, answer.retry_after, &answer.body)
 }
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters stay).

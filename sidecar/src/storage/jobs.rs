@@ -18,8 +18,6 @@ use tokio::time::Instant;
 use tokio_postgres::GenericClient;
 
 pub const PROBE: &str = samia_core::jobs::MEDIA_PROBE;
-/// The job kinds this module does.
-pub const KINDS: &[&str] = &[PROBE];
 
 /// The largest file when neither the bucket nor the product names a limit
 /// (Supabase's default upload limit).
@@ -205,18 +203,6 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn from_storage(e: StorageError) -> Failure {
-    match e {
-        StorageError::Retryable { retry_after, .. } => Failure::Transient {
-            error: e.to_string(),
-            retry_after,
-        },
-        // A wrong key or project is configuration an operator can fix.
-        StorageError::Denied { .. } => transient(e.to_string()),
-        other => Failure::Permanent(other.to_string()),
-    }
-}
-
 fn out_of_time(deadline_ms: u128) -> Failure {
     transient(format!(
         "the probe did not finish within its {deadline_ms} ms budget: raise SAMIA_LEASE_MS"
@@ -369,7 +355,7 @@ pub async fn probe_target(
         Err(StorageError::NotFound { .. }) => {
             return Ok(invalid("the file is no longer in storage: upload it again"))
         }
-        Err(e) => return Err(from_storage(e)),
+        Err(e) => return Err(Failure::from_provider(&e)),
     };
     let streams =
         if matches!(kind, Kind::Audio | Kind::Video) && fetched.bytes > 0 && !fetched.over_limit {
@@ -532,7 +518,7 @@ mod tests {
 
     #[test]
     fn storage_errors_become_retries_or_dead_jobs() {
-        let retry = from_storage(StorageError::Retryable {
+        let retry = Failure::from_provider(&StorageError::Retryable {
             status: Some(429),
             retry_after: Some(Duration::from_secs(4)),
             message: "m".into(),
@@ -545,13 +531,13 @@ mod tests {
             } if d == Duration::from_secs(4)
         ));
         assert!(matches!(
-            from_storage(StorageError::Denied {
+            Failure::from_provider(&StorageError::Denied {
                 message: "m".into()
             }),
             Failure::Transient { .. }
         ));
         assert!(matches!(
-            from_storage(StorageError::Other {
+            Failure::from_provider(&StorageError::Other {
                 status: 400,
                 message: "m".into()
             }),

@@ -1,19 +1,10 @@
-//! Supabase Storage: the client the daemon calls, the `media.probe` job
-//! that uses it, and the fake server that stands in for Storage in
-//! development and tests.
+//! Supabase Storage: the client the daemon calls and the `media.probe` job
+//! that uses it. (The fake Storage of development and the tests is
+//! `samia-fake storage`, in the samia-fakes crate, which also tests this
+//! client and the probe against it.)
 
-mod answers;
 mod client;
-pub mod fake;
 pub mod jobs;
 pub mod probe;
-pub mod token;
 
-#[cfg(test)]
-mod fake_tests;
-#[cfg(test)]
-mod probe_tests;
-#[cfg(test)]
-mod testing;
-
-pub use client::{StorageArgs, StorageClient, StorageConfig, StorageError};
+pub use client::{object_path, StorageArgs, StorageClient, StorageConfig, StorageError};

@@ -23,7 +23,6 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub const AUDIO: &str = samia_core::jobs::TIKTOK_AUDIO;
 /// The bucket extracted audio goes to.
 pub const BUCKET: &str = "horoscopes";
 
@@ -217,7 +216,7 @@ async fn make(maker: &AudioMaker, source: &Source, deadline: Instant) -> Result<
                         "the attached file {bucket}/{path} is no longer in storage: attach it again"
                     )))
                 }
-                Err(e) => return Err(media_jobs::from_storage(e)),
+                Err(e) => return Err(Failure::from_provider(&e)),
             }
         }
         Source::Fetched { share_url } => {
@@ -265,7 +264,7 @@ async fn make(maker: &AudioMaker, source: &Source, deadline: Instant) -> Result<
     {
         // Already stored: the same sound came before.
         Ok(_) | Err(StorageError::Duplicate { .. }) => {}
-        Err(e) => return Err(media_jobs::from_storage(e)),
+        Err(e) => return Err(Failure::from_provider(&e)),
     }
     drop(dir);
     Ok(Outcome::Stored { path, sha256 })

@@ -9,16 +9,16 @@
 //! returns a new refresh token and the old one stops working, so the new
 //! one must be kept (developers.tiktok.com/doc/oauth-user-access-token-management).
 
-use super::errors::{excerpt, scrub, TikTokError};
+use super::config::TikTokConfig;
+use super::errors::TikTokError;
 use super::limit::{Limiter, MINUTE, REQUESTS_PER_MINUTE};
 use crate::error::CliError;
+use crate::http::outbound::{self, excerpt, scrub, Answer};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-pub const DEFAULT_API_URL: &str = "https://open.tiktokapis.com";
-pub const DEFAULT_AUTH_URL: &str = "https://www.tiktok.com";
 /// What the owner is asked to allow.
 pub const SCOPES: &str = "user.info.basic,video.list";
 /// The fields of a post asked of `/v2/video/list/`.
@@ -26,143 +26,6 @@ pub const VIDEO_FIELDS: &str =
     "id,create_time,title,video_description,duration,share_url,embed_link,cover_image_url";
 /// The most posts TikTok returns on one page.
 pub const MAX_COUNT: u8 = 20;
-
-/// TikTok's settings.
-#[derive(clap::Args, Debug)]
-pub struct TikTokArgs {
-    /// Where TikTok's API answers: https://, or plain http on loopback for a
-    /// fake TikTok (`samia fake-tiktok`).
-    #[arg(
-        long = "tiktok-api-url",
-        env = "TIKTOK_API_URL",
-        value_name = "URL",
-        default_value = DEFAULT_API_URL
-    )]
-    api_url: String,
-    /// Where the owner authorizes the app (the authorize page's origin).
-    #[arg(
-        long = "tiktok-auth-url",
-        env = "TIKTOK_AUTH_URL",
-        value_name = "URL",
-        default_value = DEFAULT_AUTH_URL
-    )]
-    auth_url: String,
-    /// The app's client key (TikTok Developer Portal, App credentials).
-    /// Without it (and the secret) TikTok is not synced.
-    #[arg(
-        long = "tiktok-client-key",
-        env = "TIKTOK_CLIENT_KEY",
-        value_name = "KEY"
-    )]
-    client_key: Option<String>,
-    /// The app's client secret. Prefer the environment: a command line is
-    /// visible to other users of the machine.
-    #[arg(
-        long = "tiktok-client-secret",
-        env = "TIKTOK_CLIENT_SECRET",
-        value_name = "SECRET",
-        value_parser = crate::secret_arg,
-        hide_env_values = true
-    )]
-    client_secret: Option<SecretString>,
-    /// The redirect URI registered for the app; TikTok sends the owner back
-    /// there with the authorization code.
-    #[arg(
-        long = "tiktok-redirect-uri",
-        env = "TIKTOK_REDIRECT_URI",
-        value_name = "URL"
-    )]
-    redirect_uri: Option<String>,
-}
-
-/// Where TikTok answers and as which app.
-#[derive(Debug)]
-pub struct TikTokConfig {
-    /// Without a trailing slash.
-    pub api_url: String,
-    /// Without a trailing slash.
-    pub auth_url: String,
-    pub client_key: String,
-    pub client_secret: SecretString,
-    pub redirect_uri: String,
-    /// Connect timeout, and timeout of each whole request.
-    pub timeout: Duration,
-}
-
-fn base_url(name: &str, value: &str, default: &str) -> Result<String, CliError> {
-    let url = Some(value.trim().trim_end_matches('/'))
-        .filter(|u| !u.is_empty())
-        .unwrap_or(default)
-        .to_string();
-    if url.starts_with("https://") || crate::http::is_loopback_http(&url) {
-        Ok(url)
-    } else {
-        Err(CliError::Config(format!(
-            "{name} {url:?} must be https:// (plain http only on loopback)"
-        )))
-    }
-}
-
-impl TikTokConfig {
-    /// From `TIKTOK_API_URL`, `TIKTOK_AUTH_URL`, `TIKTOK_CLIENT_KEY`,
-    /// `TIKTOK_CLIENT_SECRET` and `TIKTOK_REDIRECT_URI` (or their flags);
-    /// `None` when neither the key nor the secret is set.
-    pub fn from_args(
-        args: &TikTokArgs,
-        timeout: Duration,
-    ) -> Result<Option<TikTokConfig>, CliError> {
-        let key = args
-            .client_key
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
-        let secret = args
-            .client_secret
-            .as_ref()
-            .map(|s| s.expose_secret().trim())
-            .filter(|s| !s.is_empty());
-        let (key, secret) =
-            match (key, secret) {
-                (None, None) => return Ok(None),
-                (Some(key), Some(secret)) => (key, secret),
-                (Some(_), None) => return Err(CliError::Config(
-                    "TIKTOK_CLIENT_KEY is set but TIKTOK_CLIENT_SECRET is not: export the app's \
-                     client secret too (or unset TIKTOK_CLIENT_KEY to run without TikTok)"
-                        .into(),
-                )),
-                (None, Some(_)) => return Err(CliError::Config(
-                    "TIKTOK_CLIENT_SECRET is set but TIKTOK_CLIENT_KEY is not: export the app's \
-                     client key too"
-                        .into(),
-                )),
-            };
-        let redirect_uri = args
-            .redirect_uri
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                CliError::Config(
-                    "TIKTOK_REDIRECT_URI is not set: export the redirect URI registered for the \
-                     app in the TikTok Developer Portal"
-                        .into(),
-                )
-            })?;
-        if !(redirect_uri.starts_with("https://") || crate::http::is_loopback_http(redirect_uri)) {
-            return Err(CliError::Config(format!(
-                "TIKTOK_REDIRECT_URI {redirect_uri:?} must be https:// (plain http only on loopback)"
-            )));
-        }
-        Ok(Some(TikTokConfig {
-            api_url: base_url("TIKTOK_API_URL", &args.api_url, DEFAULT_API_URL)?,
-            auth_url: base_url("TIKTOK_AUTH_URL", &args.auth_url, DEFAULT_AUTH_URL)?,
-            client_key: key.to_string(),
-            client_secret: SecretString::from(secret.to_string()),
-            redirect_uri: redirect_uri.to_string(),
-            timeout,
-        }))
-    }
-}
 
 /// The owner's tokens. `Debug` shows neither token.
 #[derive(Debug, Clone)]
@@ -263,13 +126,7 @@ impl TikTokClient {
         limit: u32,
         window: Duration,
     ) -> Result<TikTokClient, CliError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("samia/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = outbound::client(config.timeout)?;
         Ok(TikTokClient {
             http,
             config: Arc::new(config),
@@ -330,18 +187,15 @@ impl TikTokClient {
         let secrets = [client_secret, grant];
         self.limiter.acquire().await;
         let sent_at = SystemTime::now();
-        let response = self
+        let request = self
             .http
             .post(format!("{}/v2/oauth/token/", self.config.api_url))
             .header(reqwest::header::CACHE_CONTROL, "no-cache")
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| transport(&e, &secrets))?;
-        let (status, retry_after, body) = read(response, &secrets).await?;
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        let Some(json) = json.filter(Value::is_object) else {
-            return Err(not_json(status, retry_after, &body, &secrets));
+            .form(&form);
+        let answer = send(request, &secrets).await?;
+        let (status, retry_after) = (answer.status, answer.retry_after);
+        let Some(json) = answer.json().filter(Value::is_object) else {
+            return Err(not_json(&answer, &secrets));
         };
         let field = |name: &str| json.get(name).and_then(|v| v.as_str());
         let error = field("error").filter(|e| !e.is_empty());
@@ -403,7 +257,7 @@ impl TikTokClient {
             body["cursor"] = json!(cursor);
         }
         self.limiter.acquire().await;
-        let response = self
+        let request = self
             .http
             .post(format!(
                 "{}/v2/video/list/?fields={VIDEO_FIELDS}",
@@ -411,14 +265,11 @@ impl TikTokClient {
             ))
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| transport(&e, &secrets))?;
-        let (status, retry_after, body) = read(response, &secrets).await?;
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        let Some(json) = json.filter(Value::is_object) else {
-            return Err(not_json(status, retry_after, &body, &secrets));
+            .body(body.to_string());
+        let answer = send(request, &secrets).await?;
+        let (status, retry_after) = (answer.status, answer.retry_after);
+        let Some(json) = answer.json().filter(Value::is_object) else {
+            return Err(not_json(&answer, &secrets));
         };
         let error = json.get("error");
         let error_field = |name: &str| error.and_then(|e| e.get(name)).and_then(|v| v.as_str());
@@ -462,121 +313,34 @@ impl TikTokClient {
     }
 }
 
-/// The status, `Retry-After` and body of an answer.
-async fn read(
-    response: reqwest::Response,
-    secrets: &[&str],
-) -> Result<(u16, Option<Duration>, bytes::Bytes), TikTokError> {
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response.bytes().await.map_err(|e| transport(&e, secrets))?;
-    tracing::debug!(status, "TikTok answered");
-    Ok((status, retry_after, body))
+/// Sends `request` and reads its whole answer.
+async fn send(request: reqwest::RequestBuilder, secrets: &[&str]) -> Result<Answer, TikTokError> {
+    let answer = outbound::send(request, secrets).await?;
+    tracing::debug!(status = answer.status, "TikTok answered");
+    Ok(answer)
 }
+
+/// How much of a body that is not TikTok's API an error shows.
+const EXCERPT: usize = 120;
 
 /// A body that is not JSON: a gateway's rate limit or outage page keeps
 /// its meaning, anything else is not TikTok's API.
-fn not_json(
-    status: u16,
-    retry_after: Option<Duration>,
-    body: &[u8],
-    secrets: &[&str],
-) -> TikTokError {
-    if status == 429 || status >= 500 {
-        let text = excerpt(body, secrets);
-        TikTokError::from_answer(status, None, Some(&text), None, retry_after)
+fn not_json(answer: &Answer, secrets: &[&str]) -> TikTokError {
+    let text = excerpt(&answer.body, secrets, EXCERPT);
+    if answer.status == 429 || answer.status >= 500 {
+        TikTokError::from_answer(answer.status, None, Some(&text), None, answer.retry_after)
     } else {
         TikTokError::Protocol {
-            status,
-            excerpt: excerpt(body, secrets),
+            status: answer.status,
+            excerpt: text,
         }
     }
-}
-
-/// A transport failure, without the URL, any header or any secret.
-fn transport(e: &reqwest::Error, secrets: &[&str]) -> TikTokError {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = cause.source();
-    }
-    TikTokError::Transport(scrub(&text, secrets))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::tests::{config, KEY, REDIRECT, SECRET};
     use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        tiktok: TikTokArgs,
-    }
-
-    fn config(args: &[&str]) -> Result<Option<TikTokConfig>, CliError> {
-        let mut argv = vec!["samia"];
-        argv.extend_from_slice(args);
-        let cli = Cli::try_parse_from(argv).expect("parses");
-        TikTokConfig::from_args(&cli.tiktok, Duration::from_secs(5))
-    }
-
-    const KEY: &str = "--tiktok-client-key=awkey";
-    const SECRET: &str = "--tiktok-client-secret=hunter2-secret";
-    const REDIRECT: &str = "--tiktok-redirect-uri=https://samia.example/tiktok/callback";
-
-    #[test]
-    fn settings_need_key_secret_and_redirect_and_https_or_loopback() {
-        assert!(config(&[]).expect("fine").is_none());
-        let no_secret = config(&[KEY, REDIRECT]).expect_err("refused").to_string();
-        assert!(no_secret.contains("TIKTOK_CLIENT_SECRET"), "{no_secret}");
-        let no_key = config(&[SECRET, REDIRECT])
-            .expect_err("refused")
-            .to_string();
-        assert!(
-            no_key.contains("TIKTOK_CLIENT_KEY") && !no_key.contains("hunter2"),
-            "{no_key}"
-        );
-        let no_redirect = config(&[KEY, SECRET]).expect_err("refused").to_string();
-        assert!(no_redirect.contains("TIKTOK_REDIRECT_URI"), "{no_redirect}");
-        let plain = config(&[KEY, SECRET, REDIRECT, "--tiktok-api-url=http://example.com"]);
-        assert!(plain.is_err_and(|e| e.to_string().contains("TIKTOK_API_URL")));
-        let fake = config(&[
-            KEY,
-            SECRET,
-            "--tiktok-redirect-uri=http://127.0.0.1:9/cb",
-            "--tiktok-api-url=http://127.0.0.1:5000/",
-            "--tiktok-auth-url=http://localhost:5000",
-        ])
-        .expect("fine")
-        .expect("configured");
-        assert_eq!(
-            (fake.api_url.as_str(), fake.auth_url.as_str()),
-            ("http://127.0.0.1:5000", "http://localhost:5000")
-        );
-        let real = config(&[KEY, SECRET, REDIRECT])
-            .expect("fine")
-            .expect("configured");
-        assert_eq!(real.api_url, DEFAULT_API_URL);
-        assert_eq!(real.auth_url, DEFAULT_AUTH_URL);
-    }
 
     #[test]
     fn the_authorize_url_asks_for_both_scopes_with_everything_encoded() {

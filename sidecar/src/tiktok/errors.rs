@@ -10,6 +10,7 @@
 //! revoked (developers.tiktok.com/doc/webhooks-events), so the API answers
 //! `access_token_invalid`, and refreshing answers `invalid_grant`.
 
+use crate::http::outbound::{ProviderError, Transport};
 use std::time::Duration;
 
 /// Why TikTok did not do what was asked. Never holds a token or the client
@@ -191,18 +192,6 @@ impl TikTokError {
         }
     }
 
-    /// Worth the same request again later: a rate limit, TikTok failing, no
-    /// answer at all, or a gateway's page instead of TikTok's.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            TikTokError::RateLimited { .. }
-            | TikTokError::Internal { .. }
-            | TikTokError::Transport(_) => true,
-            TikTokError::Protocol { status, .. } => *status >= 500,
-            _ => false,
-        }
-    }
-
     /// Refreshing the tokens may help (and is the only thing that may).
     pub fn needs_refresh(&self) -> bool {
         matches!(self, TikTokError::AccessTokenInvalid { .. })
@@ -219,9 +208,29 @@ impl TikTokError {
                 | TikTokError::InvalidClient { .. }
         )
     }
+}
+
+impl From<Transport> for TikTokError {
+    fn from(e: Transport) -> TikTokError {
+        TikTokError::Transport(e.0)
+    }
+}
+
+impl ProviderError for TikTokError {
+    /// Worth the same request again later: a rate limit, TikTok failing, no
+    /// answer at all, or a gateway's page instead of TikTok's.
+    fn is_retryable(&self) -> bool {
+        match self {
+            TikTokError::RateLimited { .. }
+            | TikTokError::Internal { .. }
+            | TikTokError::Transport(_) => true,
+            TikTokError::Protocol { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 
     /// How long TikTok asked to wait, when it did.
-    pub fn retry_after(&self) -> Option<Duration> {
+    fn retry_after(&self) -> Option<Duration> {
         match self {
             TikTokError::RateLimited { retry_after, .. } => *retry_after,
             _ => None,
@@ -229,7 +238,7 @@ impl TikTokError {
     }
 
     /// A short stable name: TikTok's code, or `transport` / `protocol`.
-    pub fn code(&self) -> &str {
+    fn code(&self) -> &str {
         match self {
             TikTokError::AccessTokenInvalid { .. } => "access_token_invalid",
             TikTokError::RateLimited { .. } => "rate_limit_exceeded",
@@ -243,30 +252,6 @@ impl TikTokError {
             TikTokError::Protocol { .. } => "protocol",
         }
     }
-}
-
-/// `text` with every non-empty `secret` in it replaced by `[redacted]`.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret, "[redacted]");
-    }
-    out
-}
-
-/// The start of a body that is not TikTok's API, printable and short.
-pub fn excerpt(body: &[u8], secrets: &[&str]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = scrub(&text, secrets);
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(120)
-        .collect();
-    if text.chars().count() > 120 {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -381,17 +366,5 @@ mod tests {
         );
         let limited = answer(429, None).to_string();
         assert!(limited.contains("retry after 2 s"), "{limited}");
-    }
-
-    #[test]
-    fn secrets_are_cut_out_of_messages_and_excerpts() {
-        assert_eq!(
-            scrub("bad token act.abc123 here", &["act.abc123", ""]),
-            "bad token [redacted] here"
-        );
-        let body = format!("<html>{}\n{}</html>", "act.secret1", "x".repeat(300));
-        let e = excerpt(body.as_bytes(), &["act.secret1"]);
-        assert!(!e.contains("secret1") && !e.contains('\n') && e.ends_with('…'));
-        assert_eq!(e.chars().count(), 121);
     }
 }

@@ -14,6 +14,7 @@ use super::client::{TikTokClient, Video};
 use super::errors::TikTokError;
 use super::sync::{Stop, SyncOptions};
 use crate::db::Query as _;
+use crate::http::outbound::ProviderError;
 use std::collections::HashSet;
 use std::time::Duration;
 

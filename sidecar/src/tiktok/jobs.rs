@@ -8,10 +8,6 @@ use deadpool_postgres::Pool;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub const SYNC: &str = samia_core::jobs::TIKTOK_SYNC;
-/// The job kinds of this provider.
-pub const KINDS: &[&str] = &[SYNC, super::audio::AUDIO];
-
 /// Does one attempt of a sync.
 pub async fn perform_sync(
     tiktok: Option<&TikTokClient>,

@@ -1,29 +1,21 @@
-//! TikTok: the Display API v2 client that syncs the owner's posts, the
-//! fake server that stands in for TikTok in development and tests, and the
+//! TikTok: the Display API v2 client that syncs the owner's posts, and the
 //! jobs: `tiktok.sync` (list posts, record them: `ingest`) and
 //! `tiktok.audio` (make a post's audio: `audio`), the OAuth callback and
-//! the tokens (`account`).
+//! the tokens (`account`). (The fake TikTok of development and the tests is
+//! `samia-fake tiktok`, in the samia-fakes crate.)
 
 pub mod account;
 pub mod audio;
 pub mod callback;
 mod client;
+mod config;
 mod errors;
-pub mod fake;
 pub mod ingest;
 pub mod jobs;
-mod limit;
+pub mod limit;
 mod sync;
 
-#[cfg(test)]
-mod fake_tests;
-#[cfg(test)]
-mod testing;
-
-pub use client::{TikTokArgs, TikTokClient, TikTokConfig};
-#[cfg(test)]
-pub use client::{Tokens, Video};
-#[cfg(test)]
+pub use client::{TikTokClient, Tokens, Video, VideoPage};
+pub use config::{TikTokArgs, TikTokConfig};
 pub use errors::TikTokError;
-#[cfg(test)]
 pub use sync::{Stop, SyncOptions};

@@ -15,6 +15,7 @@
 
 use super::client::{TikTokClient, Video, VideoPage, MAX_COUNT};
 use super::errors::TikTokError;
+use crate::http::outbound::ProviderError;
 use secrecy::SecretString;
 use std::collections::HashSet;
 use std::future::Future;

@@ -4,6 +4,7 @@
 //! an error.
 
 use crate::error::CliError;
+use crate::http::outbound::{self, ProviderError, Transport};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
 
@@ -25,7 +26,7 @@ pub struct TwilioArgs {
         long = "twilio-auth-token",
         env = "TWILIO_AUTH_TOKEN",
         value_name = "TOKEN",
-        value_parser = crate::secret_arg,
+        value_parser = crate::secret::secret_arg,
         hide_env_values = true
     )]
     auth_token: Option<SecretString>,
@@ -37,7 +38,7 @@ pub struct TwilioArgs {
     )]
     service_sid: Option<String>,
     /// Where Twilio Verify answers: https://, or plain http on loopback for a
-    /// fake Twilio (`samia fake-twilio`).
+    /// fake Twilio (`samia-fake twilio`).
     #[arg(
         long = "twilio-base-url",
         env = "TWILIO_BASE_URL",
@@ -103,6 +104,14 @@ pub struct Verification {
     pub status: String,
 }
 
+/// HTTP statuses worth retrying whatever the error code: a timeout, a
+/// conflict, a rate limit.
+const RETRY_STATUSES: &[u16] = &[408, 409, 425, 429];
+
+/// HTTP statuses of a configuration an operator can fix: the credentials,
+/// the Verify service.
+const OPERATOR_STATUSES: &[u16] = &[401, 403, 404];
+
 /// Why a call to Twilio did not give an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
@@ -122,6 +131,45 @@ pub enum CallError {
     Body(String),
 }
 
+impl From<Transport> for CallError {
+    fn from(e: Transport) -> CallError {
+        CallError::Transport(e.0)
+    }
+}
+
+impl ProviderError for CallError {
+    /// No answer, an unreadable one, Twilio failing, or a status worth
+    /// another try ([`RETRY_STATUSES`]).
+    fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Transport(_) | CallError::Body(_) => true,
+            CallError::Status { status, .. } => *status >= 500 || RETRY_STATUSES.contains(status),
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// `transport`, `body`, or the status's class: `429`, `5xx`, `4xx`.
+    fn code(&self) -> &str {
+        match self {
+            CallError::Transport(_) => "transport",
+            CallError::Body(_) => "body",
+            CallError::Status { status: 429, .. } => "429",
+            CallError::Status { status, .. } if *status >= 500 => "5xx",
+            CallError::Status { .. } => "4xx",
+        }
+    }
+
+    fn awaits_operator(&self) -> bool {
+        matches!(self, CallError::Status { status, .. } if OPERATOR_STATUSES.contains(status))
+    }
+}
+
 pub struct Twilio {
     http: reqwest::Client,
     config: TwilioConfig,
@@ -129,12 +177,7 @@ pub struct Twilio {
 
 impl Twilio {
     pub fn new(config: TwilioConfig) -> Result<Twilio, CliError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .user_agent(concat!("samia/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CliError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let http = outbound::client(config.timeout)?;
         Ok(Twilio { http, config })
     }
 
@@ -159,30 +202,16 @@ impl Twilio {
             "{}/v2/Services/{}/{resource}",
             self.config.base_url, self.config.service_sid
         );
-        let response = self
+        let token = self.config.auth_token.expose_secret();
+        let request = self
             .http
             .post(&url)
-            .basic_auth(
-                &self.config.account_sid,
-                Some(self.config.auth_token.expose_secret()),
-            )
-            .form(form)
-            .send()
-            .await
-            .map_err(|e| CallError::Transport(transport_reason(&e)))?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| CallError::Transport(transport_reason(&e)))?;
-        let json: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
-        if !(200..300).contains(&status) {
+            .basic_auth(&self.config.account_sid, Some(token))
+            .form(form);
+        let answer = outbound::send(request, &[token]).await?;
+        let (status, retry_after) = (answer.status, answer.retry_after);
+        let json = answer.json();
+        if !answer.is_success() {
             let code = json
                 .as_ref()
                 .and_then(|j| j.get("code"))
@@ -211,26 +240,4 @@ impl Twilio {
             status: status.to_string(),
         })
     }
-}
-
-/// The cause of a transport failure, without the URL's query or any header.
-fn transport_reason(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
-    let mut text = kind.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -3,6 +3,7 @@
 //! `samia.phone_verification_outcome` records (rules in `samia_core::phone`).
 
 use crate::db::Query as _;
+use crate::http::outbound::ProviderError;
 pub use crate::jobs::Failure;
 use crate::jobs::Job;
 use crate::twilio::{CallError, Twilio, Verification};
@@ -10,8 +11,10 @@ use tokio_postgres::GenericClient;
 
 pub const SEND: &str = samia_core::jobs::PHONE_SEND_CODE;
 pub const CHECK: &str = samia_core::jobs::PHONE_CHECK_CODE;
-/// The job kinds this module does.
-pub const KINDS: &[&str] = &[SEND, CHECK];
+
+/// The payload fields dropped from a phone job when it ends (done, dead or
+/// cancelled): the code the user typed is not kept.
+pub const FORGET: &[&str] = &["code"];
 
 /// What to record about a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,10 +40,6 @@ const ANSWERS: &[(&str, u32, &str)] = &[
     (SEND, 21610, "failed"),   // the recipient unsubscribed (STOP)
 ];
 
-/// HTTP statuses worth retrying whatever the error code: rate limits,
-/// outages, and configuration an operator can fix (credentials, service).
-const RETRY_STATUSES: &[u16] = &[401, 403, 404, 408, 409, 425, 429];
-
 fn payload_field<'a>(job: &'a Job, name: &str) -> Result<&'a serde_json::Value, Failure> {
     job.payload
         .get(name)
@@ -61,8 +60,9 @@ fn text<'a>(job: &'a Job, name: &str) -> Result<&'a str, Failure> {
         .ok_or_else(|| Failure::Permanent(format!("job {}: {name} is not text", job.id)))
 }
 
-/// Does one attempt of a phone job.
-pub async fn perform(twilio: &Twilio, job: &Job) -> Result<(Report, &'static str), Failure> {
+/// Does one attempt of a phone job: the report, and Twilio's result for
+/// the metrics (`ok`, `transport`, `body`, `429`, `5xx`, `4xx`).
+pub async fn perform(twilio: &Twilio, job: &Job) -> Result<(Report, String), Failure> {
     let id = verification_id(job)?;
     let phone = text(job, "phone")?;
     let (op, answer) = match job.kind.as_str() {
@@ -77,19 +77,10 @@ pub async fn perform(twilio: &Twilio, job: &Job) -> Result<(Report, &'static str
             )))
         }
     };
+    // The provider's result, for the metrics.
     let result = match &answer {
         Ok(_) => "ok".to_string(),
-        Err(CallError::Status { status, .. }) => status.to_string(),
-        Err(CallError::Transport(_)) => "transport".to_string(),
-        Err(CallError::Body(_)) => "body".to_string(),
-    };
-    let result: &'static str = match result.as_str() {
-        "ok" => "ok",
-        "transport" => "transport",
-        "body" => "body",
-        s if s.starts_with('5') => "5xx",
-        "429" => "429",
-        _ => "4xx",
+        Err(e) => e.code().to_string(),
     };
     interpret(op, id, answer).map(|report| (report, result))
 }
@@ -117,35 +108,19 @@ pub fn interpret(
             };
             Ok(report(outcome, v.sid, None))
         }
-        Err(CallError::Status {
-            status,
-            code,
-            message,
-            retry_after,
-        }) => {
-            if let Some((_, c, outcome)) = ANSWERS
+        Err(e) => {
+            let code = match &e {
+                CallError::Status { code, .. } => *code,
+                _ => None,
+            };
+            match ANSWERS
                 .iter()
                 .find(|(o, c, _)| *o == op && Some(*c) == code)
             {
-                return Ok(report(outcome, None, Some(format!("twilio_{c}"))));
-            }
-            let error = CallError::Status {
-                status,
-                code,
-                message,
-                retry_after,
-            }
-            .to_string();
-            if status >= 500 || RETRY_STATUSES.contains(&status) {
-                Err(Failure::Transient { error, retry_after })
-            } else {
-                Err(Failure::Permanent(error))
+                Some((_, c, outcome)) => Ok(report(outcome, None, Some(format!("twilio_{c}")))),
+                None => Err(Failure::from_provider(&e)),
             }
         }
-        Err(e) => Err(Failure::Transient {
-            error: e.to_string(),
-            retry_after: None,
-        }),
     }
 }
 

@@ -22,7 +22,8 @@
 //!
 //! Arguments are key=value connection strings of the database: `--db` (a
 //! superuser), `--api` (where PostgREST's requests go), `--updater`,
-//! `--operator`; `SAMIA_BIN` is the `samia` binary.
+//! `--operator`; `SAMIA_BIN` is the `samia` binary, `SAMIA_FAKE_BIN` the
+//! `samia-fake` binary.
 
 use anyhow::{bail, ensure, Context, Result};
 use samia_tests::cluster::{eventually, FakeTwilio, Sidecar};

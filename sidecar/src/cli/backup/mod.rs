@@ -12,9 +12,10 @@ pub mod compare;
 pub mod manifest;
 pub mod pg_tools;
 pub mod restore;
+pub mod toc;
 
 use crate::db::Query as _;
-use crate::db::{DbArgs, Target};
+use crate::db::{DbArgs, PoolMode, Target};
 use crate::error::CliError;
 use manifest::{AppliedMigration, Archive, Extension, Manifest};
 use serde_json::json;
@@ -24,6 +25,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 use tokio_postgres::{Client, IsolationLevel};
 
+/// Write a pg_dump archive (custom format) of the product's schemas and
+/// FILE.manifest.json next to it (migrations, extension version, exact
+/// row counts, the archive's size and sha256), from one snapshot; record
+/// it in ops.backups. pg_dump gets the connection through PG*
+/// environment variables, never on its command line. Progress on stderr.
 #[derive(clap::Args, Debug)]
 pub struct BackupArgs {
     #[command(flatten)]
@@ -99,6 +105,25 @@ async fn source(client: &Client) -> Result<Source, CliError> {
         },
         schemas,
     })
+}
+
+/// The one connection of `samia backup` and `samia restore`: a server
+/// session of their own, never through a transaction-mode pooler.
+async fn session(db: &DbArgs) -> Result<(Target, deadpool_postgres::Object), CliError> {
+    if db.pool_mode == PoolMode::Transaction {
+        return Err(CliError::Config(
+            "backup and restore need one server session (pg_dump's snapshot and settings): \
+             connect directly or through the session pooler, without SAMIA_DB_POOL_MODE=transaction"
+                .into(),
+        ));
+    }
+    super::connect(db).await
+}
+
+/// `samia backup`.
+pub async fn command(args: BackupArgs) -> Result<ExitCode, CliError> {
+    let (target, mut client) = session(&args.db).await?;
+    run(&mut client, &target, &args).await
 }
 
 pub async fn run(
