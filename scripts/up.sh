@@ -154,6 +154,47 @@ if [ -n "$FAKE_TIKTOK" ]; then
   curl -fs "$back" >/dev/null || log "could not connect the fake TikTok; see .local/sidecar.log"
 fi
 
+# Access tokens for the demo users, signed with the local JWT secret and
+# valid for a day, and three commands from here to a joined call, in
+# .local/demo.env (made afresh by every `make up`).
+DEMO_ENV=$ROOT/.local/demo.env
+CALL_HELP="join: curl -X POST -H \"Authorization: Bearer <access token>\" http://$SIDECAR_LISTEN/v1/calls/<order id>/join"
+if [ -n "${SUPABASE_JWT_SECRET:-}" ]; then
+  now=$(date +%s)
+  {
+    printf '# make up: demo access tokens (valid until %s) and a call in three commands.\n' \
+      "$(date -u -d "@$((now + 86400))" '+%Y-%m-%d %H:%M UTC')"
+    printf 'export SAMIA_DB=%q SAMIA_SIDECAR=%q LIVEKIT_URL=%q\n' "$URL" "http://$SIDECAR_LISTEN" "${LIVEKIT_URL:-}"
+    for who in SUPERADMIN:1 ADMIN:2 READER:3 MONITOR:4 CLIENT:5; do
+      printf 'export %s_TOKEN=%s\n' "${who%%:*}" "$(jwt_hs256 "$SUPABASE_JWT_SECRET" \
+        "{\"sub\":\"00000000-0000-4000-8000-00000000000${who##*:}\",\"role\":\"authenticated\",\"aud\":\"authenticated\",\"iat\":$now,\"exp\":$((now + 86400))}")"
+    done
+    cat <<'DEMO'
+# demo_book: the demo client books a call now with the demo reader (who is
+# online), as PostgREST would run the request; prints the order id.
+demo_book() {
+  psql "$SAMIA_DB" -qAtX -v ON_ERROR_STOP=1 -c 'set role authenticated' \
+    -c "select set_config('request.jwt.claims', '{\"sub\":\"00000000-0000-4000-8000-000000000005\",\"role\":\"authenticated\"}', false)" \
+    -c "select id from public.book_call('direct_call', '00000000-0000-4000-8000-000000000003')" | tail -n 1
+}
+# demo_join ORDER TOKEN: asks the sidecar's join route for a call token with
+# the user's access token, then joins the (fake) LiveKit room with it.
+demo_join() {
+  grant=$(curl -fsS -X POST -H "Authorization: Bearer $2" "$SAMIA_SIDECAR/v1/calls/$1/join") || return
+  printf '%s\n' "$grant"
+  token=$(printf '%s' "$grant" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  curl -fsS -X POST -H 'content-type: application/json' -d "{\"token\":\"$token\"}" \
+    "$LIVEKIT_URL/_fake/rooms/call-$1/join" && printf '\n'
+}
+DEMO
+  } >"$DEMO_ENV"
+  chmod 600 "$DEMO_ENV"
+  CALL_HELP="a joined call in three commands (tokens for every demo user in .local/demo.env):
+               source .local/demo.env
+               ORDER=\$(demo_book)
+               demo_join \$ORDER \$CLIENT_TOKEN     # then: demo_join \$ORDER \$READER_TOKEN"
+fi
+
 cat <<INFO
 
 SAMIA-TAROT is up.
@@ -169,7 +210,7 @@ SAMIA-TAROT is up.
              drafts to review: select * from public.horoscope_review_queue (as the monitor)
   calls      $LIVEKIT_MODE
              book: select * from public.book_call('direct_call', '00000000-0000-4000-8000-000000000003')
-             join: curl -X POST -H "Authorization: Bearer <access token>" http://$SIDECAR_LISTEN/v1/calls/<order id>/join
+             $CALL_HELP
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin
