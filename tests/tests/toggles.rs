@@ -170,39 +170,46 @@ async fn the_storage_quota_refuses_a_file_past_it() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The moderation and audit records of changes to setting `key`.
+async fn records(c: &Client, key: &str) -> anyhow::Result<(i64, i64)> {
+    let r = c
+        .query_one(
+            "select (select count(*) from public.moderation_actions
+                      where target_kind = 'config' and target_id = $1),
+                    (select count(*) from public.audit_log
+                      where event = 'config.changed' and entity_id = $1)",
+            &[&key],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1)))
+}
+
 #[tokio::test]
 async fn an_admins_upsert_of_a_setting_is_recorded_once() -> anyhow::Result<()> {
     let (_db, mut c) = db().await?;
-    // PostgREST's `Prefer: resolution=merge-duplicates` on an existing key.
-    request(
-        &mut c,
-        Caller::User(ADMIN),
-        "insert into public.app_config (key, value) values ('calls.max_open_bookings', '5')
-         on conflict (key) do update set value = excluded.value",
-    )
-    .await?;
-    // And on a new key.
-    request(
-        &mut c,
-        Caller::User(ADMIN),
-        "insert into public.app_config (key, value) values ('calls.new_setting', '1')
-         on conflict (key) do update set value = excluded.value",
-    )
-    .await?;
-    for key in ["calls.max_open_bookings", "calls.new_setting"] {
-        let (records, audits): (i64, i64) = {
-            let r = c
-                .query_one(
-                    "select (select count(*) from public.moderation_actions
-                              where target_kind = 'config' and target_id = $1),
-                            (select count(*) from public.audit_log
-                              where event = 'config.changed' and entity_id = $1)",
-                    &[&key],
-                )
-                .await?;
-            (r.get(0), r.get(1))
-        };
-        assert_eq!((records, audits), (1, 1), "{key}");
+    let before = [
+        records(&c, "calls.max_open_bookings").await?,
+        records(&c, "calls.new_setting").await?,
+    ];
+    // PostgREST's `Prefer: resolution=merge-duplicates`, on an existing key
+    // and on a new one.
+    for (key, value) in [("calls.max_open_bookings", "5"), ("calls.new_setting", "1")] {
+        request(
+            &mut c,
+            Caller::User(ADMIN),
+            &format!(
+                "insert into public.app_config (key, value) values ('{key}', '{value}')
+                 on conflict (key) do update set value = excluded.value"
+            ),
+        )
+        .await?;
+    }
+    let after = [
+        records(&c, "calls.max_open_bookings").await?,
+        records(&c, "calls.new_setting").await?,
+    ];
+    for (b, a) in before.iter().zip(after.iter()) {
+        assert_eq!((a.0 - b.0, a.1 - b.1), (1, 1), "before {b:?}, after {a:?}");
     }
     Ok(())
 }
