@@ -78,8 +78,18 @@ upgrade_script_check() {
   written=$(python3 "$ROOT/scripts/upgrade-script.py" \
     "$old$("$SYSTEM_PG_CONFIG" --sharedir)/extension/samia--$version.sql" "$new" 2>/dev/null) || true
   rm -f "$new"
-  [ "$written" = "$(cat "$script")" ] \
-    || die "pg_extension/sql/samia--$version--$current.sql is not what scripts/upgrade-script.py writes now: regenerate it (and review what it reports)"
+  # A version that has shipped (listed with its commit) never changes: its
+  # upgrade script is the one of its commit.
+  local shipped
+  shipped=$(awk -v cur="$current" '!/^#/ && $1 == cur { print $2 }' "$ROOT/pg_extension/releases.tsv")
+  if [ -n "$shipped" ] && ! git -C "$ROOT" show "$shipped:pg_extension/sql/samia--$version--$current.sql" \
+    | cmp -s - "$script"; then
+    die "release $current has shipped (commit $shipped): its upgrade script cannot change. A change to the extension's SQL needs a new version: raise Cargo.toml's version and write pg_extension/sql/samia--$current--NEW.sql with scripts/upgrade-script.py"
+  fi
+  [ "$written" = "$(cat "$script")" ] || {
+    [ -n "$shipped" ] && die "the extension's SQL differs from release $current (commit $shipped): a change to it needs a new version (raise Cargo.toml's version, then write pg_extension/sql/samia--$current--NEW.sql with scripts/upgrade-script.py)"
+    die "pg_extension/sql/samia--$version--$current.sql is not what scripts/upgrade-script.py writes now: regenerate it (and review what it reports)"
+  }
   log "upgrade script samia--$version--$current.sql matches both versions' install scripts"
 }
 
