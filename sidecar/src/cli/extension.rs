@@ -130,16 +130,22 @@ pub async fn require_current(client: &mut Client) -> Result<(), CliError> {
              (docs/operations.md, \"Upgrading\": update the extension, then `samia migrate up`)"
         ))
     };
-    let entries = match migrate::plan(client).await {
-        Ok(entries) => entries,
-        // The sidecar's role reads the history from V24 on.
-        Err(CliError::Migration { reason, .. }) if reason.contains("permission denied") => {
-            return Err(older(format!(
-                "its migration history is not readable by this role, as before V24 ({reason})"
-            )))
-        }
-        Err(e) => return Err(e),
-    };
+    // The sidecar's role may read the history from V24 on.
+    let unreadable: bool = client
+        .fetch_one(
+            "select pg_catalog.to_regclass('ops.schema_migrations') is not null
+                    and not pg_catalog.has_table_privilege('ops.schema_migrations', 'select')",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| CliError::db("reading the migration history", e))?;
+    if unreadable {
+        return Err(older(
+            "this role may not read its migration history, as before V24".into(),
+        ));
+    }
+    let entries = migrate::plan(client).await?;
     let pending: Vec<String> = entries
         .iter()
         .filter(|e| e.state == State::Pending)
