@@ -189,8 +189,8 @@ upgrade_supabase() {
   grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" || die "samia health gave no advice on the old extension: $out"
   # A sidecar of the new release refuses the older database.
   if out=$(DATABASE_URL="$(supabase_url "$dir" samia_refused) options='-c role=samia_sidecar'" SAMIA_LISTEN=off \
-    TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=unused \
-    TWILIO_VERIFY_SERVICE_SID=VA00000000000000000000000000000000 TWILIO_BASE_URL=http://127.0.0.1:9 \
+    TWILIO_ACCOUNT_SID=ACfake TWILIO_AUTH_TOKEN=unused \
+    TWILIO_VERIFY_SERVICE_SID=VAfake TWILIO_BASE_URL=http://127.0.0.1:9 \
     timeout 60 "$samia" run 2>&1); then
     die "samia run started on a database older than it needs: $out"
   fi
