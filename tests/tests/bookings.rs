@@ -397,6 +397,14 @@ async fn booking_limits_come_from_app_config() -> Result<()> {
     )
     .await;
     assert_eq!(code, "23514");
+    // A horizon of any size is a clear setting, never an internal error.
+    request(
+        &mut api,
+        Caller::User(ADMIN),
+        "update public.app_config set value = '1000000000000000' where key = 'calls.max_days_ahead'",
+    )
+    .await?;
+    book_as(&mut api, OTHER, READER, &after_tomorrow("18:00")).await?;
     drop(system);
     Ok(())
 }

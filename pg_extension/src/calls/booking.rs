@@ -33,7 +33,9 @@ pub fn check_limits(
     scheduled: Option<TimestampWithTimeZone>,
     placing: bool,
 ) {
-    let days = config::number(rules::MAX_DAYS_AHEAD, rules::DEFAULT_MAX_DAYS_AHEAD).max(0);
+    // At most a century: any setting gives a time chrono can add.
+    let days =
+        config::number(rules::MAX_DAYS_AHEAD, rules::DEFAULT_MAX_DAYS_AHEAD).clamp(0, 36_500);
     if let Some(at) = scheduled {
         let latest = utc(crate::rows::now()) + chrono::Duration::days(days);
         if utc(at) > latest {

@@ -146,11 +146,7 @@ pub async fn require_current(client: &mut Client) -> Result<(), CliError> {
         ));
     }
     let entries = migrate::plan(client).await?;
-    let pending: Vec<String> = entries
-        .iter()
-        .filter(|e| e.state == State::Pending)
-        .map(|e| e.label())
-        .collect();
+    let pending = migrate::labels(&entries, |s| *s == State::Pending);
     if !pending.is_empty() {
         return Err(older(format!(
             "migrations {} are not applied",

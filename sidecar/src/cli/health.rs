@@ -41,35 +41,12 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     let read = |e| CliError::db("reading the server version", e);
     let server: String = row.try_get(0).map_err(read)?;
     let tls: Option<String> = row.try_get(1).map_err(read)?;
-    let ext = client
-        .fetch_opt(
-            "select e.extversion, a.default_version
-               from pg_available_extensions a
-               left join pg_extension e on e.extname = a.name
-              where a.name = 'samia'",
-            &[],
-        )
-        .await
-        .map_err(|e| CliError::db("reading the extension version", e))?;
-    let (installed, available): (Option<String>, Option<String>) = match ext {
-        Some(row) => {
-            let read = |e| CliError::db("reading the extension version", e);
-            (row.try_get(0).map_err(read)?, row.try_get(1).map_err(read)?)
-        }
-        None => (None, None),
-    };
+    let extension = crate::cli::extension::Extension::read(&*client).await?;
+    let (installed, available) = (extension.installed.clone(), extension.available.clone());
 
     let entries = migrate::plan(client).await?;
-    let pending: Vec<String> = entries
-        .iter()
-        .filter(|e| e.state == State::Pending)
-        .map(|e| e.label())
-        .collect();
-    let drifted: Vec<String> = entries
-        .iter()
-        .filter(|e| matches!(e.state, State::Changed | State::Unknown))
-        .map(|e| e.label())
-        .collect();
+    let pending = migrate::labels(&entries, |s| *s == State::Pending);
+    let drifted = migrate::labels(&entries, |s| matches!(s, State::Changed | State::Unknown));
 
     let counts = row_counts(client).await?;
 
@@ -102,7 +79,6 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?;
     let mut warnings = crate::cli::costs::warnings(&*client).await?;
-    let extension = crate::cli::extension::Extension::read(&*client).await?;
     warnings.extend(crate::cli::extension::warning(&extension));
     if let Some(stopped) = tiktok.as_ref().and_then(|t| t.stopped.as_ref()) {
         warnings.push(format!(

@@ -165,6 +165,15 @@ pub async fn plan(client: &mut Client) -> Result<Vec<Entry>, CliError> {
     Ok(entries)
 }
 
+/// The labels (`V24__review_holes`) of the entries whose state matches.
+pub fn labels(entries: &[Entry], state: impl Fn(&State) -> bool) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|e| state(&e.state))
+        .map(Entry::label)
+        .collect()
+}
+
 /// `2026-11-25T00:10:19Z`: whole seconds, UTC.
 fn format_time(t: &time::OffsetDateTime) -> String {
     let t = t
