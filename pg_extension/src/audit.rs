@@ -2,11 +2,10 @@
 //! tamper-evident chain (see `samia_core::audit`).
 
 use crate::caller::Caller;
-use crate::{errors, plans};
+use crate::{backend, errors, plans};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::audit::{self, AuditRow, Hash, GENESIS};
-use std::cell::Cell;
 
 /// A `moderation_actions` row to write with an audit row.
 pub struct Moderation<'a> {
@@ -15,41 +14,34 @@ pub struct Moderation<'a> {
     pub reason: Option<String>,
 }
 
-thread_local! {
-    /// Set while the extension itself writes a record (see [`writing`]).
-    static WRITING: Cell<bool> = const { Cell::new(false) };
-    /// The person whose action the current work follows from (see
-    /// [`caused_by`]).
-    static CAUSED_BY: Cell<Option<Caller>> = const { Cell::new(None) };
-}
-
 /// Runs `work`, the consequence of an action `actor` just recorded (a drop
 /// cancelling its order): its audit rows name `actor`, and it writes no
 /// moderation record of its own (the action has one). Restored on the way
 /// out, errors included.
 pub fn caused_by<R>(actor: Caller, work: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Caller>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CAUSED_BY.set(self.0);
-        }
-    }
-    let _restore = Restore(CAUSED_BY.replace(Some(actor)));
-    work()
+    backend::scoped(
+        |s| std::mem::replace(&mut s.caused_by, backend::encode_caller(Some(actor))),
+        |s, old| s.caused_by = old,
+        work,
+    )
+}
+
+/// The person whose action the current work follows from, if any.
+fn cause() -> Option<Caller> {
+    backend::with(|s| backend::decode_caller(s.caused_by))
 }
 
 /// Runs `write` as the extension writing its own records: the only way
 /// `records_written_by_extension` lets an insert into `audit_log` or
 /// `moderation_actions` through. Cleared on the way out, errors included.
 fn writing<R>(write: impl FnOnce() -> R) -> R {
-    struct Clear(bool);
-    impl Drop for Clear {
-        fn drop(&mut self) {
-            WRITING.set(self.0);
-        }
-    }
-    let _clear = Clear(WRITING.replace(true));
-    write()
+    backend::scoped(
+        |s| {
+            s.writing += 1;
+        },
+        |s, ()| s.writing = s.writing.saturating_sub(1),
+        write,
+    )
 }
 
 /// Writes one `audit_log` row (and one `moderation_actions` row when given)
@@ -62,7 +54,7 @@ pub fn record(
     meta: serde_json::Value,
     moderation: Option<Moderation<'_>>,
 ) {
-    let cause = CAUSED_BY.get();
+    let cause = cause();
     let caller = cause.as_ref().unwrap_or(caller);
     append(caller, event, entity, entity_id, meta);
     if let (Some(m), None) = (moderation, cause) {
@@ -89,7 +81,7 @@ pub fn append(
     entity_id: &str,
     meta: serde_json::Value,
 ) {
-    let caller = CAUSED_BY.get().unwrap_or(*caller);
+    let caller = cause().unwrap_or(*caller);
     let role = caller.actor.role_name();
     let text = PgOid::from(pg_sys::TEXTOID);
     errors::spi(
@@ -133,7 +125,9 @@ AS '@MODULE_PATHNAME@', 'records_written_by_extension_wrapper';
 fn records_written_by_extension<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::heap_tuple::PgHeapTupleError> {
-    if WRITING.get() {
+    if backend::with(|s| s.writing > 0)
+        || backend::legacy::lets_record_through(trigger.trigger_data())
+    {
         return Ok(None);
     }
     let table = trigger.table_name().unwrap_or_else(|_| "this table".into());

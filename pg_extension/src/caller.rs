@@ -10,11 +10,11 @@
 //! session without a user (`service_role`, `authenticator`, GoTrue's and
 //! Storage's roles, a reporting role) is `untrusted` and has no powers.
 
-use crate::{errors, plans};
+use crate::{backend, errors, plans};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::roles::{Actor, AppRole};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::CStr;
 
 /// The caller: their user id (if any) and what they may do.
@@ -45,24 +45,25 @@ const GUCS: [&CStr; 4] = [
 
 thread_local! {
     static CACHE: RefCell<Option<(CacheKey, Caller)>> = const { RefCell::new(None) };
-    /// How deep the extension's own work on behalf of the product runs (see
-    /// [`as_system`]).
-    static AS_SYSTEM: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Runs `work` with the caller seen as `system`: for the extension's own
 /// writes on behalf of the product (the `auth.users` sync), whoever's session
 /// triggered them. The depth is restored on the way out, errors included.
 pub fn as_system<R>(work: impl FnOnce() -> R) -> R {
-    struct Depth;
-    impl Drop for Depth {
-        fn drop(&mut self) {
-            AS_SYSTEM.set(AS_SYSTEM.get().saturating_sub(1));
-        }
-    }
-    AS_SYSTEM.set(AS_SYSTEM.get() + 1);
-    let _depth = Depth;
-    work()
+    backend::scoped(
+        |s| {
+            s.as_system += 1;
+        },
+        |s, ()| s.as_system = s.as_system.saturating_sub(1),
+        work,
+    )
+}
+
+/// Is the extension's own work running (see [`as_system`]), in this
+/// library or in release 0.1.0's during an update?
+fn in_system_work() -> bool {
+    backend::with(|s| s.as_system > 0) || backend::legacy::as_system()
 }
 
 /// The current values of [`GUCS`] (empty when unset), borrowed from the GUC
@@ -98,7 +99,7 @@ impl Caller {
     /// statement (cached for the rest of it), so bulk writes and policies do
     /// not repeat the lookup row by row.
     pub fn current() -> Caller {
-        if AS_SYSTEM.get() > 0 {
+        if in_system_work() {
             return Caller {
                 uid: None,
                 actor: Actor::System,
@@ -248,7 +249,7 @@ fn caller_is_blocked() -> bool {
 /// `samia_core::roles::claim_rules_out`)? A client's or a reader's request
 /// then costs no profile lookup; the triggers never take this shortcut.
 fn claim_rules_out(power: fn(AppRole) -> bool) -> bool {
-    if AS_SYSTEM.get() > 0 {
+    if backend::with(|s| s.as_system > 0) {
         return false;
     }
     let claims = gucs()[1];

@@ -10,6 +10,7 @@
 mod astro;
 mod audit;
 mod authority;
+mod backend;
 mod blocklist;
 mod caller;
 mod calls;
@@ -64,6 +65,7 @@ $grants$;
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     malloc::settle_thresholds();
+    backend::legacy::detect();
 }
 
 // The in-database tests, in schema `tests`; `pg_test` below is their harness.

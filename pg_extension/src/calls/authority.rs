@@ -2,7 +2,7 @@
 //! block does to a call in progress.
 
 use super::events::{move_order, record};
-use super::{delete_room, free_reader, room_name, row, CALLS, DROPPING};
+use super::{delete_room, free_reader, room_name, row, CALLS};
 use crate::audit::Moderation;
 use crate::caller::{self, Caller};
 use crate::rows::{get, get_old, set};
@@ -77,25 +77,23 @@ fn calls_authority<'a>(
     );
     delete_room(order);
     free_reader(get_old::<pgrx::Uuid>(&old, CALLS, "reader_id").map(|u| u.to_string()));
-    struct Done;
-    impl Drop for Done {
-        fn drop(&mut self) {
-            DROPPING.set(0);
-        }
-    }
-    DROPPING.set(order);
-    let _done = Done;
     // The order's cancellation follows from the drop: audited with the
     // monitor as actor, and no second moderation record.
-    caller::as_system(|| {
-        crate::audit::caused_by(me, || {
-            move_order(
-                order,
-                "cancelled",
-                Some(&format!("call dropped by a monitor: {reason}")),
-            )
-        })
-    });
+    crate::backend::scoped(
+        |s| std::mem::replace(&mut s.dropping, order),
+        |s, old| s.dropping = old,
+        || {
+            caller::as_system(|| {
+                crate::audit::caused_by(me, || {
+                    move_order(
+                        order,
+                        "cancelled",
+                        Some(&format!("call dropped by a monitor: {reason}")),
+                    )
+                })
+            })
+        },
+    );
     Ok(Some(new))
 }
 

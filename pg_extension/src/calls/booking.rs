@@ -5,7 +5,6 @@
 use super::notices::announce;
 use super::{
     delete_room, exec, free_reader, minutes, rfc3339, row, service_minutes, text_of, time_of, utc,
-    DROPPING,
 };
 use crate::caller::{self, Caller};
 use crate::{config, errors};
@@ -13,17 +12,6 @@ use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use samia_core::calls::{self as rules, Window};
 use serde_json::Value;
-use std::cell::RefCell;
-
-/// What `book_call` tells the order trigger about the booking it makes.
-struct Booking {
-    immediate: bool,
-    time_zone: Option<String>,
-}
-
-thread_local! {
-    static BOOKING: RefCell<Option<Booking>> = const { RefCell::new(None) };
-}
 
 /// The booking limits of `app_config` for a client placing (`placing`) or
 /// moving a call order to `scheduled`: how far ahead, and how many open
@@ -122,10 +110,8 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
     let start = utc(scheduled);
     let (duration, _) = service_minutes(service_code);
     let end = start + chrono::Duration::minutes(duration);
-    let (immediate, time_zone) = BOOKING.with_borrow(|b| match b {
-        Some(b) => (b.immediate, b.time_zone.clone()),
-        None => (false, None),
-    });
+    let (immediate, time_zone) =
+        crate::backend::with(|s| crate::backend::decode_booking(&s.booking)).unwrap_or_default();
     // One booking of a reader at a time: the checks below then see every
     // booking committed before this one.
     exec(
@@ -282,7 +268,7 @@ fn retire(order: i64) {
 /// The call order `order` was cancelled: its booking no longer holds the
 /// reader, and a room already in use is closed.
 pub fn release(order: i64, reason: Option<&str>) {
-    if DROPPING.get() == order {
+    if super::dropping() == order {
         return;
     }
     let ended = caller::as_system(|| {
@@ -361,25 +347,19 @@ fn book_call(
     )
     .and_then(|v| v.as_i64())
     .unwrap_or_else(|| errors::misconfigured("the new order has no id"));
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            BOOKING.with_borrow_mut(|b| *b = None);
-        }
-    }
-    BOOKING.with_borrow_mut(|b| {
-        *b = Some(Booking {
-            immediate: starts_at.is_none(),
-            time_zone: time_zone.map(str::to_string),
-        })
-    });
-    let _reset = Reset;
-    caller::as_system(|| {
-        exec(
-            "update public.orders set status = 'assigned', assigned_reader = $2 where id = $1",
-            &[id.into(), reader.into()],
-            "assigning the reader",
-        )
-    });
+    let note = crate::backend::encode_booking(Some((starts_at.is_none(), time_zone)));
+    crate::backend::scoped(
+        |s| std::mem::replace(&mut s.booking, note),
+        |s, old| s.booking = old,
+        || {
+            caller::as_system(|| {
+                exec(
+                    "update public.orders set status = 'assigned', assigned_reader = $2 where id = $1",
+                    &[id.into(), reader.into()],
+                    "assigning the reader",
+                )
+            })
+        },
+    );
     id
 }

@@ -26,7 +26,6 @@ use samia_core::calls as rules;
 use samia_core::jobs as kinds;
 use samia_core::roles::AppRole;
 use serde_json::{json, Value};
-use std::cell::Cell;
 
 const CALLS: &str = "public.calls";
 
@@ -38,11 +37,11 @@ mod notices;
 
 pub use booking::{before_join_window, check_limits, hold, release};
 
-thread_local! {
-    /// The order whose call a monitor is dropping: its call row is being
-    /// written by the statement itself, so the order's cancellation must not
-    /// write it again.
-    pub(super) static DROPPING: Cell<i64> = const { Cell::new(0) };
+/// The order whose call a monitor is dropping (0: none): its call row is
+/// being written by the statement itself, so the order's cancellation must
+/// not write it again.
+pub(super) fn dropping() -> i64 {
+    crate::backend::with(|s| s.dropping)
 }
 
 pub(super) fn utc(at: TimestampWithTimeZone) -> DateTime<Utc> {

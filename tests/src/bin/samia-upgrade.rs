@@ -164,6 +164,64 @@ async fn objects(url: &str) -> Result<BTreeMap<String, String>> {
         .collect())
 }
 
+/// Runs `ALTER EXTENSION samia UPDATE` while a client's request is half
+/// done: its order is placed by the previous release's code, whose audit
+/// record waits on a lock until the update has committed, and is then
+/// checked by this release's `audit_log` guard. The request must succeed
+/// (the two libraries share what "the extension is writing" means).
+async fn straddle(
+    a: &Args,
+    system: &tokio_postgres::Client,
+    updater: &tokio_postgres::Client,
+) -> Result<()> {
+    const MARK: &str = "Across the update?";
+    let holder = connect(&a.db).await?;
+    holder
+        .batch_execute("begin; lock table public.audit_log in share row exclusive mode")
+        .await?;
+    let api = a.api.clone();
+    let placing = tokio::spawn(async move {
+        let mut c = connect(&api).await?;
+        request(
+            &mut c,
+            Caller::User(OWNER),
+            &format!("select id from public.place_order('tarot', '{MARK}')"),
+        )
+        .await
+        .map_err(anyhow::Error::from)
+    });
+    eventually(
+        Duration::from_secs(30),
+        "the request to wait on the audit log",
+        || async {
+            let waiting: i64 = system
+                .query_one(
+                    "select count(*) from pg_catalog.pg_stat_activity
+                  where wait_event_type = 'Lock' and query like '%' || $1 || '%'
+                    and query not like '%pg_stat_activity%'",
+                    &[&MARK],
+                )
+                .await?
+                .get(0);
+            Ok((waiting > 0).then_some(()))
+        },
+    )
+    .await?;
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        updater.batch_execute("alter extension samia update"),
+    )
+    .await
+    .context("the update waited for the half-done request")??;
+    holder.batch_execute("commit").await?;
+    let placed = placing
+        .await?
+        .context("the request begun before the update")?;
+    ensure!(placed.len() == 1, "the request placed no order");
+    println!("samia-upgrade: a request begun under the old release and finished under the new one succeeded");
+    Ok(())
+}
+
 fn samia(args: &[&str], url: &str) -> Result<String> {
     let out = run_samia(args, Some(url));
     let text = format!("{}{}", out.stdout, out.stderr);
@@ -214,9 +272,7 @@ async fn run() -> Result<()> {
     t.stretch.store(1, Ordering::SeqCst);
     pause().await;
     let updater = connect(&a.updater).await?;
-    updater
-        .batch_execute("alter extension samia update")
-        .await?;
+    straddle(&a, &system, &updater).await?;
     let to: String = updater
         .query_one(
             "select extversion from pg_extension where extname = 'samia'",
