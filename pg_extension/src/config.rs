@@ -32,7 +32,7 @@ fn extension_owner() -> pg_sys::Oid {
 /// them (functions that run as the caller, such as `call_join`, read them
 /// too). The caller's identity is restored on the way out, errors included
 /// (and by PostgreSQL itself when the transaction aborts).
-fn as_owner<R>(read: impl FnOnce() -> R) -> R {
+pub fn as_owner<R>(read: impl FnOnce() -> R) -> R {
     struct Restore(pg_sys::Oid, i32);
     impl Drop for Restore {
         fn drop(&mut self) {

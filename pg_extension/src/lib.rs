@@ -25,6 +25,7 @@ mod orders;
 mod phone;
 mod plans;
 mod profiles;
+mod realtime;
 mod rows;
 mod time;
 mod zodiac;
@@ -66,6 +67,7 @@ $grants$;
 pub extern "C-unwind" fn _PG_init() {
     malloc::settle_thresholds();
     backend::legacy::detect();
+    realtime::init();
 }
 
 // The in-database tests, in schema `tests`; `pg_test` below is their harness.

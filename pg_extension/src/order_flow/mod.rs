@@ -13,7 +13,7 @@ use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::order_flow::{self, Delivery, ScheduleProblem};
 use samia_core::roles::{Actor, AppRole};
-use status::StatusColumn;
+pub(crate) use status::StatusColumn;
 
 mod insert;
 mod status;

@@ -16,13 +16,13 @@ thread_local! {
 }
 
 /// The status of a raw tuple, read through the enum's oid.
-pub(super) struct StatusColumn {
+pub(crate) struct StatusColumn {
     attno: NonZeroUsize,
     tupdesc: pg_sys::TupleDesc,
 }
 
 impl StatusColumn {
-    pub(super) fn of(trigger: &PgTrigger<'_>) -> StatusColumn {
+    pub(crate) fn of(trigger: &PgTrigger<'_>) -> StatusColumn {
         // SAFETY: the trigger manager hands us a valid relation for the
         // duration of the call.
         let tupdesc = unsafe { (*trigger.trigger_data().tg_relation).rd_att };
@@ -37,7 +37,7 @@ impl StatusColumn {
         }
     }
 
-    pub(super) fn read(&self, tuple: *mut pg_sys::HeapTupleData) -> Status {
+    pub(crate) fn read(&self, tuple: *mut pg_sys::HeapTupleData) -> Status {
         // SAFETY: `tuple` comes from the trigger data and matches `tupdesc`.
         let datum = unsafe { pgrx::htup::heap_getattr_raw(tuple, self.attno, self.tupdesc) };
         let Some(datum) = datum else {

@@ -78,7 +78,9 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
     let tiktok = crate::tiktok::account::status(&*client)
         .await
         .map_err(|e| CliError::db("reading the TikTok account", e))?;
+    let realtime = crate::cli::realtime::status(&*client).await?;
     let mut warnings = crate::cli::costs::warnings(&*client).await?;
+    warnings.extend(realtime.as_ref().and_then(crate::cli::realtime::warning));
     warnings.extend(crate::cli::extension::warning(&extension));
     if let Some(stopped) = tiktok.as_ref().and_then(|t| t.stopped.as_ref()) {
         warnings.push(format!(
@@ -99,6 +101,7 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
             "problems": problems,
             "warnings": warnings,
             "tiktok": tiktok,
+            "realtime": realtime,
         });
         println!("{report}");
     } else {
@@ -135,6 +138,9 @@ pub async fn run(client: &mut Client, as_json: bool) -> Result<ExitCode, CliErro
             ),
             Some(_) => println!("tiktok      not connected (samia tiktok connect)"),
             None => {}
+        }
+        if let Some(status) = &realtime {
+            println!("realtime    {}", crate::cli::realtime::describe(status));
         }
         for p in &problems {
             println!("problem     {p}");

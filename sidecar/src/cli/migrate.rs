@@ -285,6 +285,9 @@ async fn apply_pending(client: &mut Client, to: Option<i32>) -> Result<ExitCode,
             skipped += 1;
         }
     }
+    if let Some(status) = crate::cli::realtime::setup(&*client).await? {
+        println!("realtime {}", crate::cli::realtime::describe(&status));
+    }
     println!(
         "{} migrations: {applied} applied, {skipped} skipped",
         entries.len()

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lineage;
 pub mod migrate;
 pub mod qa;
+pub mod realtime;
 pub mod run;
 pub mod storage;
 pub mod tiktok;

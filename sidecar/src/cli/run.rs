@@ -215,6 +215,16 @@ pub async fn command(args: RunArgs) -> Result<ExitCode, CliError> {
     {
         let mut client = db::client(&pool, target).await?;
         crate::cli::extension::require_current(&mut client).await?;
+        // A Realtime installed since the last migration is set up now; a
+        // failure here keeps no job from running.
+        match crate::cli::realtime::setup(&**client).await {
+            Ok(Some(status)) => tracing::info!(
+                realtime = %crate::cli::realtime::describe(&status),
+                "Supabase Realtime"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not set up Supabase Realtime"),
+        }
     }
     if livekit.is_some() {
         // Open the routes' connections now: a connection opened by a
