@@ -10,7 +10,7 @@ SYSTEM_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 PG_BIN=${SAMIA_PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_CONFIG=$PG_BIN/pg_config
 PGRX_VERSION=0.18.0
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo ffmpeg openssl pgbouncer faketime)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-wal2json libclang-dev clang sudo ffmpeg openssl pgbouncer faketime)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

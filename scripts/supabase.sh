@@ -24,8 +24,16 @@
 #      search_path storage,public, storage.install_roles=false, each in a
 #      transaction except those marked `postgres-migrations
 #      disable-transaction` (CREATE INDEX CONCURRENTLY, COMMIT), recorded in
-#      storage.migrations.
+#      storage.migrations;
+#   7. Realtime's schema (supabase_realtime below), as supabase_admin:
+#      Realtime's database user in the self-hosted compose file, which
+#      applies it at the server's start-up.
 # Everything lives in database `postgres`, as on Supabase; the tests clone it.
+# The server runs as Supabase's configuration has it for Realtime's Postgres
+# Changes: wal_level = logical, and wal2json (Debian's postgresql-15-wal2json)
+# allowed as an output plugin; this Debian build of PostgreSQL 15 refuses an
+# output plugin that output_plugin_libraries does not list. Each test that
+# reads changes holds a slot, hence the room for 20.
 #
 # What this machine lacks, and so what is left out (nothing else is changed):
 #   - init/00000000000000-initial-schema.sql: its statement
@@ -137,6 +145,42 @@ SQL
   done
 }
 
+# Realtime's schema in database $2 (default postgres) of the Supabase cluster
+# in $1, as the Realtime server leaves it after its start-up migrations:
+# realtime/tenant_db_dump_15.sql loaded as supabase_admin, in one transaction
+# (the role it creates, supabase_realtime_admin, is the cluster's: a second
+# database reuses it). Every copy of database postgres has it, the product's
+# databases included, so the product's migrations can see schema realtime.
+# A dump carries no role memberships: the server's own migrations also grant
+# supabase_realtime_admin (the owner of its tables) to postgres, which is how
+# postgres manages the policies of realtime.messages there (on the hosted
+# platform supautils' policy_grants does it instead; supautils is not
+# installed here), so that grant follows the dump.
+#
+# realtime.messages is partitioned by day on inserted_at, and the server
+# creates the days' partitions (yesterday to three days ahead, owned by
+# supabase_realtime_admin) whenever it connects. No server runs here: the
+# tests get one partition for every timestamp instead, realtime.messages_tests,
+# FROM (MINVALUE) TO (MAXVALUE), owned as the server's are. Daily ones would
+# make a test depend on the date and hour it runs at (a broadcast at 00:00:01
+# UTC needs the new day's partition; realtime.send stamps now() in the
+# session's time zone, the server's own rows UTC). A test that needs a
+# missing partition detaches this one in a transaction it rolls back.
+supabase_realtime() {
+  local dir=$1 db=${2:-postgres}
+  { cat "$SUPABASE_SQL/realtime/tenant_db_dump_15.sql"
+    cat <<'SQL'
+;
+create table realtime.messages_tests partition of realtime.messages
+  for values from (minvalue) to (maxvalue);
+alter table realtime.messages_tests owner to supabase_realtime_admin;
+grant supabase_realtime_admin to postgres;
+SQL
+  } | PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" \
+    psql "$(supabase_url "$dir" "$db")" -X -q -v ON_ERROR_STOP=1 --single-transaction -f - >/dev/null \
+    || die "loading Realtime's schema as supabase_admin into $db failed (cluster in $dir)"
+}
+
 # Builds (once per DIR) and starts the Supabase-shaped cluster in $1; extra
 # arguments are postgres -c settings. Local connections are trusted, so
 # `authenticator` logs in without a password as PostgREST's does with one.
@@ -151,12 +195,15 @@ supabase_cluster_start() {
     rm -rf "$dir/data"
   fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
+    rm -f "$dir/supabase-built" "$dir/supabase-realtime"
     as_pg "$PG_BIN/initdb" -D "$dir/data" -U supabase_admin --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" \
       || { cat "$dir/initdb.log" >&2; die "initdb failed in $dir"; }
   fi
   local opts s
-  # As Supabase's own configuration: logical decoding for Realtime.
+  # As Supabase's own configuration: logical decoding for Realtime (above).
   opts="-c listen_addresses='' -c unix_socket_directories='$dir' -c port=5432 -c wal_level=logical"
+  opts="$opts -c output_plugin_libraries='pgoutput, test_decoding, wal2json'"
+  opts="$opts -c max_replication_slots=20 -c max_wal_senders=20"
   for s in "$@"; do opts="$opts -c $s"; done
   if [ ! -f "$dir/data/postmaster.pid" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -o "$opts" -w -t 60 start >/dev/null \
@@ -165,6 +212,13 @@ supabase_cluster_start() {
   if [ ! -f "$dir/supabase-built" ]; then
     _supabase_build "$dir"
     touch "$dir/supabase-built"
+  fi
+  # Its own step, so that a cluster built before it (SAMIA_SUPABASE_CLUSTER)
+  # gets it too.
+  if [ ! -f "$dir/supabase-realtime" ]; then
+    log "Supabase database: Realtime's schema (as supabase_admin)"
+    supabase_realtime "$dir"
+    touch "$dir/supabase-realtime"
   fi
 }
 

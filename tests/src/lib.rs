@@ -29,6 +29,7 @@ pub mod livekit;
 pub mod media;
 pub mod pooler;
 pub mod postgrest;
+pub mod realtime;
 pub mod storage;
 pub mod tiktok;
 
