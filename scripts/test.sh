@@ -14,6 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/supabase.sh"
 source "$ROOT/scripts/package.sh"
 source "$ROOT/scripts/upgrade.sh"
+source "$ROOT/scripts/types.sh"
 cd "$ROOT"
 
 ensure_deps
@@ -81,6 +82,9 @@ DATABASE_URL=$(cluster_url "$cluster" samia_template) target/debug/samia migrate
 
 SAMIA_TEST_ADMIN_URL=$admin SAMIA_BIN=$ROOT/target/debug/samia SAMIA_FAKE_BIN=$ROOT/target/debug/samia-fake \
   cargo test -p samia-tests
+log "typed tables for the apps: clients/database.types.ts is current"
+types_tool
+types_check "$(cluster_url "$cluster" samia_template)"
 cluster_stop "$cluster"
 
 log "integration tests on a Supabase-shaped database (Supabase's own SQL, ../shared/supabase)"

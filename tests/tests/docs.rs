@@ -22,6 +22,7 @@ const TOP_DIRS: &[&str] = &[
     "deploy/",
     "docs/",
     ".ci/",
+    "clients/",
 ];
 /// ...or is one of these root files.
 const ROOT_FILES: &[&str] = &["README.md", "CONTRIBUTING.md", "Makefile", "Cargo.toml"];
