@@ -78,7 +78,10 @@ pub fn order_changed(old: Option<&OrderRow<'_>>, new: &OrderRow<'_>, at: &str) -
     if let Some(reader) = new.reader {
         out.push(Broadcast::new(user_topic(reader), "order", &payload));
     }
-    if let Some(gone) = old.and_then(|o| o.reader).filter(|r| Some(*r) != new.reader) {
+    if let Some(gone) = old
+        .and_then(|o| o.reader)
+        .filter(|r| Some(*r) != new.reader)
+    {
         out.push(Broadcast::new(
             user_topic(gone),
             "order_unassigned",
@@ -152,7 +155,10 @@ pub fn call_changed(old: Option<&CallRow<'_>>, new: &CallRow<'_>, at: &str) -> V
     if let Some(reader) = new.reader {
         out.push(Broadcast::new(user_topic(reader), "call", &payload));
     }
-    if let Some(gone) = old.and_then(|o| o.reader).filter(|r| Some(*r) != new.reader) {
+    if let Some(gone) = old
+        .and_then(|o| o.reader)
+        .filter(|r| Some(*r) != new.reader)
+    {
         out.push(Broadcast::new(
             user_topic(gone),
             "call",

@@ -73,7 +73,13 @@ fn an_audio_order_tells_each_party_of_its_whole_life() {
     ];
     for ((old, new), want) in life.iter().zip(expected) {
         let out = order_changed(old.as_ref(), new, AT);
-        assert_eq!(topics(&out), want, "{:?} -> {}", old.map(|o| o.status), new.status);
+        assert_eq!(
+            topics(&out),
+            want,
+            "{:?} -> {}",
+            old.map(|o| o.status),
+            new.status
+        );
         for b in &out {
             assert_eq!(b.payload["order_id"], 7);
             assert_eq!(b.payload["status"], new.status);
@@ -152,7 +158,11 @@ fn a_call_goes_booked_moved_starting_live_ended() {
     assert_eq!(call_state(Some(&starting), &live), Some("live"));
     assert_eq!(call_state(Some(&live), &ended), Some("ended"));
     assert_eq!(call_state(Some(&live), &dropped), Some("dropped"));
-    assert_eq!(call_state(Some(&ended), &ended), None, "an ended call stays quiet");
+    assert_eq!(
+        call_state(Some(&ended), &ended),
+        None,
+        "an ended call stays quiet"
+    );
     assert_eq!(call_state(Some(&live), &live), None);
     let out = call_changed(Some(&live), &dropped, AT);
     assert_eq!(
@@ -189,7 +199,10 @@ fn a_call_moved_to_another_reader_tells_the_first_one() {
 #[test]
 fn notifications_and_phone_outcomes_go_to_their_owner_only() {
     let out = notification_created(3, CLIENT, "order.delivered", Some(7), AT);
-    assert_eq!(topics(&out), vec![(format!("user:{CLIENT}"), "notification")]);
+    assert_eq!(
+        topics(&out),
+        vec![(format!("user:{CLIENT}"), "notification")]
+    );
     let out = phone_verification_changed(4, Some(CLIENT), "sent", "verified", AT);
     assert_eq!(
         out[0].payload,

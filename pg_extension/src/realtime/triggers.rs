@@ -42,9 +42,11 @@ fn order_row(r: &OrderFields) -> OrderRow<'_> {
 }
 
 fn new_row<'a>(trigger: &'a PgTrigger<'a>, name: &str) -> Tuple<'a> {
-    trigger
-        .new()
-        .unwrap_or_else(|| errors::misconfigured(format_args!("{name} must run AFTER INSERT OR UPDATE FOR EACH ROW")))
+    trigger.new().unwrap_or_else(|| {
+        errors::misconfigured(format_args!(
+            "{name} must run AFTER INSERT OR UPDATE FOR EACH ROW"
+        ))
+    })
 }
 
 const ORDERS: &str = "public.orders";
@@ -179,8 +181,12 @@ fn realtime_notifications<'a>(trigger: &'a PgTrigger<'a>) -> Fired<'a> {
         &user,
         &get_old::<String>(&new, NOTIFICATIONS, "kind").unwrap_or_default(),
         get_old::<i64>(&new, NOTIFICATIONS, "order_id"),
-        &rfc3339(get_old::<TimestampWithTimeZone>(&new, NOTIFICATIONS, "created_at"))
-            .unwrap_or_else(at),
+        &rfc3339(get_old::<TimestampWithTimeZone>(
+            &new,
+            NOTIFICATIONS,
+            "created_at",
+        ))
+        .unwrap_or_else(at),
     ));
     Ok(None)
 }

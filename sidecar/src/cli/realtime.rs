@@ -14,7 +14,10 @@ use serde_json::Value;
 const POLICIES: usize = 3;
 const TABLES: usize = 5;
 
-async fn call(client: &impl tokio_postgres::GenericClient, function: &str) -> Result<Option<Value>, CliError> {
+async fn call(
+    client: &impl tokio_postgres::GenericClient,
+    function: &str,
+) -> Result<Option<Value>, CliError> {
     let context = format!("calling samia.{function}()");
     let present: bool = client
         .fetch_one(
@@ -43,7 +46,9 @@ pub async fn setup(client: &impl tokio_postgres::GenericClient) -> Result<Option
 }
 
 /// What Realtime finds; `None` with an older extension.
-pub async fn status(client: &impl tokio_postgres::GenericClient) -> Result<Option<Value>, CliError> {
+pub async fn status(
+    client: &impl tokio_postgres::GenericClient,
+) -> Result<Option<Value>, CliError> {
     call(client, "realtime_status").await
 }
 
@@ -75,7 +80,8 @@ pub fn describe(status: &Value) -> String {
 
 /// A warning for `samia health`: Realtime is there, its setup is not whole.
 pub fn warning(status: &Value) -> Option<String> {
-    let incomplete = (status["messages"].as_bool() == Some(true) && count(status, "policies") < POLICIES)
+    let incomplete = (status["messages"].as_bool() == Some(true)
+        && count(status, "policies") < POLICIES)
         || (status["publication"].as_bool() == Some(true) && count(status, "published") < TABLES);
     incomplete.then(|| {
         format!(
