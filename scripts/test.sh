@@ -95,7 +95,8 @@ SAMIA_TEST_FLAVOUR=supabase SAMIA_TEST_ADMIN_URL=$(supabase_url "$supabase") SAM
   SAMIA_FAKE_BIN=$ROOT/target/debug/samia-fake \
   cargo test -p samia-tests --test permission_matrix --test orders --test phone --test authority \
   --test audit_records --test policy_plans --test hardening --test storage_rules --test supabase \
-  --test calls --test call_access --test bookings --test pinned_files --test null_arguments --test realtime_harness
+  --test calls --test call_access --test bookings --test pinned_files --test null_arguments --test realtime_harness \
+  --test realtime --test realtime_access
 upgrade_supabase "$supabase" "$package"
 
 log "upgrade from the previous release, with traffic, on plain PostgreSQL"
