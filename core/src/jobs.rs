@@ -32,6 +32,10 @@ pub const LIVEKIT_DELETE_ROOM: &str = "livekit.delete_room";
 /// "room", "identity"}`): a party blocked during the call.
 pub const LIVEKIT_REMOVE_PARTICIPANT: &str = "livekit.remove_participant";
 
+/// Push one notice to one device through FCM (payload `{"send_id"}`, a row
+/// of `ops.push_sends`, queued with it when the notice was made).
+pub const PUSH_SEND: &str = "push.send";
+
 /// Remind a call's client and reader (payload `{"order_id", "scheduled_at",
 /// "minutes"}`); a reminder of a call since moved or ended does nothing.
 pub const CALL_REMIND: &str = "call.remind";

@@ -14,6 +14,7 @@ pub mod media;
 pub mod migrations;
 pub mod order_flow;
 pub mod phone;
+pub mod push;
 pub mod realtime;
 pub mod roles;
 

@@ -139,7 +139,7 @@ impl fmt::Display for Denied {
 /// The columns of `public.profiles` a user changes on their own profile
 /// only (CONTRACT.md section 3); V7 grants UPDATE on exactly these and
 /// [`STAFF_COLUMNS`] to `authenticated` (checked by a test).
-pub const PERSONAL_COLUMNS: [&str; 7] = [
+pub const PERSONAL_COLUMNS: [&str; 9] = [
     "first_name",
     "last_name",
     "dob",
@@ -147,6 +147,8 @@ pub const PERSONAL_COLUMNS: [&str; 7] = [
     "birth_place",
     "birth_time",
     "phone",
+    "locale",
+    "time_zone",
 ];
 
 /// The columns of `public.profiles` staff change on another user's profile.

@@ -58,6 +58,9 @@ fn profiles_authority<'a>(
             "birth_time" => changed::<Time>(&old, &new, PROFILES, column),
             _ => changed::<String>(&old, &new, PROFILES, column),
         });
+        let quiet_old = get_old::<pgrx::JsonB>(&old, PROFILES, "quiet_hours").map(|j| j.0);
+        let quiet_new = get::<pgrx::JsonB>(&new, PROFILES, "quiet_hours").map(|j| j.0);
+        let personal = personal || quiet_old != quiet_new;
         if personal {
             errors::denied_with_hint(
                 "you may change only your own personal details",

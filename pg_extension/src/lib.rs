@@ -25,6 +25,7 @@ mod orders;
 mod phone;
 mod plans;
 mod profiles;
+mod push;
 mod realtime;
 mod rows;
 mod time;
