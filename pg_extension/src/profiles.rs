@@ -12,6 +12,7 @@ use crate::{caller, errors, rows, zodiac};
 use pgrx::datum::{Date, TimestampWithTimeZone};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
+use samia_core::notices::Locale;
 
 const PROFILES: &str = "public.profiles";
 
@@ -59,6 +60,13 @@ fn profiles_derive<'a>(
         "country_code",
     );
 
+    // The columns of V26: an extension updated before `samia migrate up`
+    // meets a table without them, and leaves them alone.
+    if new.get_attribute_by_name("locale_chosen").is_some() {
+        derive_locale(&mut new, old.as_ref(), country.as_deref());
+        validate_where_and_when(&new, old.as_ref());
+    }
+
     if let Some(old) = old {
         // A user who changes their own phone must verify it again. Sessions
         // without JWT claims (the auth sync, the sidecar, a DBA) set
@@ -79,6 +87,65 @@ fn profiles_derive<'a>(
         );
     }
     Ok(Some(new))
+}
+
+/// The profile's language: the user's own choice once they set it (a
+/// change of `locale` by the user themselves), else their country's
+/// (`samia_core::notices::Locale::default_for_country`); until a country
+/// is known, what the row was made with (the sign-up's locale, else Arabic).
+fn derive_locale(
+    new: &mut PgHeapTuple<'_, AllocatedByRust>,
+    old: Option<&PgHeapTuple<'_, AllocatedByPostgres>>,
+    country: Option<&str>,
+) {
+    let locale: Option<String> = errors::column(new.get_by_name("locale"), PROFILES, "locale");
+    let old_locale: Option<String> =
+        old.and_then(|o| errors::column(o.get_by_name("locale"), PROFILES, "locale"));
+    let mut chosen: bool = errors::column(new.get_by_name("locale_chosen"), PROFILES, "locale_chosen")
+        .unwrap_or(false);
+    let own_change = old.is_some() && locale != old_locale && caller::current_uid().is_some();
+    if own_change {
+        chosen = true;
+    } else if !chosen {
+        if let Some(country) = country {
+            let default = Locale::default_for_country(Some(country)).code();
+            errors::column(new.set_by_name("locale", default), PROFILES, "locale");
+        }
+    }
+    errors::column(new.set_by_name("locale_chosen", chosen), PROFILES, "locale_chosen");
+}
+
+/// A time zone the product knows (IANA, e.g. `Africa/Cairo`) and quiet
+/// hours it can read, checked when they change (22023 otherwise).
+fn validate_where_and_when(
+    new: &PgHeapTuple<'_, AllocatedByRust>,
+    old: Option<&PgHeapTuple<'_, AllocatedByPostgres>>,
+) {
+    let zone: Option<String> = errors::column(new.get_by_name("time_zone"), PROFILES, "time_zone");
+    let old_zone: Option<String> =
+        old.and_then(|o| errors::column(o.get_by_name("time_zone"), PROFILES, "time_zone"));
+    if let Some(zone) = zone.filter(|z| old.is_none() || Some(z) != old_zone.as_ref()) {
+        if samia_core::calls::time_zone(&zone).is_none() {
+            errors::invalid_value(
+                format!("time_zone {zone:?} is not a time zone"),
+                Some("give an IANA time zone name, for example Africa/Cairo"),
+            );
+        }
+    }
+    let quiet: Option<pgrx::JsonB> =
+        errors::column(new.get_by_name("quiet_hours"), PROFILES, "quiet_hours");
+    let old_quiet: Option<pgrx::JsonB> =
+        old.and_then(|o| errors::column(o.get_by_name("quiet_hours"), PROFILES, "quiet_hours"));
+    if let Some(quiet) = quiet {
+        if old.is_none() || old_quiet.map(|q| q.0) != Some(quiet.0.clone()) {
+            if let Err(problem) = samia_core::push::QuietHours::parse(&quiet.0) {
+                errors::invalid_value(
+                    problem,
+                    Some(r#"for example {"from": "22:00", "to": "08:00"}, in the profile's time_zone"#),
+                );
+            }
+        }
+    }
 }
 
 pub fn validate_dob(dob: Date) {
@@ -236,6 +303,28 @@ fn sync_profile_from_auth<'a>(
             ),
             "syncing the profile from auth.users",
         );
+        // The sign-up's language, until the user has a country or chooses.
+        // ("ar-EG" or "en_US" count by their language.)
+        let locale = meta_text("locale")
+            .and_then(|l| l.get(..2).map(str::to_ascii_lowercase))
+            .and_then(|l| Locale::from_code(&l));
+        let v26 = || {
+            errors::spi(
+                Spi::get_one::<bool>("select to_regclass('public.push_devices') is not null"),
+                "looking for the profile's language",
+            )
+            .unwrap_or(false)
+        };
+        if let (Some(locale), None, true) = (locale, trigger.old(), locale.is_some() && v26()) {
+            errors::spi(
+                Spi::run_with_args(
+                    "update public.profiles set locale = $2
+                      where id = $1 and country is null and not locale_chosen",
+                    &[id.into(), locale.code().into()],
+                ),
+                "setting the profile's language from the sign-up",
+            );
+        }
         if listed {
             let id_text = uuid::Uuid::from_bytes(*id.as_bytes()).to_string();
             crate::audit::record(
