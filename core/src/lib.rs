@@ -12,6 +12,7 @@ pub mod config;
 pub mod jobs;
 pub mod media;
 pub mod migrations;
+pub mod notices;
 pub mod order_flow;
 pub mod phone;
 pub mod push;
