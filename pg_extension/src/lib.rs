@@ -19,6 +19,7 @@ mod errors;
 mod horoscopes;
 mod jobs;
 mod malloc;
+mod notices;
 mod media;
 mod order_flow;
 mod orders;

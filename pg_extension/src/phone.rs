@@ -178,9 +178,11 @@ fn request_phone_verification(phone: Option<&str>) -> i64 {
         "recording the verification",
     )
     .unwrap_or_else(|| errors::misconfigured("insert into phone_verifications returned no id"));
+    // The code goes out in the profile's language (Twilio Verify's Locale).
+    let locale = crate::notices::locale_of(uid).code();
     enqueue(
         jobs::PHONE_SEND_CODE,
-        json!({ "verification_id": id, "phone": e164 }),
+        json!({ "verification_id": id, "phone": e164, "locale": locale }),
     );
     audit::record(
         &caller,
@@ -339,6 +341,7 @@ fn phone_verification_outcome(
             ),
             "marking the phone verified",
         );
+        crate::notices::notify(profile, "phone.verified", serde_json::json!({}), None, None);
     }
     audit::record(
         &caller,

@@ -53,7 +53,7 @@ fn profiles_derive<'a>(
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty());
     let dial_code = country.as_deref().map(dial_code_of);
-    errors::column(new.set_by_name("country", country), PROFILES, "country");
+    errors::column(new.set_by_name("country", country.clone()), PROFILES, "country");
     errors::column(
         new.set_by_name("country_code", dial_code),
         PROFILES,
@@ -305,9 +305,7 @@ fn sync_profile_from_auth<'a>(
         );
         // The sign-up's language, until the user has a country or chooses.
         // ("ar-EG" or "en_US" count by their language.)
-        let locale = meta_text("locale")
-            .and_then(|l| l.get(..2).map(str::to_ascii_lowercase))
-            .and_then(|l| Locale::from_code(&l));
+        let locale = meta_text("locale").and_then(|l| Locale::from_code(&l));
         let v26 = || {
             errors::spi(
                 Spi::get_one::<bool>("select to_regclass('public.push_devices') is not null"),
@@ -315,7 +313,7 @@ fn sync_profile_from_auth<'a>(
             )
             .unwrap_or(false)
         };
-        if let (Some(locale), None, true) = (locale, trigger.old(), locale.is_some() && v26()) {
+        if let Some(locale) = locale.filter(|_| trigger.old().is_none() && v26()) {
             errors::spi(
                 Spi::run_with_args(
                     "update public.profiles set locale = $2

@@ -103,6 +103,7 @@ call-reminder =
             [reader] الطلب رقم { $order_id }: مكالمة «{ $service }» موعدها { $start }.
            *[client] الطلب رقم { $order_id }: موعد «{ $service }» هو { $start }.
         }
+    .pre_ritual = قبل المكالمة: { $pre_ritual }
 
 call-starting =
     .title = مكالمتك تبدأ الآن

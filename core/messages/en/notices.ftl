@@ -74,6 +74,7 @@ call-reminder =
             [reader] Order { $order_id }: a { $service } at { $start }.
            *[client] Order { $order_id }: your call is on { $start }.
         }
+    .pre_ritual = Before the call: { $pre_ritual }
 
 call-starting =
     .title = Your call is starting

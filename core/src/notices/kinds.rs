@@ -108,9 +108,9 @@ pub const KINDS: &[KindSpec] = &[
     // To both parties, `minutes` before the call (24 hours and 15 minutes).
     KindSpec {
         kind: "call.reminder",
-        params: &["order_id", "role", "service", "start", "minutes"],
+        params: &["order_id", "role", "service", "start", "minutes", "pre_ritual"],
         times: &["start"],
-        optional: NONE,
+        optional: &["pre_ritual"],
     },
     // To both parties: the call's room is open.
     KindSpec {

@@ -77,6 +77,27 @@ fn calls_authority<'a>(
     );
     delete_room(order);
     free_reader(get_old::<pgrx::Uuid>(&old, CALLS, "reader_id").map(|u| u.to_string()));
+    // Both parties hear the call was ended (not the reason: a monitor's).
+    let parties = super::row(
+        "select jsonb_build_array(o.user_id, o.assigned_reader) from public.orders o where o.id = $1",
+        &[order.into()],
+        "reading the call's parties",
+    );
+    for party in parties
+        .as_ref()
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str()?.parse::<uuid::Uuid>().ok())
+    {
+        crate::notices::notify(
+            pgrx::Uuid::from_bytes(*party.as_bytes()),
+            "call.dropped",
+            json!({ "order_id": order }),
+            Some(order),
+            None,
+        );
+    }
     // The order's cancellation follows from the drop: audited with the
     // monitor as actor, and no second moderation record.
     crate::backend::scoped(

@@ -237,7 +237,8 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
     if booked["moved"] != Value::Bool(true) {
         return;
     }
-    if booked["was_booked"] == Value::Bool(true) {
+    let moved = booked["was_booked"] == Value::Bool(true);
+    if moved {
         retire(order);
         // A call now moved to a later time (or to another reader) no longer
         // keeps its first reader busy.
@@ -248,7 +249,7 @@ pub fn hold(order: i64, reader: pgrx::Uuid, scheduled: TimestampWithTimeZone, se
             free_reader(was_reader);
         }
     }
-    announce(order, reader, start, immediate);
+    announce(order, reader, start, immediate, moved);
 }
 
 /// A booking moved: what was queued for its old time (the reminders and the

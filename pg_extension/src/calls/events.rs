@@ -20,7 +20,8 @@ fn call_row(order: i64) -> Option<Value> {
         "select jsonb_build_object('id', c.id, 'client', o.user_id, 'reader', o.assigned_reader,
                   'status', o.status, 'started_at', c.started_at, 'ended_at', c.ended_at,
                   'client_joined', c.client_joined_at is not null,
-                  'reader_joined', c.reader_joined_at is not null, 'code', s.code)
+                  'reader_joined', c.reader_joined_at is not null, 'code', s.code,
+                  'service', s.name)
            from public.calls c join public.orders o on o.id = c.order_id
            join public.services s on s.id = o.service_id
           where c.order_id = $1 for update of c",
@@ -195,10 +196,24 @@ fn joined(order: i64, call: &Value, party: &str) -> String {
             "marking the reader busy",
         );
     }
-    let both = match party {
-        "client" => call["reader_joined"] == Value::Bool(true),
-        _ => call["client_joined"] == Value::Bool(true),
+    let (other, other_joined, self_joined) = match party {
+        "client" => ("reader", call["reader_joined"] == Value::Bool(true), call["client_joined"] == Value::Bool(true)),
+        _ => ("client", call["client_joined"] == Value::Bool(true), call["reader_joined"] == Value::Bool(true)),
     };
+    let both = other_joined;
+    // The first to join: the other party hears the call is starting (a
+    // push that quiet hours never hold).
+    if !other_joined && !self_joined && call["started_at"].is_null() {
+        if let Some(uid) = text_of(call, other).and_then(|u| u.parse::<uuid::Uuid>().ok()) {
+            crate::notices::notify(
+                pgrx::Uuid::from_bytes(*uid.as_bytes()),
+                "call.starting",
+                json!({ "order_id": order, "service": text_of(call, "service").unwrap_or_else(|| "call".into()) }),
+                Some(order),
+                None,
+            );
+        }
+    }
     if !both || !call["started_at"].is_null() {
         return format!("{party} joined");
     }
@@ -271,7 +286,7 @@ fn call_remind(order_id: i64, scheduled_at: TimestampWithTimeZone, minutes_befor
     if current.is_none() {
         return false;
     }
-    booked_notifications(order_id, Some(i64::from(minutes_before)), None);
+    booked_notifications(order_id, Some(i64::from(minutes_before)), None, false);
     true
 }
 
@@ -304,16 +319,24 @@ fn call_deadline(order_id: i64, check: &str) -> bool {
             );
             free_reader(text_of(&call, "reader"));
             move_order(order_id, "cancelled", Some(&note));
-            exec(
-                "insert into public.notifications (user_id, kind, title, body, order_id)
-                 select p.id, 'call.missed', 'A reader missed a call', $2, $1
-                   from public.profiles p where p.role_id in (1, 2) and not p.is_blocked",
-                &[
-                    order_id.into(),
-                    format!("Order {order_id}: {note}; the order was cancelled.").into(),
-                ],
-                "telling the admins",
-            );
+            // The admins hear of it, each in their own language.
+            let admins = row(
+                "select coalesce(jsonb_agg(p.id), '[]') from public.profiles p
+                  where p.role_id in (1, 2) and not p.is_blocked",
+                &[],
+                "reading the admins",
+            )
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+            for admin in admins.iter().filter_map(|a| a.as_str()?.parse::<uuid::Uuid>().ok()) {
+                crate::notices::notify(
+                    pgrx::Uuid::from_bytes(*admin.as_bytes()),
+                    "call.missed",
+                    json!({ "order_id": order_id }),
+                    Some(order_id),
+                    None,
+                );
+            }
             record(
                 "call.missed",
                 &call,

@@ -1,7 +1,7 @@
 //! What a booking tells its parties: the booking notice and the reminders,
 //! each in the reader's or the client's own time zone.
 
-use super::{exec, minutes, rfc3339, row, text_of, time_of, utc};
+use super::{minutes, rfc3339, row, text_of, time_of, utc};
 use crate::jobs;
 use chrono::{DateTime, Utc};
 use samia_core::calls as rules;
@@ -9,8 +9,14 @@ use samia_core::jobs as kinds;
 use serde_json::json;
 
 /// The booking's notifications and the jobs it sets off.
-pub(super) fn announce(order: i64, reader: pgrx::Uuid, start: DateTime<Utc>, immediate: bool) {
-    booked_notifications(order, None, Some(reader));
+pub(super) fn announce(
+    order: i64,
+    reader: pgrx::Uuid,
+    start: DateTime<Utc>,
+    immediate: bool,
+    moved: bool,
+) {
+    booked_notifications(order, None, Some(reader), moved);
     let at = rfc3339(start);
     if !immediate {
         for lead in rules::REMINDERS {
@@ -36,7 +42,12 @@ pub(super) fn announce(order: i64, reader: pgrx::Uuid, start: DateTime<Utc>, imm
 /// zone (the client's from the booking, the reader's from their hours);
 /// `lead` names a reminder's minutes before the call. `reader` is the one
 /// being assigned (the order row does not show it yet while it is assigned).
-pub(super) fn booked_notifications(order: i64, lead: Option<i64>, reader: Option<pgrx::Uuid>) {
+pub(super) fn booked_notifications(
+    order: i64,
+    lead: Option<i64>,
+    reader: Option<pgrx::Uuid>,
+    moved: bool,
+) {
     let Some(v) = row(
         "select jsonb_build_object('client', o.user_id, 'reader', coalesce($2, o.assigned_reader),
                   'service', s.name, 'code', s.code, 'pre_ritual', s.meta ->> 'pre_ritual',
@@ -55,50 +66,31 @@ pub(super) fn booked_notifications(order: i64, lead: Option<i64>, reader: Option
         return;
     };
     let service = text_of(&v, "service").unwrap_or_else(|| "call".into());
-    let zone = |key: &str| {
-        text_of(&v, key)
-            .and_then(|z| rules::time_zone(&z))
-            .unwrap_or(rules::Tz::UTC)
-    };
     let ritual = text_of(&v, "pre_ritual").filter(|r| !r.trim().is_empty());
-    let (kind, title) = match lead {
-        None => ("call.booked", format!("Your {service} is booked")),
-        Some(m) if m >= 60 => (
-            "call.reminder",
-            format!("Your {service} is in {} hours", m / 60),
-        ),
-        Some(m) => (
-            "call.reminder",
-            format!("Your {service} starts in {m} minutes"),
-        ),
+    let kind = match (lead, moved) {
+        (Some(_), _) => "call.reminder",
+        (None, true) => "call.moved",
+        (None, false) => "call.booked",
     };
-    let mut client_body = format!(
-        "Order {order}: {}.",
-        rules::local_time(start, zone("client_tz"))
-    );
-    if let Some(ritual) = &ritual {
-        client_body.push_str(" Before the call: ");
-        client_body.push_str(ritual);
-    }
-    let reader_body = format!(
-        "Order {order}: a {service} at {}.",
-        rules::local_time(start, zone("reader_tz"))
-    );
-    for (user, body) in [("client", client_body), ("reader", reader_body)] {
-        let Some(uid) = text_of(&v, user) else {
+    let at = rfc3339(start);
+    for (role, zone) in [("client", "client_tz"), ("reader", "reader_tz")] {
+        let Some(uid) = text_of(&v, role).and_then(|u| u.parse::<uuid::Uuid>().ok()) else {
             continue;
         };
-        exec(
-            "insert into public.notifications (user_id, kind, title, body, order_id)
-             values ($1::uuid, $2, $3, $4, $5)",
-            &[
-                uid.into(),
-                kind.into(),
-                title.clone().into(),
-                body.into(),
-                order.into(),
-            ],
-            "notifying the call's parties",
+        let mut params = json!({ "order_id": order, "role": role, "service": service, "start": at });
+        if let Some(m) = lead {
+            params["minutes"] = json!(m);
+        }
+        // The healing pre-ritual goes to the client, at booking and before.
+        if let (Some(ritual), "client") = (&ritual, role) {
+            params["pre_ritual"] = json!(ritual);
+        }
+        crate::notices::notify(
+            pgrx::Uuid::from_bytes(*uid.as_bytes()),
+            kind,
+            params,
+            Some(order),
+            text_of(&v, zone).as_deref(),
         );
     }
 }

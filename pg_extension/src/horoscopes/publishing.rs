@@ -235,6 +235,13 @@ fn horoscopes_authority<'a>(
         set(&mut new, HOROSCOPES, "approved_by", caller.uid);
         record("horoscope.approved", "approve", None);
         post_follows(id, "published");
+        // The clients of that sign hear of it, each in their language.
+        crate::notices::notify_all(
+            "p.zodiac = $7 and p.role_id = 5 and not p.is_blocked",
+            &zodiac,
+            "horoscope.published",
+            serde_json::json!({ "zodiac": zodiac, "scope": scope, "ref_date": day.to_string() }),
+        );
     } else {
         record("horoscope.unpublished", "reject", None);
         post_follows(id, "draft");

@@ -153,6 +153,18 @@ pub(super) fn on_update(
                 set(new, ORDERS, "delivered_at", now());
                 notify_delivered(id, owner, service.delivery);
             }
+            Status::Rejected => {
+                // The reader hears why, in their language.
+                if let (Some(reader), Some(reason)) = (old_reader, given_reason.as_deref()) {
+                    crate::notices::notify(
+                        reader,
+                        "order.rejected",
+                        json!({ "order_id": id, "reason": reason }),
+                        Some(id),
+                        None,
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -317,29 +329,9 @@ fn media_sha256(id: i64) -> Option<String> {
 
 fn notify_delivered(id: i64, owner: Option<pgrx::Uuid>, delivery: Delivery) {
     let Some(owner) = owner else { return };
-    let (title, body) = match delivery {
-        Delivery::Audio => (
-            "Your reading is ready",
-            format!("Order {id} has been delivered. Open it to listen."),
-        ),
-        Delivery::Call => (
-            "Your call is complete",
-            format!("Order {id}: your call has ended. Thank you."),
-        ),
+    let kind = match delivery {
+        Delivery::Audio => "order.delivered",
+        Delivery::Call => "order.call_completed",
     };
-    let text = PgOid::from(pg_sys::TEXTOID);
-    errors::spi(
-        plans::execute(
-            "insert into public.notifications (user_id, kind, title, body, order_id)
-             values ($1, 'order.delivered', $2, $3, $4)",
-            &[
-                PgOid::from(pg_sys::UUIDOID),
-                text,
-                text,
-                PgOid::from(pg_sys::INT8OID),
-            ],
-            &[owner.into(), title.into(), body.into(), id.into()],
-        ),
-        "notifying the client",
-    );
+    crate::notices::notify(owner, kind, json!({ "order_id": id }), Some(id), None);
 }

@@ -181,10 +181,18 @@ impl Twilio {
         Ok(Twilio { http, config })
     }
 
-    /// Sends a code by SMS to `to` (E.164).
-    pub async fn start_verification(&self, to: &str) -> Result<Verification, CallError> {
-        self.post("Verifications", &[("To", to), ("Channel", "sms")])
-            .await
+    /// Sends a code by SMS to `to` (E.164), its text in `locale` (Twilio
+    /// Verify's `Locale`, e.g. `ar`, `en`) when given.
+    pub async fn start_verification(
+        &self,
+        to: &str,
+        locale: Option<&str>,
+    ) -> Result<Verification, CallError> {
+        let mut form = vec![("To", to), ("Channel", "sms")];
+        if let Some(locale) = locale {
+            form.push(("Locale", locale));
+        }
+        self.post("Verifications", &form).await
     }
 
     /// Checks the code a user typed for `to`.

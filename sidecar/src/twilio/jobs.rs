@@ -66,7 +66,11 @@ pub async fn perform(twilio: &Twilio, job: &Job) -> Result<(Report, String), Fai
     let id = verification_id(job)?;
     let phone = text(job, "phone")?;
     let (op, answer) = match job.kind.as_str() {
-        SEND => (SEND, twilio.start_verification(phone).await),
+        SEND => {
+            // Jobs queued before the locale was kept have none.
+            let locale = job.payload.get("locale").and_then(|l| l.as_str());
+            (SEND, twilio.start_verification(phone, locale).await)
+        }
         CHECK => (
             CHECK,
             twilio.check_verification(phone, text(job, "code")?).await,
