@@ -239,6 +239,10 @@ STABLE PARALLEL SAFE
 LANGUAGE c
 AS 'samia-0.3.0', 'natal_chart_for_wrapper';
 
+CREATE OR REPLACE FUNCTION samia."notifications_push"() RETURNS TRIGGER
+LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'samia-0.3.0', 'notifications_push_wrapper';
+
 CREATE OR REPLACE FUNCTION samia."orders_astro_chart"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS 'samia-0.3.0', 'orders_astro_chart_wrapper';
@@ -314,6 +318,24 @@ AS 'samia-0.3.0', 'record_maintenance_wrapper';
 CREATE OR REPLACE FUNCTION samia."records_written_by_extension"() RETURNS TRIGGER
 LANGUAGE c
 AS 'samia-0.3.0', 'records_written_by_extension_wrapper';
+
+CREATE OR REPLACE FUNCTION "register_push_device"(
+	"token" TEXT,
+	"platform" TEXT,
+	"app_version" TEXT DEFAULT NULL
+) RETURNS bigint
+VOLATILE SECURITY DEFINER
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c
+AS 'samia-0.3.0', 'register_push_device_wrapper';
+
+CREATE OR REPLACE FUNCTION "remove_push_device"(
+	"token" TEXT
+) RETURNS bool
+STRICT VOLATILE SECURITY DEFINER
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c
+AS 'samia-0.3.0', 'remove_push_device_wrapper';
 
 CREATE OR REPLACE FUNCTION "request_phone_verification"(
 	"phone" TEXT
