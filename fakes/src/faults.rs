@@ -115,6 +115,11 @@ impl Faults {
     pub fn take_first(&self) -> Option<Fault> {
         self.lock().pop_front()
     }
+
+    /// Drops every queued fault.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
 }
 
 /// A fake that injects faults: its queue.

@@ -9,14 +9,17 @@
 //! - [`tiktok`]: the TikTok Display API v2 and its OAuth (`samia-fake tiktok`).
 //! - [`livekit`]: a LiveKit server's RoomService, tokens and webhooks
 //!   (`samia-fake livekit`).
+//! - [`fcm`]: Firebase Cloud Messaging HTTP v1 and Google's token endpoint
+//!   for a service account of its own (`samia-fake fcm`).
 //!
 //! This crate also holds the tests of the product's clients (and of the
 //! media probe) against these fakes. It uses the samia-sidecar library for
 //! the shared shapes (the HTTP server's rules, Storage's paths, LiveKit's
-//! tokens and webhooks, TikTok's request budget); the `samia` binary never
-//! contains any of it.
+//! tokens and webhooks, TikTok's request budget, FCM's message rules and
+//! key reading); the `samia` binary never contains any of it.
 
 pub mod faults;
+pub mod fcm;
 pub mod livekit;
 pub mod serve;
 pub mod storage;

@@ -4,7 +4,7 @@
 //! a configuration problem.
 
 use clap::{Parser, Subcommand};
-use samia_fakes::{livekit, storage, tiktok, twilio};
+use samia_fakes::{fcm, livekit, storage, tiktok, twilio};
 use samia_sidecar::error::CliError;
 use std::process::ExitCode;
 
@@ -12,11 +12,12 @@ use std::process::ExitCode;
 #[command(
     name = "samia-fake",
     version,
-    about = "Fake Twilio Verify, Supabase Storage, TikTok and LiveKit on loopback, for development and tests",
-    long_about = "Fake Twilio Verify, Supabase Storage, TikTok and LiveKit on loopback, for \
-        development and tests (make up, make test). Each answers like the real API, \
-        keeps what it was asked (GET /_fake/requests) and injects the faults a test \
-        queues (POST /_fake/faults). Never part of the samia binary."
+    about = "Fake Twilio Verify, Supabase Storage, TikTok, LiveKit and FCM on loopback, for development and tests",
+    long_about = "Fake Twilio Verify, Supabase Storage, TikTok, LiveKit and Firebase Cloud \
+        Messaging on loopback, for development and tests (make up, make test). Each \
+        answers like the real API, keeps what it was asked (GET /_fake/requests) and \
+        injects the faults a test queues (POST /_fake/faults). Never part of the samia \
+        binary."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,6 +31,7 @@ enum Command {
     Storage(storage::FakeArgs),
     Tiktok(tiktok::FakeArgs),
     Livekit(livekit::FakeArgs),
+    Fcm(fcm::FakeArgs),
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -40,6 +42,7 @@ async fn main() -> ExitCode {
         Command::Storage(args) => storage::run(args).await,
         Command::Tiktok(args) => tiktok::run(args).await,
         Command::Livekit(args) => livekit::run(args).await,
+        Command::Fcm(args) => fcm::run(args).await,
     };
     ran.unwrap_or_else(|e| {
         eprintln!("samia-fake: {e}");

@@ -4,6 +4,8 @@
 use axum::Router;
 use samia_sidecar::error::CliError;
 use samia_sidecar::{daemon, http};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -37,8 +39,25 @@ pub async fn until_signal(
     name: &str,
     router: Router,
 ) -> Result<ExitCode, CliError> {
-    let label = format!("fake {} ", name.to_lowercase());
-    let (listener, addr) = http::bind(&listen.listen, &label).await?;
+    until_signal_with(listen, name, |_| Ok(router)).await
+}
+
+/// As [`until_signal`], for a fake whose router needs its own address
+/// (the URLs it writes for its clients): `build` gets it once the port is
+/// bound, and whatever it writes is in place before the first line is
+/// printed.
+pub async fn until_signal_with(
+    listen: &ListenArgs,
+    name: &str,
+    build: impl FnOnce(SocketAddr) -> Result<Router, CliError>,
+) -> Result<ExitCode, CliError> {
+    let cannot =
+        |e: std::io::Error| CliError::Config(format!("cannot listen on {}: {e}", listen.listen));
+    let listener = TcpListener::bind(&listen.listen).await.map_err(cannot)?;
+    let addr = listener.local_addr().map_err(cannot)?;
+    let router = build(addr)?;
+    println!("fake {} listening on http://{addr}", name.to_lowercase());
+    let _ = std::io::stdout().flush();
     let name = format!("the fake {name}");
     let (stop, mut server) = spawn(listener, router);
     tokio::select! {

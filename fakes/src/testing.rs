@@ -11,11 +11,16 @@ pub struct Running {
 
 impl Running {
     pub async fn start(router: Router) -> Running {
+        Running::start_with(|_| router).await
+    }
+
+    /// For a fake whose router needs its own address.
+    pub async fn start_with(build: impl FnOnce(std::net::SocketAddr) -> Router) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("an address");
-        let (stop, _server) = crate::serve::spawn(listener, router);
+        let (stop, _server) = crate::serve::spawn(listener, build(addr));
         Running {
             base: format!("http://{addr}"),
             stop,

@@ -8,8 +8,8 @@
 //! - [`jobs`]: the job engine over `ops.jobs` (claim, settle, retry) and the
 //!   worker that dispatches each job kind to its provider's handler.
 //! - One folder per provider, [`twilio`], [`storage`], [`tiktok`],
-//!   [`livekit`]: its client and its job handlers, all over one outbound HTTP
-//!   layer ([`http::outbound`]).
+//!   [`livekit`], [`fcm`]: its client and its job handlers, all over one
+//!   outbound HTTP layer ([`http::outbound`]).
 //! - [`http`]: the daemon's HTTP server (health, metrics, the call and
 //!   TikTok routes), its access-token checks, and the outbound layer.
 //! - [`db`], [`error`], [`metrics`], [`sealer`], [`secret`]: shared plumbing.
@@ -22,6 +22,7 @@ pub mod cli;
 pub mod daemon;
 pub mod db;
 pub mod error;
+pub mod fcm;
 pub mod http;
 pub mod jobs;
 pub mod livekit;
