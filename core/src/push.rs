@@ -45,14 +45,19 @@ impl QuietHours {
             .map(|o| o.keys().filter(|k| *k != "from" && *k != "to").count())
             .unwrap_or(1);
         if extra > 0 {
-            return Err("quiet_hours is {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} and nothing else".into());
+            return Err(
+                "quiet_hours is {\"from\": \"HH:MM\", \"to\": \"HH:MM\"} and nothing else".into(),
+            );
         }
         let hours = QuietHours {
             from: time("from")?,
             to: time("to")?,
         };
         if hours.from == hours.to {
-            return Err("quiet_hours.from and .to are the same time: leave quiet_hours empty for none".into());
+            return Err(
+                "quiet_hours.from and .to are the same time: leave quiet_hours empty for none"
+                    .into(),
+            );
         }
         Ok(Some(hours))
     }

@@ -34,11 +34,13 @@ fn reader(user: pgrx::Uuid, zone: Option<&str>) -> Reader {
     let locale = found["locale"]
         .as_str()
         .and_then(Locale::from_code)
-        .unwrap_or(if found.is_object() && found.as_object().is_some_and(|o| o.is_empty()) {
-            Locale::En
-        } else {
-            Locale::Ar
-        });
+        .unwrap_or(
+            if found.is_object() && found.as_object().is_some_and(|o| o.is_empty()) {
+                Locale::En
+            } else {
+                Locale::Ar
+            },
+        );
     let zone = zone
         .or(found["zone"].as_str())
         .and_then(samia_core::calls::time_zone)
@@ -125,8 +127,24 @@ pub fn notify(user: pgrx::Uuid, kind: &str, params: Value, order: Option<i64>, z
 /// in one statement. For notices without times (a horoscope published for
 /// a sign).
 pub fn notify_all(condition: &'static str, arg: &str, kind: &str, params: Value) {
-    let ar = text(kind, &params, &Reader { locale: Locale::Ar, zone: Tz::UTC }).0;
-    let en = text(kind, &params, &Reader { locale: Locale::En, zone: Tz::UTC }).0;
+    let ar = text(
+        kind,
+        &params,
+        &Reader {
+            locale: Locale::Ar,
+            zone: Tz::UTC,
+        },
+    )
+    .0;
+    let en = text(
+        kind,
+        &params,
+        &Reader {
+            locale: Locale::En,
+            zone: Tz::UTC,
+        },
+    )
+    .0;
     errors::spi(
         Spi::run_with_args(
             &format!(

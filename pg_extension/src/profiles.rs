@@ -53,7 +53,11 @@ fn profiles_derive<'a>(
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| !c.is_empty());
     let dial_code = country.as_deref().map(dial_code_of);
-    errors::column(new.set_by_name("country", country.clone()), PROFILES, "country");
+    errors::column(
+        new.set_by_name("country", country.clone()),
+        PROFILES,
+        "country",
+    );
     errors::column(
         new.set_by_name("country_code", dial_code),
         PROFILES,
@@ -101,8 +105,9 @@ fn derive_locale(
     let locale: Option<String> = errors::column(new.get_by_name("locale"), PROFILES, "locale");
     let old_locale: Option<String> =
         old.and_then(|o| errors::column(o.get_by_name("locale"), PROFILES, "locale"));
-    let mut chosen: bool = errors::column(new.get_by_name("locale_chosen"), PROFILES, "locale_chosen")
-        .unwrap_or(false);
+    let mut chosen: bool =
+        errors::column(new.get_by_name("locale_chosen"), PROFILES, "locale_chosen")
+            .unwrap_or(false);
     let own_change = old.is_some() && locale != old_locale && caller::current_uid().is_some();
     if own_change {
         chosen = true;
@@ -112,7 +117,11 @@ fn derive_locale(
             errors::column(new.set_by_name("locale", default), PROFILES, "locale");
         }
     }
-    errors::column(new.set_by_name("locale_chosen", chosen), PROFILES, "locale_chosen");
+    errors::column(
+        new.set_by_name("locale_chosen", chosen),
+        PROFILES,
+        "locale_chosen",
+    );
 }
 
 /// A time zone the product knows (IANA, e.g. `Africa/Cairo`) and quiet
@@ -141,7 +150,9 @@ fn validate_where_and_when(
             if let Err(problem) = samia_core::push::QuietHours::parse(&quiet.0) {
                 errors::invalid_value(
                     problem,
-                    Some(r#"for example {"from": "22:00", "to": "08:00"}, in the profile's time_zone"#),
+                    Some(
+                        r#"for example {"from": "22:00", "to": "08:00"}, in the profile's time_zone"#,
+                    ),
                 );
             }
         }

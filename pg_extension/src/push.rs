@@ -3,12 +3,12 @@
 //! the notice's transaction, held until the user's quiet hours end.
 
 use crate::caller::Caller;
-use samia_core::roles::Actor;
 use crate::rows::get_old;
 use crate::{errors, jobs, plans};
 use pgrx::heap_tuple::PgHeapTupleError;
 use pgrx::prelude::*;
 use samia_core::push::{self as rules, QuietHours};
+use samia_core::roles::Actor;
 use serde_json::{json, Value};
 
 /// The calling user, or 42501: devices belong to signed-in users.
@@ -26,7 +26,11 @@ fn signed_in() -> pgrx::Uuid {
 /// or another account signed in) leaves the first. Returns its id.
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn register_push_device(token: &str, platform: &str, app_version: default!(Option<&str>, "NULL")) -> i64 {
+fn register_push_device(
+    token: &str,
+    platform: &str,
+    app_version: default!(Option<&str>, "NULL"),
+) -> i64 {
     let uid = signed_in();
     let token = token.trim();
     if token.is_empty() || token.len() > 4096 {
@@ -37,7 +41,10 @@ fn register_push_device(token: &str, platform: &str, app_version: default!(Optio
     }
     if !rules::PLATFORMS.contains(&platform) {
         errors::invalid_value(
-            format!("platform {platform:?} is not one of {}", rules::PLATFORMS.join(", ")),
+            format!(
+                "platform {platform:?} is not one of {}",
+                rules::PLATFORMS.join(", ")
+            ),
             Some("android, ios or web"),
         );
     }
@@ -134,8 +141,8 @@ fn notifications_push<'a>(
         .and_then(samia_core::calls::time_zone)
         .unwrap_or(samia_core::calls::Tz::UTC);
     let now = crate::time::utc(crate::rows::now()).unwrap_or_default();
-    let at = rules::send_at(now, &kind, quiet, tz)
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let at =
+        rules::send_at(now, &kind, quiet, tz).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     for device in devices {
         let send = errors::spi(
             plans::first_json(

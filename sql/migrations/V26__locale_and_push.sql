@@ -63,15 +63,28 @@ create table if not exists ops.push_sends (
 );
 create index if not exists push_sends_day_idx on ops.push_sends (sent_at) where sent_at is not null;
 grant select, update on ops.push_sends to samia_sidecar;
+-- The sidecar reads the notice it pushes and the device it pushes to,
+-- and disables a device FCM calls dead.
+grant select (id, kind, title, body, order_id) on public.notifications to samia_sidecar;
+drop policy if exists samia_sidecar_read on public.notifications;
+create policy samia_sidecar_read on public.notifications for select to samia_sidecar using (true);
+drop policy if exists samia_sidecar_read on public.push_devices;
+create policy samia_sidecar_read on public.push_devices for select to samia_sidecar using (true);
+drop policy if exists samia_sidecar_disable on public.push_devices;
+create policy samia_sidecar_disable on public.push_devices for update to samia_sidecar using (true) with check (true);
 
 create or replace function public.register_push_device(token text, platform text, app_version text default null)
-  returns table (id bigint, platform text, locale text, created_at timestamptz, last_seen_at timestamptz)
-  language sql volatile security invoker set search_path = ''
+  returns table (id bigint, locale text, created_at timestamptz, last_seen_at timestamptz)
+  language plpgsql volatile security invoker set search_path = ''
 as $$
-  select d.id, d.platform, d.locale, d.created_at, d.last_seen_at
-    from public.push_devices d
-   where d.id = samia.register_push_device(register_push_device.token, register_push_device.platform,
-                                           register_push_device.app_version)
+declare
+  v_id bigint;
+begin
+  v_id := samia.register_push_device(register_push_device.token, register_push_device.platform,
+                                     register_push_device.app_version);
+  return query select d.id, d.locale, d.created_at, d.last_seen_at
+                 from public.push_devices d where d.id = v_id;
+end
 $$;
 create or replace function public.remove_push_device(token text)
   returns boolean

@@ -23,6 +23,7 @@ use tokio_postgres::{Client, NoTls, Row};
 pub mod bench;
 pub mod calls;
 pub mod cluster;
+pub mod fcm;
 pub mod fixture;
 pub mod horoscopes;
 pub mod livekit;

@@ -108,7 +108,14 @@ pub const KINDS: &[KindSpec] = &[
     // To both parties, `minutes` before the call (24 hours and 15 minutes).
     KindSpec {
         kind: "call.reminder",
-        params: &["order_id", "role", "service", "start", "minutes", "pre_ritual"],
+        params: &[
+            "order_id",
+            "role",
+            "service",
+            "start",
+            "minutes",
+            "pre_ritual",
+        ],
         times: &["start"],
         optional: &["pre_ritual"],
     },

@@ -197,8 +197,16 @@ fn joined(order: i64, call: &Value, party: &str) -> String {
         );
     }
     let (other, other_joined, self_joined) = match party {
-        "client" => ("reader", call["reader_joined"] == Value::Bool(true), call["client_joined"] == Value::Bool(true)),
-        _ => ("client", call["client_joined"] == Value::Bool(true), call["reader_joined"] == Value::Bool(true)),
+        "client" => (
+            "reader",
+            call["reader_joined"] == Value::Bool(true),
+            call["client_joined"] == Value::Bool(true),
+        ),
+        _ => (
+            "client",
+            call["client_joined"] == Value::Bool(true),
+            call["reader_joined"] == Value::Bool(true),
+        ),
     };
     let both = other_joined;
     // The first to join: the other party hears the call is starting (a
@@ -328,7 +336,10 @@ fn call_deadline(order_id: i64, check: &str) -> bool {
             )
             .and_then(|v| v.as_array().cloned())
             .unwrap_or_default();
-            for admin in admins.iter().filter_map(|a| a.as_str()?.parse::<uuid::Uuid>().ok()) {
+            for admin in admins
+                .iter()
+                .filter_map(|a| a.as_str()?.parse::<uuid::Uuid>().ok())
+            {
                 crate::notices::notify(
                     pgrx::Uuid::from_bytes(*admin.as_bytes()),
                     "call.missed",

@@ -77,7 +77,8 @@ pub(super) fn booked_notifications(
         let Some(uid) = text_of(&v, role).and_then(|u| u.parse::<uuid::Uuid>().ok()) else {
             continue;
         };
-        let mut params = json!({ "order_id": order, "role": role, "service": service, "start": at });
+        let mut params =
+            json!({ "order_id": order, "role": role, "service": service, "start": at });
         if let Some(m) = lead {
             params["minutes"] = json!(m);
         }

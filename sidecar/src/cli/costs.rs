@@ -225,6 +225,40 @@ pub async fn usage<C: GenericClient>(client: &C, period: &Period) -> Result<Vec<
     Ok(out)
 }
 
+/// Pushes per day of the period: sent, and to dead tokens (no budget: FCM
+/// does not charge; counted to watch the volume). Empty before V26.
+pub async fn pushes<C: GenericClient>(
+    client: &C,
+    period: &Period,
+) -> Result<Vec<(String, i64, i64)>, CliError> {
+    let context = CliError::db_in("counting pushes");
+    let present: bool = client
+        .fetch_one("select to_regclass('ops.push_sends') is not null", &[])
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(CliError::db_in("counting pushes"))?;
+    if !present {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .fetch_all(
+            "select to_char(d, 'YYYY-MM-DD'),
+                    (select count(*) from ops.push_sends s where s.status = 'sent'
+                        and s.sent_at >= d and s.sent_at < d + interval '1 day'),
+                    (select count(*) from ops.push_sends s where s.status = 'dead'
+                        and s.send_at >= d and s.send_at < d + interval '1 day')
+               from generate_series($1::text::date, $2::text::date - 1, interval '1 day') d
+              order by d",
+            &[&period.from, &period.to],
+        )
+        .await
+        .map_err(context)?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(CliError::db_in("counting pushes"))
+}
+
 pub async fn run<C: GenericClient>(
     client: &C,
     day: Option<&str>,
@@ -233,10 +267,15 @@ pub async fn run<C: GenericClient>(
 ) -> Result<ExitCode, CliError> {
     let period = period(client, day, month).await?;
     let lines = usage(client, &period).await?;
+    let pushes = pushes(client, &period).await?;
     if as_json {
+        let days: Vec<_> = pushes
+            .iter()
+            .map(|(day, sent, dead)| json!({ "day": day, "sent": sent, "dead_tokens": dead }))
+            .collect();
         println!(
             "{}",
-            json!({ "period": { "from": period.from, "to": period.to, "days": period.days }, "usage": lines })
+            json!({ "period": { "from": period.from, "to": period.to, "days": period.days }, "usage": lines, "pushes": days })
         );
     } else {
         println!(
@@ -253,6 +292,9 @@ pub async fn run<C: GenericClient>(
                 if u.used > u.limit { "  OVER" } else { "" }
             );
         }
+        for (day, sent, dead) in &pushes {
+            println!("  pushes {day}: {sent} sent, {dead} to dead tokens");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -268,18 +310,50 @@ pub async fn warnings<C: GenericClient>(client: &C) -> Result<Vec<String>, CliEr
         return Ok(Vec::new());
     }
     let today = period(client, None, None).await?;
-    Ok(usage(client, &today)
-        .await?
-        .into_iter()
-        .filter(|u| !u.budget.starts_with("storage") && config::nearly_spent(u.used, u.limit))
-        .map(|u| {
-            format!(
-                "{} at {:.0}% of today's budget ({} of {})",
-                u.budget,
-                100.0 * u.share(),
-                u.used,
-                u.limit
-            )
-        })
-        .collect())
+    let mut out = waiting_pushes(client).await?;
+    out.extend(
+        usage(client, &today)
+            .await?
+            .into_iter()
+            .filter(|u| !u.budget.starts_with("storage") && config::nearly_spent(u.used, u.limit))
+            .map(|u| {
+                format!(
+                    "{} at {:.0}% of today's budget ({} of {})",
+                    u.budget,
+                    100.0 * u.share(),
+                    u.used,
+                    u.limit
+                )
+            }),
+    );
+    Ok(out)
+}
+
+/// Pushes held back by FCM for ten minutes or more (a rejected service
+/// account, FCM unavailable): the notices are in the app, not on phones.
+async fn waiting_pushes<C: GenericClient>(client: &C) -> Result<Vec<String>, CliError> {
+    let row = client
+        .fetch_opt(
+            "select count(*), max(s.error) from ops.push_sends s
+              where to_regclass('ops.push_sends') is not null
+                and s.status in ('queued', 'sending') and s.error is not null
+                and s.send_at < now() - interval '10 minutes'
+             having count(*) > 0",
+            &[],
+        )
+        .await;
+    // Before V26 there is no such table: nothing to say.
+    let Ok(Some(row)) = row else {
+        return Ok(Vec::new());
+    };
+    let n: i64 = row
+        .try_get(0)
+        .map_err(CliError::db_in("reading the pushes"))?;
+    let error: Option<String> = row
+        .try_get(1)
+        .map_err(CliError::db_in("reading the pushes"))?;
+    Ok(vec![format!(
+        "{n} pushes are waiting on FCM: {}",
+        error.unwrap_or_default()
+    )])
 }

@@ -149,6 +149,20 @@ pub const CHECKS: &[Check] = &[
                  or (c.end_reason = 'completed' and o.status <> 'delivered')
                  or (c.end_reason in ('failed', 'dropped_by_monitor') and o.status <> 'cancelled')",
     },
+    // Push devices the apps have not registered again for 90 days: candidates
+    // to drop (an app refreshes its token at every start).
+    Check {
+        name: "push_devices_silent_90_days",
+        what: "enabled push devices not seen for 90 days",
+        sql: "select d.id::text from public.push_devices d
+              where d.disabled_at is null and d.last_seen_at < now() - interval '90 days'",
+    },
+    Check {
+        name: "notifications_whose_pushes_are_all_dead",
+        what: "notifications pushed to devices that were all dead (the user saw it only in the app)",
+        sql: "select s.notification_id::text as id from ops.push_sends s
+              group by s.notification_id having bool_and(s.status = 'dead')",
+    },
 ];
 
 /// Not a query: today's use of each budget, as `samia costs` reports it.

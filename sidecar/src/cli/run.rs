@@ -68,6 +68,8 @@ pub struct RunArgs {
     #[command(flatten)]
     livekit: LiveKitArgs,
     #[command(flatten)]
+    fcm: crate::fcm::FcmArgs,
+    #[command(flatten)]
     auth: http::auth::AuthArgs,
     /// How long a call join token admits its holder (seconds). LiveKit
     /// checks it when they connect; someone in the room stays after it expires.
@@ -184,6 +186,15 @@ pub async fn command(args: RunArgs) -> Result<ExitCode, CliError> {
     )?
     .map(LiveKitClient::new)
     .transpose()?;
+    let fcm = crate::fcm::FcmConfig::from_args(
+        &args.fcm,
+        Duration::from_millis(args.provider_timeout_ms),
+    )?
+    .map(crate::fcm::Fcm::new)
+    .transpose()?;
+    if fcm.is_none() {
+        tracing::info!("FCM_SERVICE_ACCOUNT_FILE is not set: pushes wait in the queue");
+    }
     let verifier = http::auth::Verifier::from_args(
         &args.auth,
         Duration::from_millis(args.provider_timeout_ms),
@@ -320,6 +331,7 @@ pub async fn command(args: RunArgs) -> Result<ExitCode, CliError> {
         tiktok,
         audio,
         livekit,
+        fcm,
         metrics,
         wake,
         shutdown: shutdown.clone(),

@@ -52,6 +52,7 @@ mod account;
 mod client;
 mod config;
 mod errors;
+pub mod jobs;
 pub mod message;
 pub mod token;
 

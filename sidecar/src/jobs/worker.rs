@@ -33,6 +33,8 @@ pub struct Context {
     pub audio: Option<AudioMaker>,
     /// LiveKit for the call jobs (None: not configured).
     pub livekit: Option<LiveKitClient>,
+    /// FCM for `push.send` (None: not configured; the pushes wait).
+    pub fcm: Option<crate::fcm::Fcm>,
     pub metrics: Arc<Metrics>,
     /// Woken when a job is queued (LISTEN samia_jobs).
     pub wake: Arc<Notify>,
@@ -57,6 +59,8 @@ enum Handler {
     /// LiveKit's rooms, and the calls' reminders and deadlines
     /// (`livekit::jobs`).
     Call,
+    /// Push a notice to a device through FCM (`fcm::jobs`).
+    Push,
 }
 
 /// Every job kind the daemon does, and its handler.
@@ -70,6 +74,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     (kinds::LIVEKIT_REMOVE_PARTICIPANT, Handler::Call),
     (kinds::CALL_REMIND, Handler::Call),
     (kinds::CALL_DEADLINE, Handler::Call),
+    (kinds::PUSH_SEND, Handler::Push),
 ];
 
 fn handler(kind: &str) -> Option<Handler> {
@@ -133,6 +138,10 @@ impl Handler {
             Handler::Call => {
                 call_jobs::perform(ctx.livekit.as_ref(), &ctx.pool, job).await?;
                 Ok((None, ok()))
+            }
+            Handler::Push => {
+                let result = crate::fcm::jobs::perform(ctx.fcm.as_ref(), &ctx.pool, job).await?;
+                Ok((None, result))
             }
         }
     }
