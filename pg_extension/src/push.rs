@@ -27,12 +27,13 @@ fn signed_in() -> pgrx::Uuid {
 #[pg_extern(volatile, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn register_push_device(
-    token: &str,
-    platform: &str,
+    token: Option<&str>,
+    platform: Option<&str>,
     app_version: default!(Option<&str>, "NULL"),
 ) -> i64 {
     let uid = signed_in();
-    let token = token.trim();
+    let token = token.unwrap_or_default().trim();
+    let platform = platform.unwrap_or_default();
     if token.is_empty() || token.len() > 4096 {
         errors::invalid_value(
             "a device token is FCM's registration token: 1 to 4096 characters",

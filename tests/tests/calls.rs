@@ -31,7 +31,24 @@ async fn a_booked_call_is_joined_started_and_delivered() -> Result<()> {
         )
         .await?
         .get(0);
-    assert!(notice.contains("(Europe/London)"), "{notice}");
+    // On the client's clock (they booked from London), in their language
+    // (Arabic: no country yet), so with Arabic-Indic digits.
+    let london: String = system
+        .query_one(
+            "select to_char(planned_start at time zone 'Europe/London', 'FMHH12:MI')
+               from public.calls where order_id = $1",
+            &[&order],
+        )
+        .await?
+        .get(0);
+    let arabic: String = london
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0x0660 + d).unwrap_or(c),
+            None => c,
+        })
+        .collect();
+    assert!(notice.contains(&arabic), "{notice} should show {arabic}");
     let queued: Vec<String> = system
         .query(
             "select kind || ':' || coalesce(payload ->> 'minutes', payload ->> 'check')
