@@ -144,6 +144,16 @@ elif [ -n "${SUPABASE_JWT_SECRET:-}${SUPABASE_JWKS_URL:-}" ]; then
 else
   LIVEKIT_MODE="off (set SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL for the join route)"
 fi
+# Push: Firebase Cloud Messaging when FCM_SERVICE_ACCOUNT_FILE or
+# FCM_SERVICE_ACCOUNT_JSON is set, otherwise a fake FCM with a service
+# account of its own (.local/fcm-account.json, a key made on each start).
+if [ -n "${FCM_SERVICE_ACCOUNT_FILE:-}${FCM_SERVICE_ACCOUNT_JSON:-}" ]; then
+  PUSH_MODE="Firebase Cloud Messaging"
+else
+  start_fake fcm --listen 127.0.0.1:0 --service-account-out "$ROOT/.local/fcm-account.json"
+  export FCM_SERVICE_ACCOUNT_FILE=$ROOT/.local/fcm-account.json FCM_BASE_URL=$FAKE_URL
+  PUSH_MODE="fake FCM at $FAKE_URL (pushes: curl $FAKE_URL/_fake/messages)"
+fi
 DATABASE_URL=$SIDECAR_URL SAMIA_LISTEN=$SIDECAR_LISTEN "$SAMIA" run >"$ROOT/.local/sidecar.out" 2>"$ROOT/.local/sidecar.log" &
 SIDECAR_PIDS+=($!)
 if [ -n "$FAKE_TIKTOK" ]; then
@@ -211,6 +221,7 @@ SAMIA-TAROT is up.
   calls      $LIVEKIT_MODE
              book: select * from public.book_call('direct_call', '00000000-0000-4000-8000-000000000003')
              $CALL_HELP
+  push       $PUSH_MODE
 
   Demo accounts (auth.users id / email / role):
     00000000-0000-4000-8000-000000000001  superadmin@samia.test  superadmin
