@@ -351,14 +351,27 @@ pub struct Change {
 /// nobody may see is not returned at all; a delete cannot be checked
 /// against row-level security and goes to every subscriber of the table.
 pub async fn list_changes(admin: &Client, slot: &str) -> Result<Vec<Change>> {
+    Ok(poll(admin, slot, MAX_CHANGES).await?.0)
+}
+
+/// One call of `realtime.list_changes` reading at most `max_changes`
+/// changes of the slot (the server's poll: 100 by default, again at once
+/// while a call returns rows): the changes some subscription may see, and
+/// how many changes the call took from the slot (`slot_changes_count`;
+/// 0 when the slot is drained).
+pub async fn poll(admin: &Client, slot: &str, max_changes: i32) -> Result<(Vec<Change>, i64)> {
     let rows = admin
         .query(
-            "select wal::text, subscription_ids::text[], errors
+            "select wal::text, subscription_ids::text[], errors, slot_changes_count
                from realtime.list_changes($1::text::name, $2::text::name, $3, $4)",
-            &[&PUBLICATION, &slot, &MAX_CHANGES, &MAX_RECORD_BYTES],
+            &[&PUBLICATION, &slot, &max_changes, &MAX_RECORD_BYTES],
         )
         .await
         .with_context(|| format!("realtime.list_changes on slot {slot}"))?;
+    let taken = rows
+        .first()
+        .and_then(|r| r.get::<_, Option<i64>>(3))
+        .unwrap_or(0);
     let mut out = Vec::new();
     for row in rows {
         // With nothing for any subscription, one row of nulls carries the
@@ -397,7 +410,7 @@ pub async fn list_changes(admin: &Client, slot: &str) -> Result<Vec<Change>> {
             wal,
         });
     }
-    Ok(out)
+    Ok((out, taken))
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid> {

@@ -19,18 +19,19 @@ use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
-const LIFECYCLES: usize = 300;
-const CONNECTIONS: usize = 2;
-const ROUNDS: usize = 2;
+pub const LIFECYCLES: usize = 300;
+pub const CONNECTIONS: usize = 2;
+pub const ROUNDS: usize = 2;
 /// Lifecycles per block; the sides take turns every block.
-const BLOCK: usize = 30;
-const DELIVERED: &str =
+pub const BLOCK: usize = 30;
+pub const DELIVERED: &str =
     "select count(*) from public.orders where question_text = 'bench' and status = 'delivered'";
 const READER: &str = "30000000-0000-4000-8000-100000000001";
 const MONITOR: &str = "30000000-0000-4000-8000-100000000002";
 const ADMIN: &str = "30000000-0000-4000-8000-100000000003";
 
-async fn setup(client: &Client) -> anyhow::Result<()> {
+/// The reader, the monitor and the admin of the lifecycles.
+pub async fn staff(client: &Client) -> anyhow::Result<()> {
     client
         .batch_execute(&format!(
             "insert into auth.users (id, email) values
@@ -38,8 +39,17 @@ async fn setup(client: &Client) -> anyhow::Result<()> {
              on conflict do nothing;
              update public.profiles set role_id = 3 where id = '{READER}';
              update public.profiles set role_id = 4 where id = '{MONITOR}';
-             update public.profiles set role_id = 2 where id = '{ADMIN}';
-             create schema if not exists bench;
+             update public.profiles set role_id = 2 where id = '{ADMIN}';"
+        ))
+        .await?;
+    Ok(())
+}
+
+async fn setup(client: &Client) -> anyhow::Result<()> {
+    staff(client).await?;
+    client
+        .batch_execute(
+            "create schema if not exists bench;
              drop table if exists bench.orders_copy;
              create table bench.orders_copy (like public.orders including all);
              insert into bench.orders_copy select * from public.orders;
@@ -67,8 +77,8 @@ async fn setup(client: &Client) -> anyhow::Result<()> {
                    case when p.qual is not null then 'using (' || p.qual || ')' else '' end,
                    case when p.with_check is not null then 'with check (' || p.with_check || ')' else '' end);
                end loop;
-             end $copy$;"
-        ))
+             end $copy$;",
+        )
         .await?;
     anyhow::ensure!(
         client
@@ -125,7 +135,7 @@ async fn step(
 
 /// The requests of one lifecycle, prepared once per connection as PostgREST
 /// prepares its statements; values travel as parameters.
-struct Requests {
+pub struct Requests {
     place: Statement,
     assign: Statement,
     start: Statement,
@@ -141,10 +151,10 @@ struct Requests {
 }
 
 /// The requests of one lifecycle.
-const REQUESTS: f64 = 8.0;
+pub const REQUESTS: f64 = 8.0;
 
 impl Requests {
-    async fn prepare(client: &Client, table: &str) -> anyhow::Result<Requests> {
+    pub async fn prepare(client: &Client, table: &str) -> anyhow::Result<Requests> {
         Ok(Requests {
             place: client
                 .prepare(&format!(
@@ -194,7 +204,7 @@ impl Requests {
 
 /// Lifecycles `block * BLOCK ..` of one side on one connection (every
 /// CONNECTIONS-th of the block).
-async fn lifecycles(
+pub async fn lifecycles(
     client: &Client,
     r: &Requests,
     worker: usize,
@@ -235,7 +245,7 @@ const TABLES: [&str; 4] = [
 ];
 
 /// One block of one side, on every connection at once.
-async fn block(
+pub async fn block(
     workers: &[(Client, Vec<Requests>)],
     side: usize,
     block: usize,

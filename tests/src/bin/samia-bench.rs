@@ -1,6 +1,7 @@
 //! `samia-bench [NAME...]`: runs the named benchmarks (all when none is
 //! named) against the database in `DATABASE_URL`. `make bench` provides a
-//! throwaway cluster with the release build of the extension.
+//! throwaway cluster with the release build of the extension (for
+//! `realtime`, a Supabase-shaped one with Realtime's schema).
 
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ const BENCHES: &[&str] = &[
     "ingest",
     "backfill",
     "calls",
+    "realtime",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -62,6 +64,7 @@ async fn main() -> ExitCode {
             "ingest" => samia_tests::bench::ingest::run(&client, &url).await,
             "backfill" => samia_tests::bench::backfill::run(&client, &url).await,
             "calls" => samia_tests::bench::calls::run(&client, &url).await,
+            "realtime" => samia_tests::bench::realtime::run(&client, &url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
