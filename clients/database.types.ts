@@ -483,7 +483,9 @@ export type Database = {
           created_at: string
           id: number
           kind: string
+          locale: string | null
           order_id: number | null
+          params: Json
           read_at: string | null
           title: string | null
           user_id: string
@@ -493,7 +495,9 @@ export type Database = {
           created_at?: string
           id?: number
           kind: string
+          locale?: string | null
           order_id?: number | null
+          params?: Json
           read_at?: string | null
           title?: string | null
           user_id: string
@@ -503,7 +507,9 @@ export type Database = {
           created_at?: string
           id?: number
           kind?: string
+          locale?: string | null
           order_id?: number | null
+          params?: Json
           read_at?: string | null
           title?: string | null
           user_id?: string
@@ -702,9 +708,13 @@ export type Database = {
           id: string
           is_blocked: boolean
           last_name: string | null
+          locale: string
+          locale_chosen: boolean
           phone: string | null
           phone_verified: boolean
+          quiet_hours: Json | null
           role_id: number
+          time_zone: string | null
           updated_at: string
           zodiac: string | null
         }
@@ -724,9 +734,13 @@ export type Database = {
           id: string
           is_blocked?: boolean
           last_name?: string | null
+          locale?: string
+          locale_chosen?: boolean
           phone?: string | null
           phone_verified?: boolean
+          quiet_hours?: Json | null
           role_id?: number
+          time_zone?: string | null
           updated_at?: string
           zodiac?: string | null
         }
@@ -746,9 +760,13 @@ export type Database = {
           id?: string
           is_blocked?: boolean
           last_name?: string | null
+          locale?: string
+          locale_chosen?: boolean
           phone?: string | null
           phone_verified?: boolean
+          quiet_hours?: Json | null
           role_id?: number
+          time_zone?: string | null
           updated_at?: string
           zodiac?: string | null
         }
@@ -765,6 +783,53 @@ export type Database = {
             columns: ["role_id"]
             isOneToOne: false
             referencedRelation: "roles"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      push_devices: {
+        Row: {
+          app_version: string | null
+          created_at: string
+          disabled_at: string | null
+          disabled_reason: string | null
+          id: number
+          last_seen_at: string
+          locale: string | null
+          platform: string
+          token: string
+          user_id: string
+        }
+        Insert: {
+          app_version?: string | null
+          created_at?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          id?: never
+          last_seen_at?: string
+          locale?: string | null
+          platform: string
+          token: string
+          user_id: string
+        }
+        Update: {
+          app_version?: string | null
+          created_at?: string
+          disabled_at?: string | null
+          disabled_reason?: string | null
+          id?: never
+          last_seen_at?: string
+          locale?: string | null
+          platform?: string
+          token?: string
+          user_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "push_devices_user_id_fkey"
+            columns: ["user_id"]
+            isOneToOne: false
+            referencedRelation: "profiles"
             referencedColumns: ["id"]
           },
         ]
@@ -1455,9 +1520,13 @@ export type Database = {
           id: string
           is_blocked: boolean
           last_name: string | null
+          locale: string
+          locale_chosen: boolean
           phone: string | null
           phone_verified: boolean
+          quiet_hours: Json | null
           role_id: number
+          time_zone: string | null
           updated_at: string
           zodiac: string | null
         }
@@ -1697,6 +1766,15 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      register_push_device: {
+        Args: { app_version?: string; platform: string; token: string }
+        Returns: {
+          created_at: string
+          id: number
+          last_seen_at: string
+          locale: string
+        }[]
+      }
       reject_horoscope: {
         Args: { p_id: number; p_reason: string }
         Returns: {
@@ -1750,6 +1828,7 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      remove_push_device: { Args: { token: string }; Returns: boolean }
       request_phone_verification: {
         Args: { phone: string }
         Returns: {
