@@ -7,13 +7,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-names=${*:-zodiac rls audit lifecycle media probe jobs ingest backfill calls astro}
+names=${*:-zodiac rls audit lifecycle media probe jobs ingest backfill calls push astro}
 db_benches=()
 for name in $names; do
   case $name in
-    zodiac | rls | audit | lifecycle | media | probe | jobs | ingest | backfill | calls) db_benches+=("$name") ;;
+    zodiac | rls | audit | lifecycle | media | probe | jobs | ingest | backfill | calls | push) db_benches+=("$name") ;;
     astro) ;;
-    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle media probe jobs ingest backfill calls astro" ;;
+    *) die "unknown benchmark '$name'; known: zodiac rls audit lifecycle media probe jobs ingest backfill calls push astro" ;;
   esac
 done
 

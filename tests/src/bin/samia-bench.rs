@@ -15,6 +15,7 @@ const BENCHES: &[&str] = &[
     "ingest",
     "backfill",
     "calls",
+    "push",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -62,6 +63,7 @@ async fn main() -> ExitCode {
             "ingest" => samia_tests::bench::ingest::run(&client, &url).await,
             "backfill" => samia_tests::bench::backfill::run(&client, &url).await,
             "calls" => samia_tests::bench::calls::run(&client, &url).await,
+            "push" => samia_tests::bench::push::run(&url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
