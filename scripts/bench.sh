@@ -10,13 +10,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/supabase.sh"
 cd "$ROOT"
 
-known="zodiac rls audit lifecycle media probe jobs ingest backfill calls realtime astro"
+known="zodiac rls audit lifecycle media probe jobs ingest backfill calls push realtime astro"
 names=${*:-$known}
 db_benches=()
 supabase_benches=()
 for name in $names; do
   case $name in
-    zodiac | rls | audit | lifecycle | media | probe | jobs | ingest | backfill | calls) db_benches+=("$name") ;;
+    zodiac | rls | audit | lifecycle | media | probe | jobs | ingest | backfill | calls | push) db_benches+=("$name") ;;
     realtime) supabase_benches+=("$name") ;;
     astro) ;;
     *) die "unknown benchmark '$name'; known: $known" ;;

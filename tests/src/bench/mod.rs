@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod media;
 pub mod probe;
+pub mod push;
 pub mod realtime;
 pub mod rls;
 pub mod zodiac;

@@ -17,6 +17,7 @@ const BENCHES: &[&str] = &[
     "backfill",
     "calls",
     "realtime",
+    "push",
 ];
 
 #[tokio::main(flavor = "current_thread")]
@@ -65,6 +66,7 @@ async fn main() -> ExitCode {
             "backfill" => samia_tests::bench::backfill::run(&client, &url).await,
             "calls" => samia_tests::bench::calls::run(&client, &url).await,
             "realtime" => samia_tests::bench::realtime::run(&client, &url).await,
+            "push" => samia_tests::bench::push::run(&url).await,
             _ => unreachable!("checked above"),
         };
         if let Err(e) = result {
