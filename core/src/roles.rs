@@ -139,7 +139,7 @@ impl fmt::Display for Denied {
 /// The columns of `public.profiles` a user changes on their own profile
 /// only (CONTRACT.md section 3); V7 grants UPDATE on exactly these and
 /// [`STAFF_COLUMNS`] to `authenticated` (checked by a test).
-pub const PERSONAL_COLUMNS: [&str; 9] = [
+pub const PERSONAL_COLUMNS: [&str; 10] = [
     "first_name",
     "last_name",
     "dob",
@@ -149,6 +149,7 @@ pub const PERSONAL_COLUMNS: [&str; 9] = [
     "phone",
     "locale",
     "time_zone",
+    "quiet_hours",
 ];
 
 /// The columns of `public.profiles` staff change on another user's profile.

@@ -56,11 +56,12 @@ fn profiles_authority<'a>(
         let personal = roles::PERSONAL_COLUMNS.iter().any(|&column| match column {
             "dob" => changed::<Date>(&old, &new, PROFILES, column),
             "birth_time" => changed::<Time>(&old, &new, PROFILES, column),
+            "quiet_hours" => {
+                get_old::<pgrx::JsonB>(&old, PROFILES, column).map(|j| j.0)
+                    != get::<pgrx::JsonB>(&new, PROFILES, column).map(|j| j.0)
+            }
             _ => changed::<String>(&old, &new, PROFILES, column),
         });
-        let quiet_old = get_old::<pgrx::JsonB>(&old, PROFILES, "quiet_hours").map(|j| j.0);
-        let quiet_new = get::<pgrx::JsonB>(&new, PROFILES, "quiet_hours").map(|j| j.0);
-        let personal = personal || quiet_old != quiet_new;
         if personal {
             errors::denied_with_hint(
                 "you may change only your own personal details",
