@@ -181,3 +181,47 @@ pub async fn until_room_empty(stack: &Stack, order: i64) -> Result<()> {
     })
     .await
 }
+
+/// An audio order of the client's through its whole life, as each party
+/// moves it: placed, assigned, started, submitted, rejected once ("too
+/// quiet"), reworked, approved and so delivered. Returns its id.
+pub async fn audio_order_rejected_once(api: &mut Session) -> Result<i64> {
+    let id: i64 = request(
+        api.api(),
+        Caller::User(CLIENT),
+        "select id from public.place_order('tarot', 'Will it rain?')",
+    )
+    .await?[0]
+        .get(0);
+    let step = async |api: &mut Session, who: &str, sql: String| -> Result<()> {
+        request(api.api(), Caller::User(who), &sql).await?;
+        Ok(())
+    };
+    step(
+        api,
+        ADMIN,
+        format!("select public.assign_order({id}, '{READER}')"),
+    )
+    .await?;
+    for (round, sha) in [(1, "aaaa"), (2, "bbbb")] {
+        step(api, READER, format!("select public.start_order({id})")).await?;
+        let name = format!("answer-{id}-{round}.m4a");
+        let media = crate::media::ready_answer(api, READER, &name, sha).await?;
+        step(
+            api,
+            READER,
+            format!("select public.submit_order({id}, {media})"),
+        )
+        .await?;
+        if round == 1 {
+            step(
+                api,
+                MONITOR,
+                format!("select public.reject_order({id}, 'too quiet')"),
+            )
+            .await?;
+        }
+    }
+    step(api, MONITOR, format!("select public.approve_order({id})")).await?;
+    Ok(id)
+}

@@ -4,11 +4,13 @@
 //! starting, and nobody reading another user's device tokens.
 
 use anyhow::Result;
-use samia_tests::calls::{people, reader_time, ADMIN, CLIENT, MONITOR, OTHER, READER, WAIT};
+use samia_tests::calls::{
+    audio_order_rejected_once, people, reader_time, ADMIN, CLIENT, MONITOR, OTHER, READER, WAIT,
+};
 use samia_tests::cluster::{eventually, FakeTwilio, Sidecar};
 use samia_tests::fcm::FakeFcm;
 use samia_tests::postgrest::{request, Caller};
-use samia_tests::{count, media, one_text, Session, TestDb};
+use samia_tests::{count, one_text, Session, TestDb};
 use serde_json::Value;
 
 async fn as_user(api: &mut Session, who: &str, sql: &str) -> Result<Vec<tokio_postgres::Row>> {
@@ -71,57 +73,7 @@ async fn a_reading_reaches_an_arabic_client_in_arabic_and_its_rejection_an_engli
         Some("ar/false")
     );
 
-    let id: i64 = as_user(
-        &mut api,
-        CLIENT,
-        "select id from public.place_order('tarot', 'Will it rain?')",
-    )
-    .await?[0]
-        .get(0);
-    as_user(
-        &mut api,
-        ADMIN,
-        &format!("select public.assign_order({id}, '{READER}')"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
-    let first = media::ready_answer(&mut api, READER, "p-1.m4a", "aaaa").await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.submit_order({id}, {first})"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        MONITOR,
-        &format!("select public.reject_order({id}, 'too quiet')"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
-    let second = media::ready_answer(&mut api, READER, "p-2.m4a", "bbbb").await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.submit_order({id}, {second})"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        MONITOR,
-        &format!("select public.approve_order({id})"),
-    )
-    .await?;
+    let id = audio_order_rejected_once(&mut api).await?;
 
     // The notices keep their kind, parameters and language.
     let kept = one_text(

@@ -7,10 +7,12 @@
 //! nothing is sent; a failed send never fails the change.
 
 use anyhow::Result;
-use samia_tests::calls::{people, reader_time, ADMIN, CLIENT, MONITOR, OTHER, READER};
+use samia_tests::calls::{
+    audio_order_rejected_once, people, reader_time, ADMIN, CLIENT, MONITOR, OTHER, READER,
+};
 use samia_tests::postgrest::{request, Caller};
 use samia_tests::realtime::{self, Broadcast, Marker};
-use samia_tests::{connect, count, flavour, media, one_text, Flavour, Session, TestDb};
+use samia_tests::{connect, count, flavour, one_text, Flavour, Session, TestDb};
 use serde_json::Value;
 use tokio_postgres::Client;
 
@@ -96,57 +98,7 @@ async fn an_orders_life_reaches_each_party_and_nobody_else() -> Result<()> {
     let (db, system) = people().await?;
     let mut api = db.system().await?;
     let watch = Watch::start(&db).await?;
-    let id: i64 = as_user(
-        &mut api,
-        CLIENT,
-        "select id from public.place_order('tarot', 'Will it rain?')",
-    )
-    .await?[0]
-        .get(0);
-    as_user(
-        &mut api,
-        ADMIN,
-        &format!("select public.assign_order({id}, '{READER}')"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
-    let first = media::ready_answer(&mut api, READER, "rt-1.m4a", "aaaa").await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.submit_order({id}, {first})"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        MONITOR,
-        &format!("select public.reject_order({id}, 'too quiet')"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.start_order({id})"),
-    )
-    .await?;
-    let second = media::ready_answer(&mut api, READER, "rt-2.m4a", "bbbb").await?;
-    as_user(
-        &mut api,
-        READER,
-        &format!("select public.submit_order({id}, {second})"),
-    )
-    .await?;
-    as_user(
-        &mut api,
-        MONITOR,
-        &format!("select public.approve_order({id})"),
-    )
-    .await?;
+    let id = audio_order_rejected_once(&mut api).await?;
     assert_eq!(
         one_text(
             &system,
