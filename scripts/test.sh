@@ -5,8 +5,9 @@
 # as a self-hosted Supabase one (scripts/supabase.sh), the upgrade from the
 # previous release with traffic running (scripts/upgrade.sh: on that
 # database and on plain PostgreSQL, where the permission matrix and the
-# orders suite then run on the upgraded template), then calls, orders and
-# permissions again on a clock that reads 23:50 UTC (libfaketime).
+# orders suite then run on the upgraded template) and from the first
+# release on plain PostgreSQL the same way, then calls, orders and
+# permissions (and bookings) again on a clock that reads 23:50 UTC (libfaketime).
 #
 # SAMIA_SUPABASE_CLUSTER=DIR keeps the Supabase-shaped cluster in DIR (built
 # once, reused and only stopped afterwards); by default it is throwaway too.
@@ -101,8 +102,15 @@ upgrade_supabase "$supabase" "$package"
 
 log "upgrade from the previous release, with traffic, on plain PostgreSQL"
 upgrade_plain "$package"
+# Every database made before releases began holds the first one, and its
+# script goes straight to this version too.
+oldest=$(release_oldest)
+if [ -n "$oldest" ] && [ "$oldest" != "$(release_previous)" ]; then
+  log "upgrade from the first release, ${oldest%% *}, with traffic, on plain PostgreSQL"
+  upgrade_plain "$package" "${oldest%% *}"
+fi
 
-log "calls, orders and permissions at 23:50 UTC (libfaketime)"
+log "calls, bookings, orders and permissions at 23:50 UTC (libfaketime)"
 # A fresh cluster, its template's migration and the test executables (with
 # the sidecars and fakes they start) all run on one clock that starts at the
 # next 23:50:00 UTC and runs on, so the suites book and join across
@@ -111,7 +119,7 @@ log "calls, orders and permissions at 23:50 UTC (libfaketime)"
 # and run directly, from the package's directory as cargo runs them. The
 # monotonic clock stays real: Rust's timed waits (futex) hand the kernel a
 # deadline read from it, and with a faked reading a 1 s wait never returns.
-late_suites=(--test calls --test call_access --test orders --test permission_matrix)
+late_suites=(--test calls --test call_access --test bookings --test orders --test permission_matrix)
 built=$(cargo test -p samia-tests --no-run "${late_suites[@]}" --message-format=json)
 mapfile -t late_tests < <(grep '"kind":\["test"\]' <<<"$built" | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)
 want=$((${#late_suites[@]} / 2)) # one executable per --test NAME

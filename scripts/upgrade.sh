@@ -1,30 +1,60 @@
-# Upgrades from the previous release, for `make test` (CONTRACT.md section
-# 13). Sourced after lib.sh, supabase.sh and package.sh.
+# Upgrades from earlier releases, for `make test` (CONTRACT.md section 13).
+# Sourced after lib.sh, supabase.sh and package.sh.
 #
-#   release_previous             "VERSION COMMIT" of the newest release in
-#                                pg_extension/releases.tsv older than this one
+# Every release ships one upgrade script from each earlier release straight
+# to itself (pg_extension/sql/samia--OLD--NEW.sql): a script of a chain
+# would re-create the functions in an intermediate release's library, which
+# no later package ships. The install script of each shipped release is
+# kept in pg_extension/releases/samia--VERSION.sql to write them from.
+#
+#   releases_older               "VERSION COMMIT" of every release in
+#                                pg_extension/releases.tsv older than this
+#                                one, oldest first
+#   release_previous, release_oldest   the last and the first of those
 #   release_build VERSION COMMIT builds that release's extension (debug) from
 #                                its commit, once: .local/releases/VERSION/
-#   upgrade_script_check PKG     the committed samia--PREV--CUR.sql is what
-#                                scripts/upgrade-script.py writes from both
-#                                install scripts
-#   upgrade_plain PKG            a database made by the previous release, on a
-#                                copy of PostgreSQL 15, upgraded to the package
-#                                PKG with traffic running (samia-upgrade); then
-#                                the permission matrix and the orders suite on
-#                                a template upgraded the same way
-#   upgrade_supabase DIR PKG     the same upgrade on the Supabase-shaped
-#                                cluster in DIR, run as Supabase's roles do
+#   upgrade_scripts_write NEW    writes every samia--OLD--CUR.sql from the
+#                                recorded install scripts and NEW (this
+#                                version's install script), removing others
+#   upgrade_script_check PKG     the committed upgrade scripts are exactly
+#                                what upgrade_scripts_write writes from the
+#                                package PKG's install script, and the
+#                                previous release's recorded install script
+#                                is what its build installs
+#   upgrade_plain PKG [VERSION]  a database made by the release VERSION (the
+#                                previous one by default), on a copy of
+#                                PostgreSQL 15, upgraded to the package PKG
+#                                with traffic running (samia-upgrade); then
+#                                the permission matrix and the orders suite
+#                                on a template upgraded the same way
+#   upgrade_supabase DIR PKG     the same upgrade from the previous release
+#                                on the Supabase-shaped cluster in DIR, run
+#                                as Supabase's roles do
 # shellcheck shell=bash
 
 current_version() { sed -n 's/^version = "\(.*\)"$/\1/p' "$ROOT/Cargo.toml" | head -n 1; }
 
-release_previous() {
-  local current
-  current=$(current_version)
-  # The last listed release that is not the current version.
-  awk -v cur="$current" '!/^#/ && NF >= 2 && $1 != cur { v = $1; c = $2 } END { if (v) print v, c }' \
+releases_older() {
+  awk -v cur="$(current_version)" '!/^#/ && NF >= 2 && $1 != cur { print $1, $2 }' \
     "$ROOT/pg_extension/releases.tsv"
+}
+release_previous() { releases_older | tail -n 1; }
+release_oldest() { releases_older | head -n 1; }
+
+# The install script of release $1, as its package installed it.
+recorded_install_script() { printf '%s\n' "$ROOT/pg_extension/releases/samia--$1.sql"; }
+
+upgrade_scripts_write() {
+  local new=$1 current version _commit old
+  current=$(current_version)
+  rm -f "$ROOT"/pg_extension/sql/samia--*--*.sql
+  while read -r version _commit; do
+    old=$(recorded_install_script "$version")
+    [ -f "$old" ] || die "no recorded install script $old of release $version"
+    python3 "$ROOT/scripts/upgrade-script.py" "$old" "$new" \
+      >"$ROOT/pg_extension/sql/samia--$version--$current.sql" \
+      || log "samia--$version--$current.sql: review what upgrade-script.py reported above"
+  done < <(releases_older)
 }
 
 # Prints the directory the release's `cargo pgrx package` wrote (its files at
@@ -63,41 +93,48 @@ install_release_files() {
 }
 
 upgrade_script_check() {
-  local package=$1 previous version commit current old new script
-  previous=$(release_previous)
-  [ -n "$previous" ] || return 0
-  read -r version commit <<<"$previous"
+  local package=$1 current version commit old new script written shipped expected actual
   current=$(current_version)
-  old=$(release_build "$version" "$commit")
-  script=$ROOT/pg_extension/sql/samia--$version--$current.sql
-  [ -f "$script" ] || die "no upgrade script $script from release $version: write it with scripts/upgrade-script.py"
+  [ -n "$(release_previous)" ] || return 0
   new=$(mktemp /tmp/samia-install.XXXXXX.sql)
   tar -xzOf "$package" "share/postgresql/$PG_MAJOR/extension/samia--$current.sql" >"$new" \
     || die "$package holds no samia--$current.sql"
-  local written
-  written=$(python3 "$ROOT/scripts/upgrade-script.py" \
-    "$old$("$SYSTEM_PG_CONFIG" --sharedir)/extension/samia--$version.sql" "$new" 2>/dev/null) || true
-  rm -f "$new"
-  # A version that has shipped (listed with its commit) never changes: its
-  # upgrade script is the one of its commit.
-  local shipped
+  # The previous release's recorded install script is the one its commit
+  # builds (the older ones were checked so while they were the previous).
+  read -r version commit <<<"$(release_previous)"
+  old=$(release_build "$version" "$commit")
+  cmp -s "$old$("$SYSTEM_PG_CONFIG" --sharedir)/extension/samia--$version.sql" "$(recorded_install_script "$version")" \
+    || die "pg_extension/releases/samia--$version.sql is not what release $version ($commit) installs: copy it from .local/releases/$version/pkg"
+  expected=$(releases_older | awk -v cur="$current" '{ print "samia--" $1 "--" cur ".sql" }' | sort)
+  actual=$(cd "$ROOT/pg_extension/sql" && ls samia--*--*.sql 2>/dev/null | sort)
+  [ "$expected" = "$actual" ] || die "pg_extension/sql/ must hold one upgrade script from each earlier release to $current, no other: expected $(echo $expected), found $(echo $actual) (scripts/upgrade.sh's upgrade_scripts_write writes them)"
   shipped=$(awk -v cur="$current" '!/^#/ && $1 == cur { print $2 }' "$ROOT/pg_extension/releases.tsv")
-  if [ -n "$shipped" ] && ! git -C "$ROOT" show "$shipped:pg_extension/sql/samia--$version--$current.sql" \
-    | cmp -s - "$script"; then
-    die "release $current has shipped (commit $shipped): its upgrade script cannot change. A change to the extension's SQL needs a new version: raise Cargo.toml's version and write pg_extension/sql/samia--$current--NEW.sql with scripts/upgrade-script.py"
-  fi
-  [ "$written" = "$(cat "$script")" ] || {
-    [ -n "$shipped" ] && die "the extension's SQL differs from release $current (commit $shipped): a change to it needs a new version (raise Cargo.toml's version, then write pg_extension/sql/samia--$current--NEW.sql with scripts/upgrade-script.py)"
-    die "pg_extension/sql/samia--$version--$current.sql is not what scripts/upgrade-script.py writes now: regenerate it (and review what it reports)"
-  }
-  log "upgrade script samia--$version--$current.sql matches both versions' install scripts"
+  while read -r version commit; do
+    script=$ROOT/pg_extension/sql/samia--$version--$current.sql
+    # A version that has shipped (listed with its commit) never changes: its
+    # upgrade scripts are the ones of its commit.
+    if [ -n "$shipped" ] && ! git -C "$ROOT" show "$shipped:pg_extension/sql/samia--$version--$current.sql" \
+      | cmp -s - "$script"; then
+      die "release $current has shipped (commit $shipped): its upgrade scripts cannot change. A change to the extension's SQL needs a new version: raise Cargo.toml's version and write the scripts to it (scripts/upgrade.sh's upgrade_scripts_write)"
+    fi
+    written=$(python3 "$ROOT/scripts/upgrade-script.py" "$(recorded_install_script "$version")" "$new" 2>/dev/null) || true
+    [ "$written" = "$(cat "$script")" ] || {
+      rm -f "$new"
+      [ -n "$shipped" ] && die "the extension's SQL differs from release $current (commit $shipped): a change to it needs a new version (raise Cargo.toml's version, then write the upgrade scripts to it)"
+      die "pg_extension/sql/samia--$version--$current.sql is not what scripts/upgrade-script.py writes now: regenerate it (and review what it reports)"
+    }
+  done < <(releases_older)
+  rm -f "$new"
+  log "upgrade scripts from $(releases_older | cut -d' ' -f1 | paste -sd, -) to $current match the install scripts"
 }
 
 upgrade_plain() {
-  local package=$1 previous version commit old
+  local package=$1 version=${2:-} previous commit old
   previous=$(release_previous)
   [ -n "$previous" ] || { log "no earlier release: nothing to upgrade from"; return 0; }
-  read -r version commit <<<"$previous"
+  [ -n "$version" ] || version=${previous%% *}
+  commit=$(releases_older | awk -v v="$version" '$1 == v { print $2 }')
+  [ -n "$commit" ] || die "no earlier release $version in pg_extension/releases.tsv"
   old=$(release_build "$version" "$commit")
   (
     dir=$(mktemp -d /tmp/samia-upgrade.XXXXXX)

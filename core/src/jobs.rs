@@ -46,7 +46,7 @@ pub const CALL_REMIND: &str = "call.remind";
 pub const CALL_DEADLINE: &str = "call.deadline";
 
 /// Every job kind, for operators' listings and checks.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     PHONE_SEND_CODE,
     PHONE_CHECK_CODE,
     MEDIA_PROBE,
@@ -56,4 +56,5 @@ pub const KINDS: [&str; 9] = [
     LIVEKIT_REMOVE_PARTICIPANT,
     CALL_REMIND,
     CALL_DEADLINE,
+    PUSH_SEND,
 ];

@@ -29,6 +29,7 @@ mod profiles;
 mod push;
 mod realtime;
 mod rows;
+mod subxact;
 mod time;
 mod zodiac;
 

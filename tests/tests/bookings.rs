@@ -300,6 +300,41 @@ async fn a_moved_booking_retires_what_was_queued_for_its_old_time() -> Result<()
     Ok(())
 }
 
+/// A missed-call check made for a booking's old time (running when the move
+/// retired the queued ones, so not retired) ends nothing: the call is not
+/// yet due at its new time, whose own check the move queued.
+#[tokio::test]
+async fn a_missed_call_check_for_a_moved_bookings_old_time_ends_nothing() -> Result<()> {
+    let (db, system) = people().await?;
+    let mut api = db.system().await?;
+    let order = book_as(&mut api, CLIENT, READER, "null").await?;
+    request(
+        &mut api,
+        Caller::User(CLIENT),
+        &format!(
+            "update public.orders set scheduled_at = {} where id = {order}",
+            after_tomorrow("18:00")
+        ),
+    )
+    .await?;
+    let sidecar = samia_tests::connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
+    let ended: bool = sidecar
+        .query_one("select samia.call_deadline($1, 'missed')", &[&order])
+        .await?
+        .get(0);
+    ensure!(!ended, "the stale check ended the moved call");
+    let row = system
+        .query_one(
+            "select c.ended_at is null, o.status::text from public.calls c
+               join public.orders o on o.id = c.order_id where c.order_id = $1",
+            &[&order],
+        )
+        .await?;
+    ensure!(row.get::<_, bool>(0), "the moved call was ended");
+    ensure!(row.get::<_, String>(1) != "cancelled", "the moved call's order was cancelled");
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_client_cancels_a_booked_call_until_its_window_opens() -> Result<()> {
     let (db, system) = people().await?;

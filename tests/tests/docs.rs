@@ -16,6 +16,7 @@ const TOP_DIRS: &[&str] = &[
     "core/",
     "pg_extension/",
     "sidecar/",
+    "fakes/",
     "sql/",
     "tests/",
     "scripts/",
@@ -361,4 +362,29 @@ fn the_configuration_table_matches_the_code() {
         "docs/configuration.md and the code disagree:\n  {}",
         problems.join("\n  ")
     );
+}
+
+/// The package the docs and the image's Dockerfile name is this version's
+/// (`make package` names it `samia-VERSION-pg15-ARCH.tar.gz`): a runbook
+/// that copies an older tarball's name fails at `docker build`.
+#[test]
+fn the_package_named_is_this_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    let mut files = doc_files();
+    files.push("deploy/Dockerfile".to_string());
+    let mut stale = Vec::new();
+    for file in files {
+        let text = read(&root().join(&file));
+        for (at, _) in text.match_indices("samia-") {
+            let rest = &text[at + "samia-".len()..];
+            let named: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            if rest[named.len()..].starts_with("-pg") && named != version {
+                stale.push(format!("{file}: samia-{named}-pg..."));
+            }
+        }
+    }
+    assert!(stale.is_empty(), "not this version ({version}): {stale:?}");
 }

@@ -17,7 +17,7 @@
 
 mod triggers;
 
-use crate::{config, errors, plans};
+use crate::{config, errors, plans, subxact};
 use pgrx::prelude::*;
 use pgrx::PgOid;
 use samia_core::realtime::{Broadcast, STAFF_TOPICS};
@@ -80,22 +80,38 @@ pub fn available() -> bool {
 /// Sends `messages` as private broadcasts, in the current transaction, as
 /// the extension's owner (who may insert into `realtime.messages`: nobody
 /// writes there through the API). Nothing when Realtime is absent.
+///
+/// The rows are those `realtime.send(payload, event, topic, true)` inserts
+/// (a generated id, also the payload's `id`; extension `broadcast`), written
+/// by one statement in one subtransaction instead of a call with its own
+/// subtransaction per message. As with `realtime.send`, a failure (no
+/// partition for today) is a warning and the change commits.
 pub fn send(messages: &[Broadcast]) {
     if messages.is_empty() || !available() {
         return;
     }
     let batch = serde_json::Value::Array(messages.iter().map(Broadcast::to_json).collect());
-    config::as_owner(|| {
-        errors::spi(
-            plans::execute(
-                "select realtime.send(m -> 'payload', m ->> 'event', m ->> 'topic', true)
-                   from pg_catalog.jsonb_array_elements($1) m",
-                &[PgOid::from(pg_sys::JSONBOID)],
-                &[pgrx::JsonB(batch).into()],
-            ),
-            "sending the realtime broadcasts",
+    let insert = || {
+        plans::execute(
+            "insert into realtime.messages (id, payload, event, topic, private, extension)
+             select m.id,
+                    case when m.payload ? 'id' then m.payload
+                         else pg_catalog.jsonb_set(m.payload, '{id}', pg_catalog.to_jsonb(m.id)) end,
+                    m.event, m.topic, true, 'broadcast'
+               from (select pg_catalog.gen_random_uuid() id, e -> 'payload' payload,
+                            e ->> 'event' event, e ->> 'topic' topic
+                       from pg_catalog.jsonb_array_elements($1) e) m",
+            &[PgOid::from(pg_sys::JSONBOID)],
+            &[pgrx::JsonB(batch).into()],
         )
-    });
+    };
+    let failed = match subxact::attempt(|| config::as_owner(insert)) {
+        Ok(Ok(())) => return,
+        Ok(Err(spi)) => spi.to_string(),
+        Err(message) => message,
+    };
+    // Realtime's own words for it, so one search finds both.
+    warning!("WarnSendingBroadcastMessage: {failed}");
 }
 
 /// The policies on `realtime.messages`: (name, definition). A user reads

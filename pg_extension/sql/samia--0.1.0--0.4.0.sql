@@ -5,11 +5,11 @@
 -- Every function of the new version, pointing at its library.
 CREATE OR REPLACE FUNCTION samia."app_config_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'app_config_authority_wrapper';
+AS 'samia-0.4.0', 'app_config_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."append_only"() RETURNS TRIGGER
 LANGUAGE c
-AS 'samia-0.3.0', 'append_only_wrapper';
+AS 'samia-0.4.0', 'append_only_wrapper';
 
 CREATE OR REPLACE FUNCTION "attach_post_media"(
 	"post_id" bigint,
@@ -18,7 +18,7 @@ CREATE OR REPLACE FUNCTION "attach_post_media"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'attach_post_media_wrapper';
+AS 'samia-0.4.0', 'attach_post_media_wrapper';
 
 CREATE OR REPLACE FUNCTION "audit_seal"(
 	"max_rows" INT DEFAULT 10000
@@ -26,11 +26,11 @@ CREATE OR REPLACE FUNCTION "audit_seal"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'audit_seal_wrapper';
+AS 'samia-0.4.0', 'audit_seal_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."blocklist_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'blocklist_authority_wrapper';
+AS 'samia-0.4.0', 'blocklist_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION "book_call"(
 	"service_code" TEXT,
@@ -41,7 +41,7 @@ CREATE OR REPLACE FUNCTION "book_call"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'book_call_wrapper';
+AS 'samia-0.4.0', 'book_call_wrapper';
 
 CREATE OR REPLACE FUNCTION "call_deadline"(
 	"order_id" bigint,
@@ -50,7 +50,7 @@ CREATE OR REPLACE FUNCTION "call_deadline"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'call_deadline_wrapper';
+AS 'samia-0.4.0', 'call_deadline_wrapper';
 
 CREATE OR REPLACE FUNCTION "call_join"(
 	"order_id" bigint
@@ -58,7 +58,7 @@ CREATE OR REPLACE FUNCTION "call_join"(
 VOLATILE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'call_join_wrapper';
+AS 'samia-0.4.0', 'call_join_wrapper';
 
 CREATE OR REPLACE FUNCTION "call_remind"(
 	"order_id" bigint,
@@ -68,38 +68,38 @@ CREATE OR REPLACE FUNCTION "call_remind"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'call_remind_wrapper';
+AS 'samia-0.4.0', 'call_remind_wrapper';
 
 CREATE OR REPLACE FUNCTION "caller_is_blocked"() RETURNS bool
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'caller_is_blocked_wrapper';
+AS 'samia-0.4.0', 'caller_is_blocked_wrapper';
 
 CREATE OR REPLACE FUNCTION "caller_role"() RETURNS TEXT
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'caller_role_wrapper';
+AS 'samia-0.4.0', 'caller_role_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."calls_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'calls_authority_wrapper';
+AS 'samia-0.4.0', 'calls_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."calls_on_block"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'calls_on_block_wrapper';
+AS 'samia-0.4.0', 'calls_on_block_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."calls_rows_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'calls_rows_authority_wrapper';
+AS 'samia-0.4.0', 'calls_rows_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION "chart_summary"(
 	"chart" jsonb
 ) RETURNS TEXT
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'chart_summary_wrapper';
+AS 'samia-0.4.0', 'chart_summary_wrapper';
 
 CREATE OR REPLACE FUNCTION "classify_caption"(
 	"caption" TEXT,
@@ -109,7 +109,7 @@ CREATE OR REPLACE FUNCTION "classify_caption"(
 IMMUTABLE PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'classify_caption_wrapper';
+AS 'samia-0.4.0', 'classify_caption_wrapper';
 
 CREATE OR REPLACE FUNCTION "classify_post"(
 	"post_id" bigint,
@@ -120,7 +120,7 @@ CREATE OR REPLACE FUNCTION "classify_post"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'classify_post_wrapper';
+AS 'samia-0.4.0', 'classify_post_wrapper';
 
 CREATE OR REPLACE FUNCTION "confirm_phone_verification"(
 	"code" TEXT
@@ -128,11 +128,11 @@ CREATE OR REPLACE FUNCTION "confirm_phone_verification"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'confirm_phone_verification_wrapper';
+AS 'samia-0.4.0', 'confirm_phone_verification_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."horoscopes_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'horoscopes_authority_wrapper';
+AS 'samia-0.4.0', 'horoscopes_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION "ignore_post"(
 	"post_id" bigint,
@@ -141,11 +141,11 @@ CREATE OR REPLACE FUNCTION "ignore_post"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'ignore_post_wrapper';
+AS 'samia-0.4.0', 'ignore_post_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."invalidate_caches"() RETURNS TRIGGER
 LANGUAGE c
-AS 'samia-0.3.0', 'invalidate_caches_wrapper';
+AS 'samia-0.4.0', 'invalidate_caches_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_active_reader"(
 	"id" uuid
@@ -153,13 +153,13 @@ CREATE OR REPLACE FUNCTION "is_active_reader"(
 STABLE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'is_active_reader_wrapper';
+AS 'samia-0.4.0', 'is_active_reader_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_admin"() RETURNS bool
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'is_admin_wrapper';
+AS 'samia-0.4.0', 'is_admin_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_assigned_reader"(
 	"order_id" bigint
@@ -167,27 +167,27 @@ CREATE OR REPLACE FUNCTION "is_assigned_reader"(
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'is_assigned_reader_wrapper';
+AS 'samia-0.4.0', 'is_assigned_reader_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_plain_path"(
 	"name" TEXT
 ) RETURNS bool
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'is_plain_path_wrapper';
+AS 'samia-0.4.0', 'is_plain_path_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_staff"() RETURNS bool
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'is_staff_wrapper';
+AS 'samia-0.4.0', 'is_staff_wrapper';
 
 CREATE OR REPLACE FUNCTION "is_time_zone"(
 	"name" TEXT
 ) RETURNS bool
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'is_time_zone_wrapper';
+AS 'samia-0.4.0', 'is_time_zone_wrapper';
 
 CREATE OR REPLACE FUNCTION "livekit_event"(
 	"id" TEXT,
@@ -200,11 +200,11 @@ CREATE OR REPLACE FUNCTION "livekit_event"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'livekit_event_wrapper';
+AS 'samia-0.4.0', 'livekit_event_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."media_pinned"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'media_pinned_wrapper';
+AS 'samia-0.4.0', 'media_pinned_wrapper';
 
 CREATE OR REPLACE FUNCTION "media_probe_outcome"(
 	"media_id" bigint,
@@ -214,11 +214,11 @@ CREATE OR REPLACE FUNCTION "media_probe_outcome"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'media_probe_outcome_wrapper';
+AS 'samia-0.4.0', 'media_probe_outcome_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."media_register"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'media_register_wrapper';
+AS 'samia-0.4.0', 'media_register_wrapper';
 
 CREATE OR REPLACE FUNCTION "natal_chart"(
 	"birth" timestamp with time zone,
@@ -228,7 +228,7 @@ CREATE OR REPLACE FUNCTION "natal_chart"(
 ) RETURNS jsonb
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'natal_chart_wrapper';
+AS 'samia-0.4.0', 'natal_chart_wrapper';
 
 CREATE OR REPLACE FUNCTION "natal_chart_for"(
 	"dob" date,
@@ -237,23 +237,23 @@ CREATE OR REPLACE FUNCTION "natal_chart_for"(
 ) RETURNS jsonb
 STABLE PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'natal_chart_for_wrapper';
+AS 'samia-0.4.0', 'natal_chart_for_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."notifications_push"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'notifications_push_wrapper';
+AS 'samia-0.4.0', 'notifications_push_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."orders_astro_chart"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'orders_astro_chart_wrapper';
+AS 'samia-0.4.0', 'orders_astro_chart_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."orders_audit_created"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'orders_audit_created_wrapper';
+AS 'samia-0.4.0', 'orders_audit_created_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."orders_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'orders_authority_wrapper';
+AS 'samia-0.4.0', 'orders_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION "phone_verification_outcome"(
 	"verification_id" bigint,
@@ -264,47 +264,47 @@ CREATE OR REPLACE FUNCTION "phone_verification_outcome"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'phone_verification_outcome_wrapper';
+AS 'samia-0.4.0', 'phone_verification_outcome_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."profiles_authority"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'profiles_authority_wrapper';
+AS 'samia-0.4.0', 'profiles_authority_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."profiles_derive"() RETURNS TRIGGER
 LANGUAGE c
-AS 'samia-0.3.0', 'profiles_derive_wrapper';
+AS 'samia-0.4.0', 'profiles_derive_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."realtime_calls"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'realtime_calls_wrapper';
+AS 'samia-0.4.0', 'realtime_calls_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."realtime_horoscopes"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'realtime_horoscopes_wrapper';
+AS 'samia-0.4.0', 'realtime_horoscopes_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."realtime_notifications"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'realtime_notifications_wrapper';
+AS 'samia-0.4.0', 'realtime_notifications_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."realtime_orders"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'realtime_orders_wrapper';
+AS 'samia-0.4.0', 'realtime_orders_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."realtime_phone_verifications"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'realtime_phone_verifications_wrapper';
+AS 'samia-0.4.0', 'realtime_phone_verifications_wrapper';
 
 CREATE OR REPLACE FUNCTION "realtime_setup"() RETURNS jsonb
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'realtime_setup_wrapper';
+AS 'samia-0.4.0', 'realtime_setup_wrapper';
 
 CREATE OR REPLACE FUNCTION "realtime_status"() RETURNS jsonb
 STRICT STABLE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'realtime_status_wrapper';
+AS 'samia-0.4.0', 'realtime_status_wrapper';
 
 CREATE OR REPLACE FUNCTION "record_maintenance"(
 	"name" TEXT,
@@ -313,11 +313,11 @@ CREATE OR REPLACE FUNCTION "record_maintenance"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'record_maintenance_wrapper';
+AS 'samia-0.4.0', 'record_maintenance_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."records_written_by_extension"() RETURNS TRIGGER
 LANGUAGE c
-AS 'samia-0.3.0', 'records_written_by_extension_wrapper';
+AS 'samia-0.4.0', 'records_written_by_extension_wrapper';
 
 CREATE OR REPLACE FUNCTION "register_push_device"(
 	"token" TEXT,
@@ -327,7 +327,7 @@ CREATE OR REPLACE FUNCTION "register_push_device"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'register_push_device_wrapper';
+AS 'samia-0.4.0', 'register_push_device_wrapper';
 
 CREATE OR REPLACE FUNCTION "remove_push_device"(
 	"token" TEXT
@@ -335,7 +335,7 @@ CREATE OR REPLACE FUNCTION "remove_push_device"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'remove_push_device_wrapper';
+AS 'samia-0.4.0', 'remove_push_device_wrapper';
 
 CREATE OR REPLACE FUNCTION "request_phone_verification"(
 	"phone" TEXT
@@ -343,35 +343,35 @@ CREATE OR REPLACE FUNCTION "request_phone_verification"(
 VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'request_phone_verification_wrapper';
+AS 'samia-0.4.0', 'request_phone_verification_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."services_default_delivery"() RETURNS TRIGGER
 LANGUAGE c SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'services_default_delivery_wrapper';
+AS 'samia-0.4.0', 'services_default_delivery_wrapper';
 
 CREATE OR REPLACE FUNCTION "staff_uuid_ceiling"() RETURNS uuid
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'staff_uuid_ceiling_wrapper';
+AS 'samia-0.4.0', 'staff_uuid_ceiling_wrapper';
 
 CREATE OR REPLACE FUNCTION "staff_uuid_floor"() RETURNS uuid
 STRICT STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'staff_uuid_floor_wrapper';
+AS 'samia-0.4.0', 'staff_uuid_floor_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."storage_object_changed"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'storage_object_changed_wrapper';
+AS 'samia-0.4.0', 'storage_object_changed_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."storage_object_pinned"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'storage_object_pinned_wrapper';
+AS 'samia-0.4.0', 'storage_object_pinned_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."sync_profile_from_auth"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'sync_profile_from_auth_wrapper';
+AS 'samia-0.4.0', 'sync_profile_from_auth_wrapper';
 
 CREATE OR REPLACE FUNCTION "tiktok_mark_removed"(
 	"seen" TEXT[],
@@ -380,7 +380,7 @@ CREATE OR REPLACE FUNCTION "tiktok_mark_removed"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'tiktok_mark_removed_wrapper';
+AS 'samia-0.4.0', 'tiktok_mark_removed_wrapper';
 
 CREATE OR REPLACE FUNCTION "tiktok_post_audio"(
 	"post_id" bigint,
@@ -391,7 +391,7 @@ CREATE OR REPLACE FUNCTION "tiktok_post_audio"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'tiktok_post_audio_wrapper';
+AS 'samia-0.4.0', 'tiktok_post_audio_wrapper';
 
 CREATE OR REPLACE FUNCTION "tiktok_post_failed"(
 	"post_id" bigint,
@@ -400,11 +400,11 @@ CREATE OR REPLACE FUNCTION "tiktok_post_failed"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'tiktok_post_failed_wrapper';
+AS 'samia-0.4.0', 'tiktok_post_failed_wrapper';
 
 CREATE OR REPLACE FUNCTION samia."tiktok_posts_write"() RETURNS TRIGGER
 LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS 'samia-0.3.0', 'tiktok_posts_write_wrapper';
+AS 'samia-0.4.0', 'tiktok_posts_write_wrapper';
 
 CREATE OR REPLACE FUNCTION "tiktok_record_posts"(
 	"videos" jsonb
@@ -412,14 +412,14 @@ CREATE OR REPLACE FUNCTION "tiktok_record_posts"(
 STRICT VOLATILE SECURITY DEFINER
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c
-AS 'samia-0.3.0', 'tiktok_record_posts_wrapper';
+AS 'samia-0.4.0', 'tiktok_record_posts_wrapper';
 
 CREATE OR REPLACE FUNCTION "zodiac_of"(
 	"day" date
 ) RETURNS TEXT
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'samia-0.3.0', 'zodiac_of_wrapper';
+AS 'samia-0.4.0', 'zodiac_of_wrapper';
 
 -- The new version's other statements, written to run again.
 revoke execute on all functions in schema samia from public;
