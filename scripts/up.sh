@@ -202,7 +202,11 @@ DEMO
   CALL_HELP="a joined call in three commands (tokens for every demo user in .local/demo.env):
                source .local/demo.env
                ORDER=\$(demo_book)
-               demo_join \$ORDER \$CLIENT_TOKEN     # then: demo_join \$ORDER \$READER_TOKEN"
+               demo_join \$ORDER \$CLIENT_TOKEN     # then: demo_join \$ORDER \$READER_TOKEN
+             the join route alone, after the first two:
+               curl -X POST -H \"Authorization: Bearer \$CLIENT_TOKEN\" http://$SIDECAR_LISTEN/v1/calls/\$ORDER/join
+             access tokens (local secret, valid for a day):
+$(sed -n 's/^export \([A-Z]*_TOKEN\)=\(.*\)$/               \1=\2/p' "$DEMO_ENV")"
 fi
 
 cat <<INFO
