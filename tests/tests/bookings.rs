@@ -317,7 +317,8 @@ async fn a_missed_call_check_for_a_moved_bookings_old_time_ends_nothing() -> Res
         ),
     )
     .await?;
-    let sidecar = samia_tests::connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
+    let sidecar =
+        samia_tests::connect(&format!("{} options='-c role=samia_sidecar'", db.url)).await?;
     let ended: bool = sidecar
         .query_one("select samia.call_deadline($1, 'missed')", &[&order])
         .await?
@@ -331,7 +332,10 @@ async fn a_missed_call_check_for_a_moved_bookings_old_time_ends_nothing() -> Res
         )
         .await?;
     ensure!(row.get::<_, bool>(0), "the moved call was ended");
-    ensure!(row.get::<_, String>(1) != "cancelled", "the moved call's order was cancelled");
+    ensure!(
+        row.get::<_, String>(1) != "cancelled",
+        "the moved call's order was cancelled"
+    );
     Ok(())
 }
 

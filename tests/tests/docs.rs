@@ -28,7 +28,7 @@ const TOP_DIRS: &[&str] = &[
 /// ...or is one of these root files.
 const ROOT_FILES: &[&str] = &["README.md", "CONTRIBUTING.md", "Makefile", "Cargo.toml"];
 /// A token holding one of these is a pattern or a placeholder, not a path.
-const PLACEHOLDERS: &[&str] = &["*", "<", "...", "VERSION", "ARCH", "A--B", "OLD--NEW"];
+const PLACEHOLDERS: &[&str] = &["*", "<", "...", "VERSION", "ARCH", "A--B", "OLD"];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

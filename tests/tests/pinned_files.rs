@@ -181,6 +181,7 @@ async fn object_names_are_plain_at_upload_and_at_registration() -> anyhow::Resul
     let (_db, mut c) = fixture_db().await?;
     let bad = [
         format!("{OWNER}/../{OTHER}/x.m4a"),
+        format!("/{OWNER}/x.m4a"),
         format!("{OWNER}//x.m4a"),
         format!("{OWNER}/x.m4a/"),
         format!("{OWNER}/./x.m4a"),

@@ -322,7 +322,9 @@ fn call_deadline(order_id: i64, check: &str) -> bool {
             // A check queued for the time of a call since moved (it was
             // running when the move retired the queued ones): the move
             // queued the check of the new time.
-            let since = call["minutes_since_start"].as_f64().unwrap_or(f64::INFINITY);
+            let since = call["minutes_since_start"]
+                .as_f64()
+                .unwrap_or(f64::INFINITY);
             if since < after as f64 {
                 return false;
             }

@@ -11,11 +11,10 @@
 //! indexes, connections and prepared statements on both sides, and the
 //! sides take turns every block, so a slow spell or a checkpoint falls on
 //! both. The rename happens between blocks, untimed; each block's messages
-//! are counted to check the side did what it says. For reference, a third
-//! side puts a PL/pgSQL no-op of the same signature in `realtime.send`'s
-//! place: the extension does all its work (reading the rows, deriving and
-//! handing over the messages) and Realtime's function none, which splits
-//! the cost between the two.
+//! are counted to check the side did what it says. (The extension writes
+//! a statement's messages with one insert into `realtime.messages`, the
+//! rows `realtime.send` would write; it looks for `realtime.send` to know
+//! whether Realtime is there.)
 //!
 //! **Postgres Changes.** `realtime.list_changes` (what the Realtime server
 //! polls) draining a wal2json slot of 1,000 order changes, each its own
@@ -56,11 +55,10 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 const ROUNDS: usize = 3;
-/// `realtime.send`'s signature, and the names the bench parks Realtime's
-/// own function and a no-op of the same signature under.
+/// `realtime.send`'s signature, and the name the bench parks Realtime's
+/// own function under.
 const SIGNATURE: &str = "(jsonb, text, text, boolean)";
 const PARKED: &str = "samia_bench_send";
-const NOOP: &str = "samia_bench_noop";
 const MESSAGES: &str = "select count(*) from realtime.messages";
 
 const SUBSCRIBERS: usize = 50;
@@ -88,27 +86,11 @@ pub async fn run(client: &Client, url: &str) -> anyhow::Result<()> {
         "no Realtime in this database: run on a Supabase-shaped database (scripts/supabase.sh)"
     );
     // Realtime's own function back in place if an earlier run left it
-    // parked (then any `send` is the no-op), and the no-op beside it.
-    client
-        .batch_execute(&format!(
-            "do $$
-             begin
-               if to_regprocedure('realtime.{PARKED}{SIGNATURE}') is not null then
-                 drop function if exists realtime.send{SIGNATURE};
-                 alter function realtime.{PARKED}{SIGNATURE} rename to send;
-               end if;
-             end $$;
-             drop function if exists realtime.{NOOP}{SIGNATURE};
-             create function realtime.{NOOP}(payload jsonb, event text, topic text, private boolean default true)
-               returns void language plpgsql as $noop$ begin end $noop$;"
-        ))
-        .await?;
+    // parked.
+    broadcasting(client, Send::Realtime).await?;
     let outcome = broadcasts(client, url).await;
     // Whatever happened, leave Realtime as it was.
     broadcasting(client, Send::Realtime).await?;
-    client
-        .batch_execute(&format!("drop function realtime.{NOOP}{SIGNATURE}"))
-        .await?;
     outcome?;
     let product = policy(client).await?;
     let outcome = changes(client, url, &product).await;
@@ -121,50 +103,31 @@ pub async fn run(client: &Client, url: &str) -> anyhow::Result<()> {
 enum Send {
     /// Realtime's own function: each message inserted into realtime.messages.
     Realtime,
-    /// A PL/pgSQL function of the same signature that does nothing: the
-    /// extension does all its work, Realtime's function none.
-    Noop,
     /// None: the extension finds no `realtime.send` and sends nothing.
     Absent,
 }
 
 /// The sides of the broadcast comparison, in their order.
-const SENDS: [Send; 3] = [Send::Realtime, Send::Absent, Send::Noop];
+const SENDS: [Send; 2] = [Send::Realtime, Send::Absent];
 
-/// Renames Realtime's function and the no-op so that `realtime.send` is
-/// what `want` says, in one transaction.
+/// Renames Realtime's function so that `realtime.send` is what `want` says.
 async fn broadcasting(client: &Client, want: Send) -> anyhow::Result<()> {
-    let row = client
+    // Whether Realtime's function is `realtime.send` now (not parked).
+    let present: bool = client
         .query_one(
-            &format!(
-                "select to_regprocedure('realtime.{PARKED}{SIGNATURE}') is null,
-                        to_regprocedure('realtime.{NOOP}{SIGNATURE}') is null"
-            ),
+            &format!("select to_regprocedure('realtime.{PARKED}{SIGNATURE}') is null"),
             &[],
         )
-        .await?;
-    // Which of the two is `realtime.send` now.
-    let (realtime, noop): (bool, bool) = (row.get(0), row.get(1));
+        .await?
+        .get(0);
     let rename =
-        |from: &str, to: &str| format!("alter function realtime.{from}{SIGNATURE} rename to {to};");
-    let mut sql = String::new();
-    if realtime && want != Send::Realtime {
-        sql += &rename("send", PARKED);
-    }
-    if noop && want != Send::Noop {
-        sql += &rename("send", NOOP);
-    }
-    if !realtime && want == Send::Realtime {
-        sql += &rename(PARKED, "send");
-    }
-    if !noop && want == Send::Noop {
-        sql += &rename(NOOP, "send");
-    }
-    if !sql.is_empty() {
-        client
-            .batch_execute(&format!("begin; {sql} commit;"))
-            .await?;
-    }
+        |from: &str, to: &str| format!("alter function realtime.{from}{SIGNATURE} rename to {to}");
+    let sql = match (present, want) {
+        (true, Send::Absent) => rename("send", PARKED),
+        (false, Send::Realtime) => rename(PARKED, "send"),
+        _ => return Ok(()),
+    };
+    client.batch_execute(&sql).await?;
     Ok(())
 }
 
@@ -216,13 +179,12 @@ async fn broadcasts(client: &Client, url: &str) -> anyhow::Result<()> {
         "{delivered} lifecycles ended delivered"
     );
     anyhow::ensure!(
-        sent[0] > 0 && sent[1] == 0 && sent[2] == 0,
-        "{} messages inserted with realtime.send, {} without, {} with the no-op",
+        sent[0] > 0 && sent[1] == 0,
+        "{} messages inserted with Realtime, {} without",
         sent[0],
-        sent[1],
-        sent[2]
+        sent[1]
     );
-    let [with, without, noop] = best;
+    let [with, without] = best;
     let rate = |d: Duration| LIFECYCLES as f64 / d.as_secs_f64();
     let slower = 1.0 - rate(with) / rate(without);
     // How much slower `side` is than without, block by block: the median
@@ -261,13 +223,6 @@ async fn broadcasts(client: &Client, url: &str) -> anyhow::Result<()> {
         "  median over the {} blocks, each against its neighbour without: {:.1} % slower",
         blocks[0].len(),
         paired(0)
-    );
-    println!(
-        "  for reference, a realtime.send that does nothing (the extension's own part): {:.1} lifecycles/s, \
-         {:.1} % slower than without ({:.1} % block by block)",
-        rate(noop),
-        (1.0 - rate(noop) / rate(without)) * 100.0,
-        paired(2)
     );
     Ok(())
 }
