@@ -1,7 +1,7 @@
 //! Bad input never ends in an internal error (CONTRACT.md section 8): every
 //! function the API roles may execute, in `public` and `samia`, called
-//! through the PostgREST-style harness as anon, a client, a reader and a
-//! monitor with NULL in each argument in turn (the others plausible), and
+//! through the PostgREST-style harness as anon, the service key, a client,
+//! a reader and a monitor with NULL in each argument in turn (the others plausible), and
 //! with every argument NULL. No call may end in XX000; the apps' RPCs
 //! answer a NULL required argument (one without a default) with 22023
 //! naming it.
@@ -10,7 +10,7 @@ use samia_tests::fixture::{self, MONITOR, OWNER, READER};
 use samia_tests::postgrest::{try_request, Caller};
 use samia_tests::{sqlstate, TestDb};
 
-/// A function the API roles may execute.
+/// A function the API roles (anon, authenticated, service_role) may execute.
 struct Function {
     schema: String,
     name: String,
@@ -68,7 +68,8 @@ async fn no_function_of_the_api_answers_a_null_with_an_internal_error() -> anyho
                 and p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
                 and p.pronargs > 0
                 and (has_function_privilege('anon', p.oid, 'execute')
-                     or has_function_privilege('authenticated', p.oid, 'execute'))
+                     or has_function_privilege('authenticated', p.oid, 'execute')
+                     or has_function_privilege('service_role', p.oid, 'execute'))
               order by 1, 2",
             &[],
         )
@@ -105,6 +106,7 @@ async fn no_function_of_the_api_answers_a_null_with_an_internal_error() -> anyho
             let sql = call(f, case);
             for who in [
                 Caller::Anon,
+                Caller::Service,
                 Caller::User(OWNER),
                 Caller::User(READER),
                 Caller::User(MONITOR),
@@ -120,7 +122,7 @@ async fn no_function_of_the_api_answers_a_null_with_an_internal_error() -> anyho
                 // An RPC's required argument, NULL with the others given.
                 let Some(i) = case else { continue };
                 let required = i < f.args.len() - f.defaults;
-                if f.plpgsql && f.schema == "public" && required && who != Caller::Anon {
+                if f.plpgsql && f.schema == "public" && required && matches!(who, Caller::User(_)) {
                     let (name, _) = &f.args[i];
                     let message = e.as_db_error().map(|d| d.message()).unwrap_or_default();
                     if code != "22023" || !message.contains(name.as_str()) {
