@@ -303,5 +303,16 @@ async fn a_missing_or_failing_realtime_never_fails_the_change() -> Result<()> {
         2,
         "the client's and staff's"
     );
+    // The rows are those realtime.send writes: private broadcasts whose
+    // payload carries the message's id.
+    assert_eq!(
+        count(
+            &admin,
+            "select count(*) from realtime.messages
+              where not (private and extension = 'broadcast' and payload ->> 'id' = id::text)"
+        )
+        .await?,
+        0
+    );
     Ok(())
 }
