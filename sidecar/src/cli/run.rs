@@ -30,8 +30,12 @@ use tokio::sync::{watch, Notify};
 /// tiktok.sync_interval, and the posts' audio (tiktok.sync, tiktok.audio);
 /// LiveKit room deletions and participant removals
 /// (livekit.delete_room, livekit.remove_participant); call reminders and
-/// deadlines (call.remind, call.deadline). Besides, it seals new audit rows
-/// into the hash chain every SAMIA_SEAL_MS.
+/// deadlines (call.remind, call.deadline); push notifications through
+/// Firebase Cloud Messaging, one job per notice and device (push.send).
+/// Besides, it seals new audit rows into the hash chain every
+/// SAMIA_SEAL_MS, and at start sets up what Supabase Realtime needs of the
+/// database (the topic policies and the publication) where Realtime is
+/// installed.
 ///
 /// HTTP on SAMIA_LISTEN: /healthz and /metrics; with LiveKit configured,
 /// the call join route (POST /v1/calls/{order_id}/join) and LiveKit's
@@ -50,7 +54,9 @@ use tokio::sync::{watch, Notify};
 /// synced. LiveKit's come from LIVEKIT_URL, LIVEKIT_API_KEY and
 /// LIVEKIT_API_SECRET, with SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL to
 /// check the apps' access tokens: without them the call routes are not
-/// served and the LiveKit jobs wait.
+/// served and the LiveKit jobs wait. FCM's service account comes from
+/// FCM_SERVICE_ACCOUNT_FILE or FCM_SERVICE_ACCOUNT_JSON: without it pushes
+/// stay queued (the in-app notices are there) and `samia health` warns.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
