@@ -5,7 +5,7 @@
 use super::testing::{finish, start, Scratch, Served, ALICE};
 use samia_sidecar::jobs::{Failure, Job};
 use samia_sidecar::storage::jobs::{self, Prober, Report};
-use samia_sidecar::storage::probe::Tools;
+use samia_sidecar::storage::probe::{Native, Tools};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -51,6 +51,7 @@ impl Bench {
             storage: served.service_client(),
             tools: Tools::new(None, Duration::from_secs(30)),
             temp_dir: Some(probe_dir.path().to_path_buf()),
+            native: Some(Native::new(2)),
         };
         Bench {
             scratch,
@@ -177,6 +178,7 @@ async fn a_short_recording_is_ready_with_its_length_loudness_and_hash() {
     assert_eq!(probe["channels"], 1);
     assert_eq!(probe["has_video"], false);
     assert_eq!(probe["decodes"], true);
+    assert_eq!(probe["decoder"], "in-process", "{recorded}");
     let lufs = probe["loudness_lufs"].as_f64().expect("a loudness");
     assert!((-40.0..0.0).contains(&lufs), "{lufs}");
     bench.finish().await;
@@ -228,6 +230,7 @@ async fn empty_random_and_video_files_are_refused_with_a_reason() {
     assert_eq!(recorded["outcome"]["status"], "invalid");
     assert!(error_of(&recorded).contains("is a video"), "{recorded}");
     assert_eq!(recorded["outcome"]["probe"]["has_video"], true);
+    assert_eq!(recorded["outcome"]["probe"]["decoder"], "ffmpeg");
 
     // Cut short after its index: ffprobe reads it, decoding fails.
     let whole = make(

@@ -1,10 +1,11 @@
 //! The `media.probe` job: download a registered file from Storage (hashing
-//! it on the way), ask ffmpeg what it holds, judge it with
+//! it on the way), find what it holds (decoded in process, or by ffmpeg:
+//! see [`super::probe`]), judge it with
 //! `samia_core::media::verdict`, and report through
 //! `samia.media_probe_outcome` (which ignores a report on a version the
 //! object no longer has).
 
-use super::probe::{self, Streams, ToolError, Tools};
+use super::probe::{self, Audio, Decoders, Native, ToolError, Tools};
 use super::{StorageClient, StorageError};
 use crate::db::Query as _;
 use crate::jobs::{Failure, Job};
@@ -38,6 +39,15 @@ pub struct ProbeArgs {
     /// directory); each probe's files are removed when it ends.
     #[arg(long, env = "SAMIA_MEDIA_TMPDIR", value_name = "DIR")]
     media_tmpdir: Option<PathBuf>,
+    /// Which decoders probe audio: `auto` decodes in process what it reads
+    /// (AAC, MP3, FLAC, Ogg Vorbis, WAV) and leaves the rest to ffmpeg;
+    /// `ffmpeg` runs ffprobe and ffmpeg on every file.
+    #[arg(long, env = "SAMIA_PROBE_DECODER", value_enum, default_value_t = Decoders::Auto)]
+    probe_decoder: Decoders,
+    /// Most files decoded in process at once, each on a blocking thread
+    /// (default: the number of CPU cores).
+    #[arg(long, env = "SAMIA_PROBE_THREADS", value_name = "N")]
+    probe_threads: Option<usize>,
 }
 
 impl Prober {
@@ -55,6 +65,14 @@ impl Prober {
                 "SAMIA_MEDIA_TIMEOUT_MS must be positive".into(),
             ));
         }
+        if args.probe_threads == Some(0) {
+            return Err(crate::error::CliError::Config(
+                "SAMIA_PROBE_THREADS must be at least 1 (or unset for one per CPU core)".into(),
+            ));
+        }
+        let threads = args.probe_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
         Ok(Some(Prober {
             storage: StorageClient::new(config)?,
             tools: Tools::new(
@@ -62,16 +80,19 @@ impl Prober {
                 Duration::from_millis(args.media_timeout_ms),
             ),
             temp_dir: args.media_tmpdir.clone(),
+            native: (args.probe_decoder == Decoders::Auto).then(|| Native::new(threads)),
         }))
     }
 }
 
-/// What the probe needs: Storage, ffmpeg, and where to put downloads.
+/// What the probe needs: Storage, the decoders, and where to put downloads.
 pub struct Prober {
     pub storage: StorageClient,
     pub tools: Tools,
     /// Parent of the probe's temporary directories (default: the system's).
     pub temp_dir: Option<PathBuf>,
+    /// The in-process decoders (`None`: ffmpeg for every file).
+    pub native: Option<Native>,
 }
 
 /// What to record about a probed file.
@@ -359,7 +380,7 @@ pub async fn probe_target(
     };
     let streams =
         if matches!(kind, Kind::Audio | Kind::Video) && fetched.bytes > 0 && !fetched.over_limit {
-            inspect_audio(&prober.tools, &file, deadline, budget_ms).await?
+            inspect_audio(prober, &file, target.limits, deadline, budget_ms).await?
         } else {
             None
         };
@@ -368,43 +389,26 @@ pub async fn probe_target(
     Ok(report)
 }
 
-/// What ffmpeg found in an audio file: its streams, whether it decodes,
-/// its loudness.
-struct Audio {
-    streams: Streams,
-    decodes: bool,
-    loudness: Option<f64>,
-}
-
 async fn inspect_audio(
-    tools: &Tools,
+    prober: &Prober,
     file: &Path,
+    limits: Limits,
     deadline: Instant,
     budget_ms: u128,
 ) -> Result<Option<Audio>, Failure> {
-    let timed = |e: ToolError| match e {
+    probe::examine(
+        &prober.tools,
+        prober.native.as_ref(),
+        file,
+        limits.max_audio_seconds,
+        deadline,
+    )
+    .await
+    .map(Some)
+    .map_err(|e| match e {
         ToolError::TimedOut { .. } if Instant::now() >= deadline => out_of_time(budget_ms),
         other => tool_failure(other),
-    };
-    let Some(streams) = probe::inspect(tools, file, deadline).await.map_err(timed)? else {
-        return Ok(Some(Audio {
-            streams: Streams::default(),
-            decodes: false,
-            loudness: None,
-        }));
-    };
-    let (decodes, loudness) = if streams.audio_codec.is_some() {
-        probe::decode_and_measure(tools, file, deadline)
-            .await
-            .map_err(timed)?
-    } else {
-        (false, None)
-    };
-    Ok(Some(Audio {
-        streams,
-        decodes,
-        loudness,
-    }))
+    })
 }
 
 fn judge(target: &Target, kind: Kind, fetched: &Fetched, audio: Option<&Audio>) -> Report {
@@ -426,6 +430,7 @@ fn judge(target: &Target, kind: Kind, fetched: &Fetched, audio: Option<&Audio>) 
         "has_video": probe.has_video,
         "decodes": audio.map(|a| a.decodes),
         "loudness_lufs": audio.and_then(|a| a.loudness),
+        "decoder": audio.map(|a| a.decoder),
     });
     let mut outcome = json!({
         "status": if verdict.is_ok() { "ready" } else { "invalid" },
@@ -492,13 +497,14 @@ mod tests {
     #[test]
     fn a_report_carries_the_verdict_and_the_version_probed() {
         let audio = Audio {
-            streams: Streams {
+            streams: probe::Streams {
                 audio_codec: Some("aac".into()),
                 duration_sec: Some(2.0),
-                ..Streams::default()
+                ..probe::Streams::default()
             },
             decodes: true,
             loudness: Some(-20.0),
+            decoder: probe::IN_PROCESS,
         };
         let ready = judge(&target("audio"), Kind::Audio, &fetched(500), Some(&audio));
         assert_eq!(ready.object_version.as_deref(), Some("v1"));

@@ -3,6 +3,7 @@
 //! its integrated loudness (EBU R128). Each tool runs as a child process
 //! with a timeout (killed when it runs out), never through a shell.
 
+use super::{Audio, Streams, FFMPEG};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -116,19 +117,6 @@ pub fn budget(deadline: Instant, cap: Duration) -> Duration {
     deadline.saturating_duration_since(Instant::now()).min(cap)
 }
 
-/// The streams of a file as ffprobe reports them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Streams {
-    pub audio_codec: Option<String>,
-    pub sample_rate: Option<u32>,
-    pub channels: Option<u32>,
-    /// A video stream other than an attached cover picture.
-    pub has_video: bool,
-    pub duration_sec: Option<f64>,
-    pub format: Option<String>,
-    pub bit_rate: Option<u64>,
-}
-
 /// Reads `ffprobe -show_streams -show_format -of json` output.
 pub fn parse_streams(json: &Value) -> Streams {
     let streams = json
@@ -168,6 +156,7 @@ pub fn parse_streams(json: &Value) -> Streams {
         channels: number(audio.and_then(|a| a.get("channels"))).map(|c| c as u32),
         has_video,
         duration_sec,
+        duration_estimated: false,
         format: format
             .and_then(|f| f.get("format_name"))
             .and_then(|n| n.as_str())
@@ -208,7 +197,7 @@ pub async fn inspect(
         &tools.ffprobe,
         &[
             "-v",
-            "error",
+            "warning",
             "-show_streams",
             "-show_format",
             "-of",
@@ -221,10 +210,19 @@ pub async fn inspect(
     if !ran.success {
         return Ok(None);
     }
+    let estimated = ran.stderr.contains(ESTIMATED);
     Ok(serde_json::from_slice::<Value>(&ran.stdout)
         .ok()
-        .map(|json| parse_streams(&json)))
+        .map(|json| Streams {
+            duration_estimated: estimated,
+            ..parse_streams(&json)
+        }))
 }
+
+/// ffprobe's warning when a file states no length (raw AAC, MP3 without a
+/// frame count) and it guesses one from the first frames' bit rate (off by
+/// seconds on a minute of variable-rate AAC).
+pub const ESTIMATED: &str = "Estimating duration from bitrate";
 
 /// Audio codecs an `.m4a` (MP4) file carries as they are: copied, not
 /// encoded again.
@@ -294,15 +292,27 @@ pub async fn extract_audio(
     Ok(Err(reason))
 }
 
+/// What one decoding pass found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    /// The first audio stream decodes to its end without an error.
+    pub decodes: bool,
+    /// Integrated loudness in LUFS (the ebur128 filter's summary).
+    pub loudness: Option<f64>,
+    /// The length of the decoded sound in seconds (`-progress`'s last
+    /// `out_time_us`).
+    pub seconds: Option<f64>,
+}
+
 /// One pass over the first audio stream: whether it decodes to its end
-/// without an error, and its integrated loudness in LUFS (read from the
-/// ebur128 filter's summary). Decoding once for both halves the probe's
-/// time on long files.
+/// without an error, its integrated loudness in LUFS (read from the
+/// ebur128 filter's summary) and the length of what decoded. Decoding once
+/// for all three halves the probe's time on long files.
 pub async fn decode_and_measure(
     tools: &Tools,
     file: &Path,
     deadline: Instant,
-) -> Result<(bool, Option<f64>), ToolError> {
+) -> Result<Pass, ToolError> {
     let file = input(file);
     let ran = run(
         &tools.ffmpeg,
@@ -319,6 +329,8 @@ pub async fn decode_and_measure(
             "0:a:0",
             "-af",
             "ebur128=framelog=verbose",
+            "-progress",
+            "pipe:1",
             "-f",
             "null",
             "-",
@@ -327,10 +339,56 @@ pub async fn decode_and_measure(
     )
     .await?;
     let decodes = ran.success && !has_errors(&ran.stderr);
-    Ok((
+    Ok(Pass {
         decodes,
-        decodes.then(|| parse_loudness(&ran.stderr)).flatten(),
-    ))
+        loudness: decodes.then(|| parse_loudness(&ran.stderr)).flatten(),
+        seconds: parse_progress(&String::from_utf8_lossy(&ran.stdout)),
+    })
+}
+
+/// The last `out_time_us` of ffmpeg's `-progress` report, in seconds.
+pub fn parse_progress(stdout: &str) -> Option<f64> {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("out_time_us="))
+        .and_then(|us| us.trim().parse::<i64>().ok())
+        .filter(|us| *us >= 0)
+        .map(|us| us as f64 / 1e6)
+}
+
+/// ffprobe, then one decoding pass when there is audio. A length ffprobe
+/// only estimated is replaced by the length of what decoded.
+pub async fn examine(tools: &Tools, file: &Path, deadline: Instant) -> Result<Audio, ToolError> {
+    let Some(mut streams) = inspect(tools, file, deadline).await? else {
+        return Ok(Audio {
+            streams: Streams::default(),
+            decodes: false,
+            loudness: None,
+            decoder: FFMPEG,
+        });
+    };
+    let pass = if streams.audio_codec.is_some() {
+        decode_and_measure(tools, file, deadline).await?
+    } else {
+        Pass {
+            decodes: false,
+            loudness: None,
+            seconds: None,
+        }
+    };
+    if streams.duration_estimated && pass.decodes {
+        if let Some(seconds) = pass.seconds {
+            streams.duration_sec = Some(seconds);
+            streams.duration_estimated = false;
+        }
+    }
+    Ok(Audio {
+        streams,
+        decodes: pass.decodes,
+        loudness: pass.loudness,
+        decoder: FFMPEG,
+    })
 }
 
 /// Does ffmpeg's log (with `-loglevel level+...`) report an error?
@@ -362,6 +420,7 @@ mod tests {
                 channels: Some(2),
                 has_video: false,
                 duration_sec: Some(2.02),
+                duration_estimated: false,
                 format: Some("mov,mp4,m4a,3gp,3g2,mj2".into()),
                 bit_rate: Some(130000),
             }
@@ -391,6 +450,10 @@ mod tests {
             None,
             "silence has no finite loudness"
         );
+        let progress =
+            "out_time_us=500000\nprogress=continue\nout_time_us=60023583\nprogress=end\n";
+        assert_eq!(parse_progress(progress), Some(60.023583));
+        assert_eq!(parse_progress("out_time_us=N/A\n"), None);
     }
 
     #[tokio::test]
