@@ -64,7 +64,8 @@ pub async fn wait_for_signal() -> &'static str {
 }
 
 /// Connects, and pumps the connection's messages in the background: every
-/// notification wakes the workers; `ended` fires when the connection closes.
+/// notification wakes one idle worker (which wakes the next when it finds a
+/// job: `jobs::worker`); `ended` fires when the connection closes.
 async fn open<T>(
     config: &tokio_postgres::Config,
     tls: T,
@@ -85,7 +86,7 @@ where
             match message {
                 Some(Ok(AsyncMessage::Notification(_))) => {
                     m.db_ok();
-                    w.notify_waiters();
+                    w.notify_one();
                 }
                 Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,
@@ -96,7 +97,7 @@ where
     Ok((client, ended))
 }
 
-/// Keeps a LISTEN connection: wakes the workers on every notification and
+/// Keeps a LISTEN connection: wakes a worker on every notification and
 /// pings the database every poll interval (the health signal); reconnects
 /// with backoff when the database goes away. Behind a transaction-mode
 /// pooler it only pings: the LISTEN would be registered in one server
@@ -137,7 +138,7 @@ pub async fn listen(
                         pause = Duration::from_millis(200);
                         metrics.db_ok();
                         // Jobs queued while we were away.
-                        wake.notify_waiters();
+                        wake.notify_one();
                         loop {
                             tokio::select! {
                                 _ = tokio::time::sleep(poll) => {

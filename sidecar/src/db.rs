@@ -13,8 +13,10 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Config, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+pub mod kept;
 pub mod unnamed;
 
+pub use kept::Kept;
 pub use unnamed::{Param, Query};
 
 /// What stands between the sidecar and PostgreSQL (`SAMIA_DB_POOL_MODE`).

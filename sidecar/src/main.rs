@@ -50,10 +50,26 @@ enum Command {
     Tiktok(tiktok::TiktokArgs),
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+/// `samia run` works jobs on every core (one thread per core: its workers'
+/// database and HTTP round trips, JSON and TLS); the other commands do one
+/// thing at a time on one thread.
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(cli.command).await {
+    let runtime = match cli.command {
+        Command::Run(_) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(dispatch(cli.command)),
+        Err(e) => Err(CliError::Config(format!(
+            "cannot start the async runtime: {e}"
+        ))),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("samia: {e}");

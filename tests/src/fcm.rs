@@ -1,5 +1,6 @@
 //! The fake FCM (`samia-fake fcm`) for the push tests: its service account
-//! for the sidecar, the messages it accepted, tokens it calls dead.
+//! for the sidecar, the messages it accepted, tokens it calls dead, send
+//! requests held unanswered.
 
 use crate::cluster::{http, samia_fake_bin, spawn_listening};
 use anyhow::{bail, Result};
@@ -51,6 +52,26 @@ impl FakeFcm {
         Ok(serde_json::from_str::<Vec<Value>>(&body)?)
     }
 
+    /// Holds send requests unanswered (`true`) or releases them (`false`);
+    /// the fake's [`Hold`] after the switch.
+    pub fn hold(&self, on: bool) -> Result<Hold> {
+        let body = serde_json::json!({ "hold": on }).to_string();
+        let (status, answer) = http(&self.addr, "POST", "/_fake/hold", &body)?;
+        if status != 200 {
+            bail!("POST /_fake/hold: {status} {answer}");
+        }
+        Hold::read(&answer)
+    }
+
+    /// How many send requests are held now, and were abandoned so far.
+    pub fn held(&self) -> Result<Hold> {
+        let (status, answer) = http(&self.addr, "GET", "/_fake/hold", "")?;
+        if status != 200 {
+            bail!("GET /_fake/hold: {status} {answer}");
+        }
+        Hold::read(&answer)
+    }
+
     /// From now on FCM answers 404 UNREGISTERED for `token`.
     pub fn kill_token(&self, token: &str) -> Result<()> {
         let body = serde_json::json!({ "tokens": [token] }).to_string();
@@ -59,6 +80,24 @@ impl FakeFcm {
             bail!("POST /_fake/tokens/dead: {status} {answer}");
         }
         Ok(())
+    }
+}
+
+/// The fake's held send requests: waiting now, and dropped unanswered
+/// because their client went away (never accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub held: u64,
+    pub abandoned: u64,
+}
+
+impl Hold {
+    fn read(answer: &str) -> Result<Hold> {
+        let v: Value = serde_json::from_str(answer)?;
+        match (v["held"].as_u64(), v["abandoned"].as_u64()) {
+            (Some(held), Some(abandoned)) => Ok(Hold { held, abandoned }),
+            _ => bail!("the fake's hold: {answer}"),
+        }
     }
 }
 

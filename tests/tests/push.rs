@@ -378,3 +378,123 @@ async fn nobody_reads_another_users_tokens_and_a_moved_token_leaves_its_first_us
         .get::<_, bool>(0));
     Ok(())
 }
+
+/// A sidecar killed while its requests wait at FCM, unanswered: FCM has
+/// accepted nothing (it accepts a message when it answers). The next
+/// sidecar takes the jobs when their lease runs out and sends each push
+/// once. (A kill after FCM answered but before the sidecar committed it
+/// sends it again: docs/notifications.md.)
+#[tokio::test]
+async fn a_sidecar_killed_while_sending_loses_no_push_and_sends_none_twice() -> Result<()> {
+    let (db, system) = people().await?;
+    let mut api = db.system().await?;
+    for token in ["killed-phone", "killed-tablet"] {
+        as_user(
+            &mut api,
+            CLIENT,
+            &format!("select * from public.register_push_device('{token}', 'android')"),
+        )
+        .await?;
+    }
+    let twilio = FakeTwilio::start()?;
+    let fcm = FakeFcm::start()?;
+    // The requests must outlast the wait for the kill (the provider
+    // timeout), and the lease the provider timeout: the next sidecar waits
+    // out the lease.
+    let mut env = fcm.env();
+    for (k, v) in [
+        ("SAMIA_CONCURRENCY", "8"),
+        ("SAMIA_PROVIDER_TIMEOUT_MS", "10000"),
+        ("SAMIA_LEASE_MS", "11000"),
+    ] {
+        env.push((k.into(), v.into()));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    fcm.hold(true)?;
+    let mut first = Sidecar::start(&db.url, &twilio, &env)?;
+    const NOTICES: u64 = 3;
+    for n in 0..NOTICES {
+        system
+            .batch_execute(&format!(
+                "insert into public.notifications (user_id, kind, title, params)
+                 values ('{CLIENT}', 'phone.verified', 'notice {n}', '{{}}')"
+            ))
+            .await?;
+    }
+    let pushes = NOTICES * 2;
+    eventually(WAIT, "every push held at FCM", || async {
+        Ok((fcm.held()?.held == pushes).then_some(()))
+    })
+    .await?;
+    // Each was marked before its request went out.
+    assert_eq!(
+        count(
+            &system,
+            "select count(*) from ops.push_sends where status = 'sending'"
+        )
+        .await? as u64,
+        pushes
+    );
+    first.kill();
+    // FCM sees the connections close: nothing was accepted.
+    eventually(WAIT, "the held requests abandoned", || async {
+        let hold = fcm.held()?;
+        Ok((hold.held == 0 && hold.abandoned >= pushes).then_some(()))
+    })
+    .await?;
+    assert!(fcm.messages()?.is_empty());
+
+    let _second = Sidecar::start(&db.url, &twilio, &env)?;
+    fcm.hold(false)?;
+    // After the lease (11 s), then the sends.
+    eventually(WAIT * 3, "every push sent", || async {
+        Ok((count(
+            &system,
+            "select count(*) from ops.push_sends where status = 'sent' and sent_at is not null",
+        )
+        .await? as u64
+            == pushes)
+            .then_some(()))
+    })
+    .await?;
+    let mut received: Vec<(String, String)> = fcm
+        .messages()?
+        .iter()
+        .map(|m| {
+            (
+                m["message"]["data"]["notification_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                m["token"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    received.sort();
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for id in one_text(
+        &system,
+        "select string_agg(id::text, ' ' order by id) from public.notifications
+          where title like 'notice %'",
+    )
+    .await?
+    .unwrap_or_default()
+    .split(' ')
+    {
+        for token in ["killed-phone", "killed-tablet"] {
+            expected.push((id.to_string(), token.to_string()));
+        }
+    }
+    expected.sort();
+    assert_eq!(received, expected, "each push once");
+    // The jobs ended on a later attempt than the killed one.
+    assert_eq!(
+        count(
+            &system,
+            "select count(*) from ops.jobs where kind = 'push.send' and status = 'done' and attempts >= 2"
+        )
+        .await? as u64,
+        pushes
+    );
+    Ok(())
+}

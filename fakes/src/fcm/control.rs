@@ -94,10 +94,12 @@ pub async fn account(
     ))
 }
 
-/// Forgets the messages, requests, dead tokens and queued faults, and
-/// restores the account; access tokens already issued keep working.
+/// Forgets the messages, requests, dead tokens and queued faults, restores
+/// the account and releases held requests; access tokens already issued
+/// keep working.
 pub async fn reset(State(fake): State<Shared>) -> Json<Value> {
     fake.faults.clear();
+    fake.hold.set(false);
     let mut inner = fake.lock();
     inner.messages.clear();
     inner.requests.clear();

@@ -48,7 +48,10 @@
 //! - `POST /_fake/account` `{"disabled": true}` (no more tokens, those
 //!   issued stop working) or `{"permission": false}` (every send 403).
 //! - `POST /_fake/reset`: messages, requests, dead tokens and faults
-//!   forgotten, the account restored.
+//!   forgotten, the account restored, held requests released.
+//! - `POST /_fake/hold` `{"hold": true}`: send requests are held unanswered
+//!   until `{"hold": false}`; a held request whose client goes away is never
+//!   answered, so never accepted; `GET /_fake/hold` counts them (see `hold`).
 //! - `POST /_fake/faults` `{"faults": [{"status": 429, "retry_after": 30,
 //!   "count": 2}, {"status": 503}, {"status": 500}, {"status": 401},
 //!   {"status": 403, "code": "SENDER_ID_MISMATCH"}, {"status": 502, "plain":
@@ -62,6 +65,7 @@
 mod account;
 mod answers;
 mod control;
+mod hold;
 mod oauth;
 mod send;
 mod shape;
@@ -149,6 +153,7 @@ pub struct Fake {
     public_key: DecodingKey,
     inner: Mutex<Inner>,
     faults: Faults,
+    hold: hold::Hold,
 }
 
 type Shared = Arc<Fake>;
@@ -177,6 +182,7 @@ impl Fake {
             settings,
             inner: Mutex::new(Inner::default()),
             faults: Faults::default(),
+            hold: hold::Hold::default(),
         })
     }
 
@@ -214,6 +220,7 @@ pub fn router(fake: Shared) -> Router {
             .route("/_fake/account", post(control::account))
             .route("/_fake/reset", post(control::reset))
             .route("/_fake/faults", post(faults::queue::<Fake>))
+            .route("/_fake/hold", get(hold::state).post(hold::switch))
             .route("/healthz", get(|| async { "ok\n" }))
             .fallback(unknown)
             .with_state(fake),

@@ -2,7 +2,9 @@
 //! token must be one the fake issued, unexpired, not revoked, with the
 //! messaging scope; the project the account's; the body FCM's shape
 //! (`shape`). Then a dead registration token is 404 `UNREGISTERED`, and
-//! any other message is recorded and named.
+//! any other message is recorded and named. While requests are held
+//! (`hold`), all that waits first, and happens only if the client is
+//! still there when they are released.
 
 use super::answers::{
     plain_page, send_fault, with_retry_after, FcmRefusal, INVALID_CREDENTIALS, MISSING_CREDENTIALS,
@@ -28,6 +30,7 @@ pub async fn send(
     headers: HeaderMap,
     Body(body): Body,
 ) -> Response {
+    super::hold::wait(&fake).await;
     let fault = fake.faults.take(|f| super::fault_applies(f, "send"));
     let (response, code) = match after_delay(fault).await {
         Some(fault) if fault.flag("plain") => {

@@ -348,6 +348,7 @@ pub async fn command(args: RunArgs) -> Result<ExitCode, CliError> {
             max: Duration::from_millis(args.backoff_max_ms),
         },
         worker_id: args.worker_id.unwrap_or_else(daemon::worker_id),
+        kept: pool_mode == PoolMode::Session,
     });
     tracing::info!(
         worker = %ctx.worker_id,

@@ -8,10 +8,9 @@
 
 pub mod worker;
 
-use crate::db::Query as _;
+use crate::db::Query;
 use crate::http::outbound::ProviderError;
 use std::time::Duration;
-use tokio_postgres::{Client, GenericClient};
 
 /// A claimed job.
 #[derive(Debug, Clone)]
@@ -31,9 +30,23 @@ impl Job {
     }
 }
 
-/// Claims the oldest ready job of one of `kinds`, leased to `worker` for `lease`.
-pub async fn claim(
-    client: &Client,
+/// How the claim must be planned, set in its transaction before it: as
+/// a walk of `jobs_claimable_idx` in order, whatever the statistics say.
+/// Until `ops.jobs` is first analysed (a new database: autovacuum may take
+/// minutes) the planner guesses one ready job and sorts every ready job to
+/// take the first (a bitmap scan of the kind or claimable index, then a
+/// sort): about a millisecond a claim with 2,000 queued, against 0.05 ms
+/// for the index walk, which stops at the first ready job.
+pub const CLAIM_PLAN: &str = "set local enable_sort = off; set local enable_bitmapscan = off";
+
+/// Claims the oldest ready job of one of `kinds`, leased to `worker` for
+/// `lease`. Run it in a transaction that began with [`CLAIM_PLAN`].
+///
+/// Ready means `run_at` at or before the statement's start: a bound the
+/// index scan stops at, so the jobs held for later (quiet hours, retries)
+/// are not read.
+pub async fn claim<C: Query>(
+    client: &C,
     kinds: &[&str],
     worker: &str,
     lease: Duration,
@@ -43,7 +56,7 @@ pub async fn claim(
         .fetch_opt(
             "with next as (
                select id from ops.jobs
-                where status in ('queued', 'running') and run_at <= clock_timestamp()
+                where status in ('queued', 'running') and run_at <= statement_timestamp()
                   and kind = any($1)
                 order by run_at, id
                 limit 1
@@ -110,7 +123,7 @@ pub enum Next {
 /// a job that ends (done or dead) loses the payload fields of `forget`
 /// (what its handler does not keep). Returns false when the lease was lost
 /// (the job was claimed again).
-pub async fn settle<C: GenericClient>(
+pub async fn settle<C: Query>(
     client: &C,
     job: &Job,
     next: &Next,

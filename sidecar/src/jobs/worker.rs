@@ -2,10 +2,17 @@
 //! its kind ([`HANDLERS`]), record how it ended.
 //!
 //! Nothing is held across the provider call: the claim commits at once and
-//! the lease (not a row lock) keeps other workers off the job. The result
-//! and the job's new state are written in one transaction, guarded by the
-//! claim, and retried until the lease runs out if the database is away.
+//! the lease (not a row lock) keeps other workers off the job. A handler may
+//! read and mark what its job is about in the claim's transaction
+//! ([`Ready`]). The result and the job's new state are written in one
+//! transaction, guarded by the claim, and retried until the lease runs out
+//! if the database is away.
+//!
+//! A notification wakes one idle worker; a worker that claims a job wakes
+//! the next, so a burst of jobs brings in as many workers as it has jobs,
+//! and a lone job costs one claim, not one per idle worker.
 
+use crate::db::Kept;
 use crate::jobs::{self, Backoff, Failure, Job, Next};
 use crate::livekit::jobs as call_jobs;
 use crate::livekit::LiveKitClient;
@@ -43,6 +50,9 @@ pub struct Context {
     pub poll: Duration,
     pub backoff: Backoff,
     pub worker_id: String,
+    /// The workers' statements kept prepared (`db::Kept`): not behind a
+    /// transaction-mode pooler.
+    pub kept: bool,
 }
 
 /// What does the jobs of a kind.
@@ -91,18 +101,23 @@ pub fn kinds() -> Vec<&'static str> {
 pub enum Report {
     Phone(phone_jobs::Report),
     Media(media_jobs::Report),
+    Push(crate::fcm::jobs::Report),
 }
 
 impl Report {
-    async fn apply<C: tokio_postgres::GenericClient>(
-        &self,
-        client: &C,
-    ) -> Result<(), tokio_postgres::Error> {
+    async fn apply<C: crate::db::Query>(&self, client: &C) -> Result<(), tokio_postgres::Error> {
         match self {
             Report::Phone(r) => phone_jobs::apply(client, r).await,
             Report::Media(r) => media_jobs::apply(client, r).await,
+            Report::Push(r) => crate::fcm::jobs::apply(client, r).await,
         }
     }
+}
+
+/// What a handler read (and marked) in the claim's transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ready {
+    Push(crate::fcm::jobs::Prepared),
 }
 
 /// What an attempt did: the report to record, and the provider's result
@@ -110,8 +125,30 @@ impl Report {
 type Done = (Option<Report>, String);
 
 impl Handler {
+    /// What the handler reads and marks in the claim's transaction.
+    async fn prepare<C: crate::db::Query>(
+        self,
+        ctx: &Context,
+        client: &C,
+        job: &Job,
+    ) -> Result<Option<Ready>, tokio_postgres::Error> {
+        match self {
+            Handler::Push => Ok(
+                crate::fcm::jobs::prepare_claimed(client, job, ctx.fcm.is_some())
+                    .await?
+                    .map(Ready::Push),
+            ),
+            _ => Ok(None),
+        }
+    }
+
     /// Does one attempt of `job`.
-    async fn perform(self, ctx: &Context, job: &Job) -> Result<Done, Failure> {
+    async fn perform(
+        self,
+        ctx: &Context,
+        job: &Job,
+        ready: Option<Ready>,
+    ) -> Result<Done, Failure> {
         // The share of the lease of a probe or of making audio; the rest is
         // for recording it.
         let budget = ctx.lease.mul_f64(0.8);
@@ -140,8 +177,10 @@ impl Handler {
                 Ok((None, ok()))
             }
             Handler::Push => {
-                let result = crate::fcm::jobs::perform(ctx.fcm.as_ref(), &ctx.pool, job).await?;
-                Ok((None, result))
+                let prepared = ready.map(|Ready::Push(p)| p);
+                let (report, result) =
+                    crate::fcm::jobs::perform(ctx.fcm.as_ref(), &ctx.pool, job, prepared).await?;
+                Ok((report.map(Report::Push), result))
             }
         }
     }
@@ -164,9 +203,9 @@ impl Handler {
 }
 
 /// Does one attempt of `job` with the handler of its kind.
-async fn perform(ctx: &Context, job: &Job) -> Result<Done, Failure> {
+async fn perform(ctx: &Context, job: &Job, ready: Option<Ready>) -> Result<Done, Failure> {
     match handler(&job.kind) {
-        Some(handler) => handler.perform(ctx, job).await,
+        Some(handler) => handler.perform(ctx, job, ready).await,
         None => Err(Failure::Permanent(format!(
             "no handler for job kind {}",
             job.kind
@@ -187,40 +226,103 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
         if *shutdown.borrow() {
             return;
         }
-        let notified = ctx.wake.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        match claim(&ctx, &me).await {
-            Ok(Some(job)) => work(&ctx, job).await,
-            Ok(None) => {
-                tokio::select! {
-                    _ = &mut notified => {}
-                    _ = tokio::time::sleep(ctx.poll) => {}
-                    _ = shutdown.changed() => {}
+        let claimed = {
+            // Registered before the claim: a job queued while it runs
+            // wakes this worker again.
+            let notified = ctx.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match claim(&ctx, &me).await {
+                Ok(Some(claimed)) => Some(claimed),
+                Ok(None) => {
+                    tokio::select! {
+                        _ = &mut notified => {}
+                        _ = tokio::time::sleep(ctx.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    None
+                }
+                Err(e) => {
+                    ctx.metrics.db_error("claim");
+                    tracing::warn!(worker = %me, error = %e, "cannot claim jobs; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(ctx.poll.max(Duration::from_millis(250))) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    None
                 }
             }
-            Err(e) => {
-                ctx.metrics.db_error("claim");
-                tracing::warn!(worker = %me, error = %e, "cannot claim jobs; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(ctx.poll.max(Duration::from_millis(250))) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
+        };
+        if let Some((job, ready)) = claimed {
+            // There may be more: the next idle worker looks.
+            ctx.wake.notify_one();
+            work(&ctx, job, ready).await;
         }
     }
 }
 
-async fn claim(ctx: &Context, me: &str) -> Result<Option<Job>, String> {
-    let client = ctx.pool.get().await.map_err(|e| e.to_string())?;
-    let job = jobs::claim(&client, &kinds(), me, ctx.lease)
-        .await
-        .map_err(|e| crate::error::describe(&e))?;
-    ctx.metrics.db_ok();
-    Ok(job)
+/// Claims a job, with what its handler reads and marks in the same
+/// transaction. When that reading fails, the job is claimed without it
+/// (the handler reads in the attempt, where a failure is retried and
+/// dead-lettered like any other), so one job cannot stop the claims.
+async fn claim(ctx: &Context, me: &str) -> Result<Option<(Job, Option<Ready>)>, String> {
+    match claim_with(ctx, me, true).await {
+        Err(Claim::Prepare(e)) => {
+            tracing::warn!(worker = %me, error = %e, "cannot prepare the claimed job; claiming it without");
+            claim_with(ctx, me, false).await.map_err(Claim::into_text)
+        }
+        other => other.map_err(Claim::into_text),
+    }
 }
 
-async fn work(ctx: &Context, job: Job) {
+enum Claim {
+    Database(String),
+    Prepare(String),
+}
+
+impl Claim {
+    fn into_text(self) -> String {
+        match self {
+            Claim::Database(e) | Claim::Prepare(e) => e,
+        }
+    }
+}
+
+async fn claim_with(
+    ctx: &Context,
+    me: &str,
+    prepare: bool,
+) -> Result<Option<(Job, Option<Ready>)>, Claim> {
+    let failed = |e: tokio_postgres::Error| Claim::Database(crate::error::describe(&e));
+    let mut client = ctx
+        .pool
+        .get()
+        .await
+        .map_err(|e| Claim::Database(e.to_string()))?;
+    let tx = client.transaction().await.map_err(failed)?;
+    tx.batch_execute(jobs::CLAIM_PLAN).await.map_err(failed)?;
+    let kept = Kept::new(&tx, ctx.kept);
+    let Some(job) = jobs::claim(&kept, &kinds(), me, ctx.lease)
+        .await
+        .map_err(failed)?
+    else {
+        tx.commit().await.map_err(failed)?;
+        ctx.metrics.db_ok();
+        return Ok(None);
+    };
+    let ready = match handler(&job.kind) {
+        Some(h) if prepare => h
+            .prepare(ctx, &kept, &job)
+            .await
+            .map_err(|e| Claim::Prepare(crate::error::describe(&e)))?,
+        _ => None,
+    };
+    tx.commit().await.map_err(failed)?;
+    ctx.metrics.db_ok();
+    Ok(Some((job, ready)))
+}
+
+async fn work(ctx: &Context, job: Job, ready: Option<Ready>) {
     let started = Instant::now();
     // Leave a margin so a write that succeeds is never after the lease end.
     let deadline = started + ctx.lease.mul_f64(0.9);
@@ -236,7 +338,7 @@ async fn work(ctx: &Context, job: Job) {
             report_when_dead(&job),
         )
     } else {
-        match perform(ctx, &job).await {
+        match perform(ctx, &job, ready).await {
             Ok((report, result)) => {
                 ctx.metrics.provider_call(&job.kind, &result);
                 (Next::Done, report)
@@ -358,15 +460,16 @@ async fn try_settle(
         .await
         .map_err(|e| Attempt::Unreachable(e.to_string()))?;
     let tx = client.transaction().await.map_err(|e| classify(&e))?;
+    let kept = Kept::new(&tx, ctx.kept);
     let forget = handler(&job.kind).map(Handler::forget).unwrap_or_default();
-    if !jobs::settle(&*tx, job, next, forget)
+    if !jobs::settle(&kept, job, next, forget)
         .await
         .map_err(|e| classify(&e))?
     {
         return Ok(false);
     }
     if let Some(report) = report {
-        report.apply(&*tx).await.map_err(|e| classify(&e))?;
+        report.apply(&kept).await.map_err(|e| classify(&e))?;
     }
     tx.commit().await.map_err(|e| classify(&e))?;
     ctx.metrics.db_ok();

@@ -450,7 +450,7 @@ fn judge(target: &Target, kind: Kind, fetched: &Fetched, audio: Option<&Audio>) 
 }
 
 /// Records a report (in the caller's transaction).
-pub async fn apply<C: GenericClient>(
+pub async fn apply<C: crate::db::Query>(
     client: &C,
     report: &Report,
 ) -> Result<(), tokio_postgres::Error> {

@@ -2,12 +2,11 @@
 //! Each asks Twilio Verify and turns the answer into an outcome that
 //! `samia.phone_verification_outcome` records (rules in `samia_core::phone`).
 
-use crate::db::Query as _;
+use crate::db::Query;
 use crate::http::outbound::ProviderError;
 pub use crate::jobs::Failure;
 use crate::jobs::Job;
 use crate::twilio::{CallError, Twilio, Verification};
-use tokio_postgres::GenericClient;
 
 pub const SEND: &str = samia_core::jobs::PHONE_SEND_CODE;
 pub const CHECK: &str = samia_core::jobs::PHONE_CHECK_CODE;
@@ -146,10 +145,7 @@ pub fn report_when_dead(job: &Job) -> Option<Report> {
 }
 
 /// Records a report (in the caller's transaction).
-pub async fn apply<C: GenericClient>(
-    client: &C,
-    report: &Report,
-) -> Result<(), tokio_postgres::Error> {
+pub async fn apply<C: Query>(client: &C, report: &Report) -> Result<(), tokio_postgres::Error> {
     client
         .fetch_one(
             "select samia.phone_verification_outcome($1, $2, $3, $4)",

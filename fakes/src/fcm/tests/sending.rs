@@ -155,3 +155,59 @@ async fn refusals_of_the_message_are_not_retried() {
     assert!(matches!(e, FcmError::Request(_)), "{e}");
     assert_eq!(fcm.requests("send").await.len(), 3);
 }
+
+/// Polls the hold's counts until `done` says so (within 10 s).
+async fn hold_until(fcm: &Served, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    for _ in 0..400 {
+        let state = fcm.get_value("/_fake/hold").await;
+        if done(&state) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what}: {}", fcm.get_value("/_fake/hold").await);
+}
+
+#[tokio::test]
+async fn a_held_send_is_accepted_when_released_and_never_once_its_client_is_gone() {
+    let fcm = Served::start(3599).await;
+    let client = fcm.client();
+    // The access token first, so the held requests are sends.
+    client.send(&push("warm")).await.expect("sent");
+    let on = fcm.control("/_fake/hold", json!({ "hold": true })).await;
+    assert_eq!(on, json!({ "hold": true, "held": 0, "abandoned": 0 }));
+
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.send(&push("kept")).await }
+    });
+    let gone = tokio::spawn({
+        let client = client.clone();
+        async move { client.send(&push("gone")).await }
+    });
+    hold_until(&fcm, "two held", |s| s["held"] == 2).await;
+    assert_eq!(fcm.get("/_fake/messages").await.len(), 1);
+
+    // The second's client goes away: its request is never answered.
+    gone.abort();
+    let _ = gone.await;
+    hold_until(&fcm, "one abandoned", |s| s["abandoned"] == 1).await;
+    fcm.control("/_fake/hold", json!({ "hold": false })).await;
+    let sent = waiting.await.expect("joined").expect("sent");
+    assert!(matches!(sent, SendOutcome::Sent { .. }), "{sent:?}");
+    let tokens: Vec<_> = fcm
+        .get("/_fake/messages")
+        .await
+        .iter()
+        .map(|m| m["token"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(tokens, ["warm", "kept"]);
+    assert_eq!(
+        fcm.get_value("/_fake/hold").await,
+        json!({ "hold": false, "held": 0, "abandoned": 1 })
+    );
+    assert!(fcm
+        .requests("send")
+        .await
+        .contains(&(499, "abandoned".to_string())));
+}
