@@ -481,10 +481,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_daemon_claims_phone_and_media_jobs() {
+    fn the_daemon_claims_every_job_kind_and_no_other() {
         let kinds = kinds();
         for kind in samia_core::jobs::KINDS {
             assert!(kinds.contains(&kind), "{kind} is not claimed");
         }
+        for kind in &kinds {
+            assert!(
+                samia_core::jobs::KINDS.contains(kind),
+                "{kind} is handled but not in samia_core::jobs::KINDS"
+            );
+        }
+        assert_eq!(kinds.len(), samia_core::jobs::KINDS.len());
     }
 }
