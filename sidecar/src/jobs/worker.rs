@@ -126,7 +126,7 @@ type Done = (Option<Report>, String);
 
 impl Handler {
     /// What the handler reads and marks in the claim's transaction.
-    async fn prepare<C: crate::db::Query>(
+    async fn read_claimed<C: crate::db::Query>(
         self,
         ctx: &Context,
         client: &C,
@@ -267,8 +267,8 @@ pub async fn run(ctx: Arc<Context>, index: usize) {
 /// dead-lettered like any other), so one job cannot stop the claims.
 async fn claim(ctx: &Context, me: &str) -> Result<Option<(Job, Option<Ready>)>, String> {
     match claim_with(ctx, me, true).await {
-        Err(Claim::Prepare(e)) => {
-            tracing::warn!(worker = %me, error = %e, "cannot prepare the claimed job; claiming it without");
+        Err(Claim::Read(e)) => {
+            tracing::warn!(worker = %me, error = %e, "cannot read what the claimed job is about; claiming it without");
             claim_with(ctx, me, false).await.map_err(Claim::into_text)
         }
         other => other.map_err(Claim::into_text),
@@ -277,13 +277,13 @@ async fn claim(ctx: &Context, me: &str) -> Result<Option<(Job, Option<Ready>)>, 
 
 enum Claim {
     Database(String),
-    Prepare(String),
+    Read(String),
 }
 
 impl Claim {
     fn into_text(self) -> String {
         match self {
-            Claim::Database(e) | Claim::Prepare(e) => e,
+            Claim::Database(e) | Claim::Read(e) => e,
         }
     }
 }
@@ -291,7 +291,7 @@ impl Claim {
 async fn claim_with(
     ctx: &Context,
     me: &str,
-    prepare: bool,
+    read: bool,
 ) -> Result<Option<(Job, Option<Ready>)>, Claim> {
     let failed = |e: tokio_postgres::Error| Claim::Database(crate::error::describe(&e));
     let mut client = ctx
@@ -311,10 +311,10 @@ async fn claim_with(
         return Ok(None);
     };
     let ready = match handler(&job.kind) {
-        Some(h) if prepare => h
-            .prepare(ctx, &kept, &job)
+        Some(h) if read => h
+            .read_claimed(ctx, &kept, &job)
             .await
-            .map_err(|e| Claim::Prepare(crate::error::describe(&e)))?,
+            .map_err(|e| Claim::Read(crate::error::describe(&e)))?,
         _ => None,
     };
     tx.commit().await.map_err(failed)?;
