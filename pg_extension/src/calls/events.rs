@@ -22,7 +22,11 @@ fn call_row(order: i64) -> Option<Value> {
                   'client_joined', c.client_joined_at is not null,
                   'reader_joined', c.reader_joined_at is not null, 'code', s.code,
                   'service', s.name,
-                  'minutes_since_start', extract(epoch from now() - c.planned_start) / 60)
+                  'moved_since', exists (select 1 from ops.jobs j
+                                          where j.kind = 'call.deadline' and j.status = 'queued'
+                                            and j.payload ->> 'order_id' = c.order_id::text
+                                            and j.payload ->> 'check' = 'missed'
+                                            and j.run_at > now()))
            from public.calls c join public.orders o on o.id = c.order_id
            join public.services s on s.id = o.service_id
           where c.order_id = $1 for update of c",
@@ -319,13 +323,10 @@ fn call_deadline(order_id: i64, check: &str) -> bool {
                 return false;
             }
             let after = minutes(rules::MISSED_AFTER, rules::DEFAULT_MISSED_AFTER);
-            // A check queued for the time of a call since moved (it was
+            // A check made for the time of a call since moved (it was
             // running when the move retired the queued ones): the move
-            // queued the check of the new time.
-            let since = call["minutes_since_start"]
-                .as_f64()
-                .unwrap_or(f64::INFINITY);
-            if since < after as f64 {
+            // queued the check of the new time, which is still to come.
+            if call["moved_since"] == Value::Bool(true) {
                 return false;
             }
             let note = format!("the reader did not join within {after} minutes");
