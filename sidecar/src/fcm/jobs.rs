@@ -10,8 +10,9 @@
 //! attempt records an answer.
 //!
 //! Delivery is exactly once when the sidecar stops (is killed, loses the
-//! database) before FCM accepted the message: the next attempt, after the
-//! lease, sends it. It is at least once when FCM accepted it and the
+//! database) before FCM accepted the message (taking FCM to accept a
+//! message only by answering it, as the fake does): the next attempt,
+//! after the lease, sends it. It is at least once when FCM accepted it and the
 //! answer was not committed (the sidecar killed after FCM's answer, the
 //! request timing out after FCM took it, the database away until the lease
 //! ran out): FCM has no idempotency key, so the next attempt sends it
