@@ -209,12 +209,34 @@ upgrade_supabase() {
     --operator "$(supabase_url "$dir" "$db" postgres)" --install "$install" \
     || die "the upgrade from release $version on the Supabase-shaped database failed"
 
-  # postgres is not a superuser: with the new files installed, its `samia
-  # migrate up` must stop before changing anything and say what to run.
-  local refused out
+  # postgres is not a superuser. With the new files installed, what its
+  # `samia migrate up` does depends on the pending migrations: when one
+  # needs this version it must stop before changing anything and say what
+  # to run; when none does it goes ahead and advises the update.
+  local refused out last needed="" f n
   refused=$(supabase_url "$dir" samia_refused postgres)
+  last=$(release_migrations "$commit")
+  for f in "$ROOT"/sql/migrations/V*__*.sql; do
+    n=${f##*/V}
+    n=${n%%__*}
+    if [ "$n" -gt "$last" ] && grep -q "^-- requires: samia >= $(current_version)\$" "$f"; then
+      needed=${f##*/}
+    fi
+  done
+  if [ -z "$needed" ]; then
+    out=$(DATABASE_URL=$refused "$samia" migrate up 2>&1) \
+      || die "samia migrate up as postgres failed although no pending migration needs the update: $out"
+    grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" || die "samia migrate up as postgres did not advise the update: $out"
+    [ "$(psql_in "$refused" -Atc "select extversion from pg_extension where extname = 'samia'")" = "$version" ] \
+      || die "the extension of samia_refused moved without supabase_admin"
+    out=$(DATABASE_URL=$refused "$samia" health 2>&1) || true
+    grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" || die "samia health gave no advice on the old extension: $out"
+    psql_in "$(supabase_url "$dir" samia_refused)" -c 'alter extension samia update'
+    log "upgrade on the Supabase-shaped database: no pending migration needs $(current_version); postgres migrated and was advised to update, health advised it, supabase_admin updated"
+    return 0
+  fi
   if out=$(DATABASE_URL=$refused "$samia" migrate up 2>&1); then
-    die "samia migrate up as postgres went ahead although V24 needs the extension update: $out"
+    die "samia migrate up as postgres went ahead although $needed needs the extension update: $out"
   fi
   grep -q 'ALTER EXTENSION samia UPDATE' <<<"$out" && grep -q supabase_admin <<<"$out" \
     || die "samia migrate up as postgres did not name the command and the role: $out"
