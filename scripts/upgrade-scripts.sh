@@ -8,6 +8,7 @@
 # scripts/upgrade-script.py reports (drops, statements it cannot carry).
 # `make test` checks that the committed scripts are what this writes.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/package.sh"
 source "$ROOT/scripts/upgrade.sh"
 cd "$ROOT"
 ensure_deps
