@@ -27,8 +27,9 @@ pub const FALLBACK_MAX_BYTES: i64 = 50 * 1024 * 1024;
 /// The probe's settings of `samia run`.
 #[derive(clap::Args, Debug)]
 pub struct ProbeArgs {
-    /// Longest run of one ffprobe or ffmpeg pass over a file (milliseconds);
-    /// the whole probe must also end within 80% of SAMIA_LEASE_MS.
+    /// Longest run of one ffprobe, ffmpeg or in-process decoding pass over a
+    /// file (milliseconds); the whole probe must also end within 80% of
+    /// SAMIA_LEASE_MS.
     #[arg(long, env = "SAMIA_MEDIA_TIMEOUT_MS", default_value_t = 60_000)]
     media_timeout_ms: u64,
     /// Directory holding ffmpeg and ffprobe (default: found on PATH; Debian's

@@ -8,7 +8,7 @@
 //! error, a file cut short or a decoder panic hands the file to ffmpeg,
 //! which gives the verdict (and the reason) it always gave.
 
-use super::sniff::{self, Container, Mp4, Sniffed};
+use super::sniff::{self, Container, Layout, Mp4, Sniffed};
 use super::{Audio, Streams};
 use ebur128::{EbuR128, Mode};
 use std::fs::File;
@@ -24,7 +24,7 @@ use symphonia::core::codecs::CodecParameters;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::well_known::*;
 use symphonia::core::formats::{FormatId, FormatOptions, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSourceStream, ReadBytes};
 use symphonia::core::meta::MetadataOptions;
 use tokio::sync::Semaphore;
 
@@ -32,7 +32,6 @@ use tokio::sync::Semaphore;
 /// the report carries, whichever path probed the file).
 const CODECS: &[(AudioCodecId, &str)] = &[
     (CODEC_ID_AAC, "aac"),
-    (CODEC_ID_ALAC, "alac"),
     (CODEC_ID_MP3, "mp3"),
     (CODEC_ID_FLAC, "flac"),
     (CODEC_ID_VORBIS, "vorbis"),
@@ -82,6 +81,9 @@ const CONTAINERS: [(Container, FormatId, Length); 6] = [
 /// AAC at or below this rate may carry SBR (HE-AAC) in its fill elements,
 /// which symphonia does not synthesise: ffmpeg decodes those.
 const HE_AAC_CORE_RATE: u32 = 24_000;
+
+/// The samples of one raw AAC frame.
+const ADTS_FRAME: u64 = 1024;
 
 /// What ffmpeg's `ebur128` filter reports when no block passes the gate
 /// (silence, or under 400 ms of sound).
@@ -235,7 +237,7 @@ pub fn decode(
     else {
         return ffmpeg("no audio track".into());
     };
-    if let Some(sound) = layout.as_ref().and_then(Mp4::first_sound) {
+    if let Some(sound) = layout.mp4().and_then(Mp4::first_sound) {
         if sound.id != track.id {
             return ffmpeg("its first sound track is not symphonia's".into());
         }
@@ -271,7 +273,7 @@ pub fn decode(
         ));
     };
     // MP4: the edit skips the encoder's priming and ends the sound.
-    let mut edit = Edit::of(layout.as_ref(), u64::from(rate));
+    let mut edit = Edit::of(layout.mp4(), u64::from(rate));
     let limit_frames = (max_seconds * f64::from(rate)).ceil() as u64;
     let (mut decoded, mut beyond) = (0u64, 0u64);
     let mut samples: Vec<f32> = Vec::new();
@@ -318,19 +320,35 @@ pub fn decode(
     let declared = track.num_frames;
     let untrimmed = declared
         .map(|n| n + u64::from(track.delay.unwrap_or(0)) + u64::from(track.padding.unwrap_or(0)));
-    if !over {
-        let short = match (length, &edit) {
-            (Length::Movie, Edit::Mp4 { wanted, slack, .. }) => edit.kept() + slack < *wanted,
-            _ => declared.is_some_and(|n| decoded < n),
+    // What decoded must be what the file declares: fewer frames is a file
+    // cut short, a different count a damaged header.
+    let mismatch = !over
+        && match (length, &edit, &layout) {
+            (Length::Movie, Edit::Mp4 { wanted, slack, .. }, _) => edit.kept() + slack < *wanted,
+            (Length::Movie, _, _) => declared.is_some_and(|n| decoded < n),
+            (Length::Declared | Length::DeclaredWithDelay, _, _) => {
+                declared.is_some_and(|n| decoded != n)
+            }
+            (Length::Decoded, _, Layout::Adts { frames }) => decoded != frames * ADTS_FRAME,
+            (Length::Decoded, _, _) => false,
         };
-        if short {
-            return ffmpeg(format!(
-                "cut short: {decoded} frames decoded, {} declared",
-                declared.unwrap_or(0)
-            ));
-        }
+    // An Ogg stream that ends before the file does (a damaged page read as
+    // its last) is ffmpeg's to judge.
+    let unread = if container == Container::Ogg && !over {
+        bytes.saturating_sub(reader.into_inner().pos())
+    } else {
+        0
+    };
+    if unread > 0 {
+        return ffmpeg(format!("the stream ends {unread} bytes before the file"));
     }
-    let seconds = match (length, layout.as_ref()) {
+    if mismatch {
+        return ffmpeg(format!(
+            "{decoded} frames decoded, {} declared",
+            declared.unwrap_or(0)
+        ));
+    }
+    let seconds = match (length, layout.mp4()) {
         (Length::Movie, Some(mp4)) => mp4.duration as f64 / f64::from(mp4.timescale),
         (Length::Declared, _) if declared.is_some() => declared.unwrap_or(0) as f64 / rate_f,
         (Length::DeclaredWithDelay, _) if untrimmed.is_some() => {

@@ -35,8 +35,30 @@ impl Container {
 /// file is left to ffmpeg.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Sniffed {
-    Native(Container, Option<Mp4>),
+    Native(Container, Layout),
     Ffmpeg(String),
+}
+
+/// What the sniff read of a container beyond its first bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layout {
+    /// Nothing: the decoder reads the container's header itself.
+    Plain,
+    Mp4(Mp4),
+    /// Raw AAC: the number of frames (1024 samples each) that tile the
+    /// file end to end.
+    Adts {
+        frames: u64,
+    },
+}
+
+impl Layout {
+    pub fn mp4(&self) -> Option<&Mp4> {
+        match self {
+            Layout::Mp4(mp4) => Some(mp4),
+            _ => None,
+        }
+    }
 }
 
 /// The parts of an MP4 file's `moov` that decide how it is decoded.
@@ -120,21 +142,24 @@ pub fn sniff<F: Read + Seek>(file: &mut F, len: u64) -> std::io::Result<Sniffed>
         return mp4(file, len);
     }
     if offset == 0 && head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WAVE" {
-        return Ok(Sniffed::Native(Container::Wav, None));
+        return Ok(Sniffed::Native(Container::Wav, Layout::Plain));
     }
     if offset == 0 && &head[..4] == b"OggS" {
-        return Ok(Sniffed::Native(Container::Ogg, None));
+        return Ok(Sniffed::Native(Container::Ogg, Layout::Plain));
     }
     if &head[..4] == b"fLaC" {
-        return Ok(Sniffed::Native(Container::Flac, None));
+        return Ok(Sniffed::Native(Container::Flac, Layout::Plain));
     }
     if head[0] == 0xff && head[1] & 0xf6 == 0xf0 {
-        return Ok(Sniffed::Native(Container::Adts, None));
+        return Ok(match adts_frames(file, offset, len)? {
+            Ok(frames) => Sniffed::Native(Container::Adts, Layout::Adts { frames }),
+            Err(why) => Sniffed::Ffmpeg(why),
+        });
     }
     // MPEG audio frame sync, layer III (bits 01), a version that exists.
     if head[0] == 0xff && head[1] & 0xe0 == 0xe0 && head[1] & 0x06 == 0x02 && head[1] & 0x18 != 0x08
     {
-        return Ok(Sniffed::Native(Container::Mp3, None));
+        return Ok(Sniffed::Native(Container::Mp3, Layout::Plain));
     }
     ffmpeg("not a container the in-process decoder reads")
 }
@@ -144,6 +169,54 @@ fn read_at<F: Read + Seek>(file: &mut F, offset: u64, n: usize) -> std::io::Resu
     let mut buf = Vec::with_capacity(n);
     file.take(n as u64).read_to_end(&mut buf)?;
     Ok(buf)
+}
+
+/// Counts the ADTS frames from `start`: each must begin where the one
+/// before ends, with the first one's rate and channels and one raw block,
+/// and the last must end at the end of the file (or before an ID3v1 tag). A
+/// damaged header breaks the chain, and ffmpeg then decides.
+fn adts_frames<F: Read + Seek>(
+    file: &mut F,
+    start: u64,
+    len: u64,
+) -> std::io::Result<Result<u64, String>> {
+    let mut reader = std::io::BufReader::new(file);
+    reader.seek(SeekFrom::Start(start))?;
+    let (mut at, mut frames, mut first) = (start, 0u64, None);
+    while at < len {
+        let mut head = [0u8; 7];
+        if len - at < 7 {
+            break;
+        }
+        reader.read_exact(&mut head)?;
+        if head[0] != 0xff || head[1] & 0xf6 != 0xf0 {
+            if len - at == 128 && &head[..3] == b"TAG" {
+                at = len;
+            }
+            break;
+        }
+        let size =
+            (u64::from(head[3] & 0x03) << 11) | (u64::from(head[4]) << 3) | u64::from(head[5] >> 5);
+        let header = if head[1] & 0x01 == 0 { 9 } else { 7 };
+        // Profile, rate index and channels; and the raw blocks.
+        let kind = (head[2] & 0xfd, head[3] & 0xc0);
+        if size < header || head[6] & 0x03 != 0 || (head[2] >> 2) & 0x0f > 12 {
+            return Ok(Err(format!("a damaged ADTS header at byte {at}")));
+        }
+        if *first.get_or_insert(kind) != kind {
+            return Ok(Err(format!("the ADTS stream changes format at byte {at}")));
+        }
+        at += size;
+        frames += 1;
+        reader.seek_relative(size as i64 - 7)?;
+    }
+    Ok(if at == len {
+        Ok(frames)
+    } else {
+        Err(format!(
+            "ADTS frames that do not run to the end of the file (byte {at} of {len})"
+        ))
+    })
 }
 
 /// Walks the top-level boxes to `moov` and reads its tracks.
@@ -191,7 +264,7 @@ fn route(layout: Mp4) -> Sniffed {
     };
     match why {
         Some(why) => Sniffed::Ffmpeg(why),
-        None => Sniffed::Native(Container::Mp4, Some(layout)),
+        None => Sniffed::Native(Container::Mp4, Layout::Mp4(layout)),
     }
 }
 
@@ -363,14 +436,13 @@ mod tests {
         id3.extend([0xff, 0xfb, 0x90, 0x64]);
         for (bytes, container) in [
             (id3, Container::Mp3),
-            (vec![0xff, 0xf1, 0x50, 0x80, 0, 0x1f, 0xfc], Container::Adts),
             (b"fLaC\0\0\0\x22".to_vec(), Container::Flac),
             (b"OggS\0\x02\0\0".to_vec(), Container::Ogg),
             (b"RIFF\x24\0\0\0WAVEfmt ".to_vec(), Container::Wav),
         ] {
             assert_eq!(
                 sniffed(&bytes),
-                Sniffed::Native(container, None),
+                Sniffed::Native(container, Layout::Plain),
                 "{bytes:?}"
             );
         }
@@ -388,7 +460,7 @@ mod tests {
 
     #[test]
     fn an_mp4_file_is_read_by_its_tracks_and_edits() {
-        let Sniffed::Native(Container::Mp4, Some(layout)) =
+        let Sniffed::Native(Container::Mp4, Layout::Mp4(layout)) =
             sniffed(&mp4(&[b"soun"], &[(7300, 1024)]))
         else {
             panic!("an audio-only m4a is decoded in process");
@@ -399,7 +471,7 @@ mod tests {
         assert_eq!(sound.priming(), Ok(Some(1024)));
         assert!(matches!(
             sniffed(&mp4(&[b"soun"], &[])),
-            Sniffed::Native(Container::Mp4, Some(l)) if l.tracks[0].priming() == Ok(None)
+            Sniffed::Native(Container::Mp4, Layout::Mp4(l)) if l.tracks[0].priming() == Ok(None)
         ));
         for (bytes, why) in [
             (mp4(&[b"vide", b"soun"], &[]), "video"),
@@ -418,6 +490,40 @@ mod tests {
                 matches!(sniffed(&whole[..cut]), Sniffed::Ffmpeg(_)),
                 "cut at {cut}"
             );
+        }
+    }
+
+    #[test]
+    fn raw_aac_is_read_frame_by_frame_to_the_end() {
+        // A frame of `size` bytes (header included), 44.1 kHz stereo LC.
+        let frame = |size: usize| {
+            let mut f = vec![0xff, 0xf1, 0x50, 0x80, 0, 0x1f, 0xfc];
+            f[3] |= ((size >> 11) & 0x03) as u8;
+            f[4] = ((size >> 3) & 0xff) as u8;
+            f[5] = (((size & 0x07) << 5) as u8) | 0x1f;
+            f.resize(size, 0x21);
+            f
+        };
+        let stream: Vec<u8> = [frame(200), frame(180), frame(190)].concat();
+        assert_eq!(
+            sniffed(&stream),
+            Sniffed::Native(Container::Adts, Layout::Adts { frames: 3 })
+        );
+        let mut tagged = stream.clone();
+        tagged.extend(b"TAG");
+        tagged.resize(stream.len() + 128, b' ');
+        assert_eq!(
+            sniffed(&tagged),
+            Sniffed::Native(Container::Adts, Layout::Adts { frames: 3 })
+        );
+        let mut broken = stream.clone();
+        broken[200 + 4] ^= 0x08; // the second frame's length
+        let mut cut = stream.clone();
+        cut.truncate(stream.len() - 1);
+        let mut mono = stream.clone();
+        mono[380 + 3] = 0x40; // the third frame's channels
+        for bytes in [broken, cut, mono] {
+            assert!(matches!(sniffed(&bytes), Sniffed::Ffmpeg(_)), "{bytes:?}");
         }
     }
 }
